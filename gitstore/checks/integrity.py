@@ -1,0 +1,259 @@
+"""Checks across files: references, ids, name collisions, flavors and secrets.
+
+Everything here works from a :class:`~gitstore.snapshot.Snapshot` (parsed
+documents and the list of files present), never from the files themselves.
+A reference is checked against the files that exist, even ones that could not
+be parsed, so one broken file does not cascade into errors everywhere else.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+from gitstore import flavors
+from gitstore.cache import ResultCache
+from gitstore.layout import COMPONENT_TYPES, EntityRef, entity_path
+from gitstore.problems import Problem, did_you_mean
+from gitstore.snapshot import Document, Snapshot
+from gitstore.yamlio import locate
+
+SECRET_NAME = re.compile(
+    r"(pass(word|wd)?|secret(_?key)?|token|api_?key|private_?key|access_?key|credentials?"
+    r"|auth_?token|client_secret)$",
+    re.I,
+)
+SECRET_HINT = "store the value in the stack's secrets manager and write `{{ <secret>.<key> }}` here"
+
+
+def check_integrity(snap: Snapshot, cache: ResultCache | None = None) -> list[Problem]:
+    """Every cross-file problem of the snapshot."""
+    cache = cache or ResultCache(None)
+    problems: list[Problem] = []
+    problems.extend(_case_collisions(snap))
+    problems.extend(_duplicate_ids(snap))
+    problems.extend(_settings(snap))
+    for doc in list(snap.documents.values()):
+        kind = doc.ref.kind
+        if kind == "component":
+            problems.extend(_component(snap, doc, cache))
+        elif kind == "stack":
+            problems.extend(_stack(snap, doc))
+        elif kind == "team":
+            problems.extend(_team(snap, doc))
+        elif kind == "role":
+            problems.extend(_role(snap, doc))
+        elif kind == "flavor":
+            problems.extend(_flavor(doc))
+    return problems
+
+
+def _at(doc: Document, path: tuple[Any, ...], key: bool = False) -> tuple[int, int]:
+    return locate(doc.positions, path, key=key)
+
+
+def _case_collisions(snap: Snapshot) -> Iterator[Problem]:
+    groups: dict[tuple[str, str | None, str], list[EntityRef]] = defaultdict(list)
+    for ref in snap.present:
+        groups[(ref.kind, ref.type, ref.name.lower())].append(ref)
+    for refs in groups.values():
+        if len(refs) < 2:
+            continue
+        refs.sort(key=lambda r: r.name)
+        first = snap.present[refs[0]]
+        for ref in refs[1:]:
+            yield Problem(snap.present[ref], None, None, "GS024",
+                          f"`{ref.name}` differs from `{refs[0].name}` ({first}) only in case",
+                          "both cannot be checked out on macOS or Windows; rename one")
+
+
+def _duplicate_ids(snap: Snapshot) -> Iterator[Problem]:
+    seen: dict[tuple[str, str], Document] = {}
+    for doc in sorted(snap.documents.values(), key=lambda d: d.path):
+        if doc.ref.kind == "settings":
+            continue
+        key = (doc.ref.kind, doc.id)
+        other = seen.get(key)
+        if other is None:
+            seen[key] = doc
+            continue
+        line, col = _at(doc, ("id",)) if doc.explicit_id else (None, None)
+        yield Problem(doc.path, line, col, "GS209",
+                      f"id {doc.id} is also the id of {other.path}",
+                      "ids must be unique within a kind; remove the `id` line to get a derived one")
+
+
+def _settings(snap: Snapshot) -> Iterator[Problem]:
+    settings = snap.settings
+    default = settings.get("default_stack")
+    if isinstance(default, str) and not snap.exists("stack", default):
+        doc = snap.get("settings", "gitstore")
+        assert doc is not None
+        line, col = _at(doc, ("default_stack",))
+        yield Problem(doc.path, line, col, "GS208",
+                      f"default stack `{default}` does not exist (expected {entity_path('stack', default)})",
+                      did_you_mean(default, snap.names("stack")))
+
+
+def _flavor(doc: Document) -> Iterator[Problem]:
+    assert doc.ref.type is not None
+    if flavors.is_builtin(doc.ref.type, doc.ref.name):
+        yield Problem(doc.path, 1, 1, "GS210",
+                      f"custom flavor `{doc.ref.name}` shadows the built-in {doc.ref.type} flavor "
+                      "of that name", "rename the custom flavor")
+    schema = doc.data.get("config_schema")
+    if isinstance(schema, dict):
+        from jsonschema import Draft202012Validator
+        from jsonschema.exceptions import SchemaError
+
+        try:
+            Draft202012Validator.check_schema(schema)
+        except SchemaError as exc:
+            line, col = _at(doc, ("config_schema", *exc.absolute_path))
+            yield Problem(doc.path, line, col, "GS211",
+                          f"config_schema is not a valid JSON Schema: {exc.message}")
+
+
+def _component(snap: Snapshot, doc: Document, cache: ResultCache) -> Iterator[Problem]:
+    type_ = doc.ref.type
+    assert type_ is not None
+    flavor = doc.data.get("flavor")
+    if not isinstance(flavor, str):
+        return
+    config = doc.data.get("config") or {}
+    custom = snap.get("flavor", flavor, type_)
+    if flavors.is_builtin(type_, flavor):
+        secret = flavors.secret_fields(type_, flavor)
+    elif snap.exists("flavor", flavor, type_):
+        secret = frozenset()
+        if custom is not None:
+            secret = _write_only_fields(custom)
+            if isinstance(config, dict):
+                yield from _custom_config(doc, custom, config, cache)
+    else:
+        line, col = _at(doc, ("flavor",))
+        known = flavors.builtin_names(type_) + snap.names("flavor", type_)
+        yield Problem(doc.path, line, col, "GS201",
+                      f"{type_} flavor `{flavor}` does not exist: it is not built in and there is no "
+                      f"{entity_path('flavor', flavor, type_)}",
+                      did_you_mean(flavor, known) or f"{type_} flavors: " + ", ".join(sorted(known)))
+        secret = frozenset()
+    if isinstance(config, dict):
+        yield from _secrets(doc, config, secret, ("config",))
+
+
+def _write_only_fields(flavor_doc: Document) -> frozenset[str]:
+    schema = flavor_doc.data.get("config_schema")
+    props = schema.get("properties", {}) if isinstance(schema, dict) else {}
+    if not isinstance(props, dict):
+        return frozenset()
+    return frozenset(k for k, v in props.items() if isinstance(v, dict) and v.get("writeOnly") is True)
+
+
+def _custom_config(doc: Document, flavor_doc: Document, config: dict[str, Any],
+                   cache: ResultCache) -> Iterator[Problem]:
+    schema = flavor_doc.data.get("config_schema")
+    if not isinstance(schema, dict):
+        return
+    key = f"cfg\0{doc.path}\0{doc.oid}\0{flavor_doc.oid}"
+    cached = cache.get(key)
+    if cached is None:
+        from jsonschema.exceptions import SchemaError
+
+        from gitstore.checks.files import config_problems
+        from gitstore.checks.schema import make_validator
+
+        try:
+            validator = make_validator(schema)
+            found = config_problems(validator, config, doc.positions, doc.path,
+                                    f"`{flavor_doc.ref.name}` {doc.ref.type}")
+        except (SchemaError, Exception) as exc:  # a broken schema is reported on the flavor (GS211)
+            if not isinstance(exc, SchemaError) and "Unresolvable" not in type(exc).__name__:
+                raise
+            found = []
+        cached = [p.to_tuple() for p in found]
+        cache.put(key, cached)
+    for item in cached:
+        yield Problem(*item)
+
+
+def _secrets(doc: Document, value: Any, secret: frozenset[str],
+             path: tuple[Any, ...]) -> Iterator[Problem]:
+    if not isinstance(value, dict):
+        return
+    for key, item in value.items():
+        here = (*path, key)
+        if isinstance(item, dict):
+            yield from _secrets(doc, item, frozenset(), here)
+            continue
+        plain = item is not None and not flavors.is_secret_reference(item) and item != ""
+        if not plain:
+            continue
+        line, col = _at(doc, here)
+        if key in secret and len(path) == 1:
+            yield Problem(doc.path, line, col, "GS301",
+                          f"`{key}` holds a secret and must be a secret reference, not a plain value",
+                          SECRET_HINT)
+        elif isinstance(item, str) and SECRET_NAME.search(str(key)):
+            yield Problem(doc.path, line, col, "GS302",
+                          f"`{key}` looks like a secret but holds a plain value", SECRET_HINT)
+
+
+def _stack(snap: Snapshot, doc: Document) -> Iterator[Problem]:
+    components = doc.data.get("components")
+    if not isinstance(components, dict):
+        return
+    for type_, name in components.items():
+        if type_ not in COMPONENT_TYPES or not isinstance(name, str):
+            continue
+        if snap.exists("component", name, type_):
+            continue
+        line, col = _at(doc, ("components", type_))
+        elsewhere = [t for t in COMPONENT_TYPES if snap.exists("component", name, t)]
+        hint = did_you_mean(name, snap.names("component", type_))
+        if elsewhere and not hint:
+            hint = f"`{name}` is a {elsewhere[0]}, not a {type_}"
+        yield Problem(doc.path, line, col, "GS203",
+                      f"{type_} `{name}` does not exist (expected {entity_path('component', name, type_)})",
+                      hint)
+    required = snap.settings.get("required_components")
+    if isinstance(required, list):
+        missing = [t for t in required if isinstance(t, str) and t not in components]
+        if missing:
+            line, col = _at(doc, ("components",), key=True)
+            yield Problem(doc.path, line, col, "GS204",
+                          "stack lacks required component type" + ("s " if len(missing) > 1 else " ")
+                          + ", ".join(f"`{t}`" for t in missing),
+                          "gitstore.yaml's `required_components` asks every stack for them")
+
+
+def _team(snap: Snapshot, doc: Document) -> Iterator[Problem]:
+    members = doc.data.get("members")
+    if not isinstance(members, list):
+        return
+    for index, member in enumerate(members):
+        if isinstance(member, str) and not snap.exists("user", member):
+            line, col = _at(doc, ("members", index))
+            yield Problem(doc.path, line, col, "GS205",
+                          f"member `{member}` is not a user (expected {entity_path('user', member)})",
+                          did_you_mean(member, snap.names("user")))
+
+
+def _role(snap: Snapshot, doc: Document) -> Iterator[Problem]:
+    assignments = doc.data.get("assignments")
+    if not isinstance(assignments, list):
+        return
+    for index, item in enumerate(assignments):
+        if not isinstance(item, dict):
+            continue
+        for kind in ("user", "team", "project"):
+            name = item.get(kind)
+            if not isinstance(name, str) or snap.exists(kind, name):
+                continue
+            line, col = _at(doc, ("assignments", index, kind))
+            code = "GS207" if kind == "project" else "GS206"
+            yield Problem(doc.path, line, col, code,
+                          f"{kind} `{name}` does not exist (expected {entity_path(kind, name)})",
+                          did_you_mean(name, snap.names(kind)))

@@ -1,0 +1,102 @@
+"""JSON Schema errors turned into located problems.
+
+jsonschema reports a path into the data; the reader kept the line and column
+of every key and value, so each error lands where a person would look: an
+unknown key at that key, a wrong value at that value, a missing key at the
+mapping that lacks it.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from gitstore.problems import Problem, did_you_mean
+from gitstore.yamlio import Positions, locate
+
+
+@cache
+def validator_for_kind(kind: str) -> Any:
+    from gitstore.resources import SCHEMA_OF_KIND, schema
+
+    return make_validator(schema(SCHEMA_OF_KIND[kind]))
+
+
+def make_validator(schema: dict[str, Any]) -> Any:
+    """A draft 2020-12 validator; nothing it meets is ever fetched from a network."""
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(schema)
+
+
+def schema_problems(
+    validator: Any,
+    data: Any,
+    positions: Positions,
+    path: str,
+    base: tuple[Any, ...] = (),
+    code: str | None = None,
+    subject: str = "",
+) -> list[Problem]:
+    """Every way ``data`` (found at ``base`` in the file) breaks the schema, located.
+
+    ``code`` overrides the rule code (used for component configs, which all
+    report under one rule); ``subject`` names what the schema describes.
+    """
+    problems: list[Problem] = []
+    for error in validator.iter_errors(data):
+        problems.extend(_convert(error, positions, path, base, code, subject))
+    return problems
+
+
+def _dotted(parts: tuple[Any, ...]) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(file)"
+
+
+def _convert(error: Any, positions: Positions, path: str, base: tuple[Any, ...],
+             code: str | None, subject: str) -> list[Problem]:
+    where = (*base, *error.absolute_path)
+    kind = error.validator
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if kind == "additionalProperties" and isinstance(error.instance, dict):
+        known = list(schema.get("properties", {}))
+        out = []
+        for key in error.instance:
+            if key in known:
+                continue
+            line, col = locate(positions, (*where, key), key=True)
+            what = f"{subject} " if subject else ""
+            hint = did_you_mean(key, known) or (
+                "allowed keys: " + ", ".join(f"`{k}`" for k in known) if known else None)
+            out.append(Problem(path, line, col, code or "GS102", f"unknown {what}key `{key}`", hint))
+        return out
+    if kind == "required":
+        missing = [k for k in error.validator_value if k not in (error.instance or {})]
+        line, col = locate(positions, where, key=True) if where else (1, 1)
+        return [Problem(path, line, col, code or "GS103", f"missing required key `{key}`"
+                        + (f" in `{_dotted(where)}`" if where else ""))
+                for key in missing]
+    if "propertyNames" in error.relative_schema_path:
+        return _property_name(error, positions, path, where, code)
+    line, col = locate(positions, where)
+    custom = schema.get("x-message")
+    message = f"`{_dotted(where)}`: {custom or error.message}"
+    hint = None
+    if kind == "enum" and isinstance(error.instance, str):
+        hint = did_you_mean(error.instance, error.validator_value)
+    return [Problem(path, line, col, code or "GS101", message, hint)]
+
+
+def _property_name(error: Any, positions: Positions, path: str, where: tuple[Any, ...],
+                   code: str | None) -> list[Problem]:
+    key = error.instance
+    names_schema = error.schema if isinstance(error.schema, dict) else {}
+    title = names_schema.get("title", "key")
+    allowed = names_schema.get("enum", [])
+    line, col = locate(positions, (*where, key), key=True)
+    hint = did_you_mean(str(key), allowed) or (
+        f"{title}s are: " + ", ".join(allowed) if allowed else None)
+    return [Problem(path, line, col, code or "GS102", f"unknown {title} `{key}`", hint)]

@@ -1,0 +1,90 @@
+"""The ``gitstore`` command: a thin click layer over the core.
+
+Subcommands are imported only when they run, so ``gitstore validate`` pays
+for nothing the library or the hooks need. Every :class:`GitstoreError`
+becomes one line on stderr and its exit code: 0 success, 1 problems found,
+2 usage error or not a configuration repository.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gitstore import __version__
+from gitstore.errors import EXIT_USAGE, GitstoreError
+
+# command name -> "module:attribute"
+COMMANDS = {
+    "validate": "gitstore.cli.validate:validate",
+    "schema": "gitstore.cli.schema:schema",
+    "init": "gitstore.cli.init:init",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, _, attr = target.partition(":")
+        return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-C", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Run as if gitstore was started in this directory.")
+@click.version_option(__version__, prog_name="gitstore")
+@click.pass_context
+def cli(ctx: click.Context, directory: Path | None) -> None:
+    """Keep an ML platform's configuration in a git repository.
+
+    Exit codes: 0 success, 1 problems found, 2 usage error or not a
+    configuration repository.
+    """
+    if directory is not None and not directory.is_dir():
+        raise click.BadParameter(f"{directory} is not a directory", param_hint="-C")
+    ctx.obj = {"cwd": directory or Path.cwd()}
+
+
+def start_dir(ctx: click.Context, path: Path | None = None) -> Path:
+    """The directory a command acts on: PATH if given (relative to -C), else -C, else the cwd."""
+    base: Path = ctx.obj["cwd"]
+    return base / path if path is not None else base
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        result: Any = cli.main(args=argv, prog_name="gitstore", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_USAGE
+    except click.Abort:
+        click.echo("gitstore: aborted", err=True)
+        return 130
+    except GitstoreError as exc:
+        click.echo(f"gitstore: error: {exc.message}", err=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("gitstore: interrupted", err=True)
+        return 130
+    except BrokenPipeError:
+        sys.stderr.close()
+        return 1
+    except Exception as exc:  # a bug: say so in one line unless asked for the traceback
+        if os.environ.get("GITSTORE_DEBUG"):
+            raise
+        click.echo(f"gitstore: internal error: {type(exc).__name__}: {exc} "
+                   "(set GITSTORE_DEBUG=1 for the traceback, and please report it)", err=True)
+        return EXIT_USAGE
+    return result if isinstance(result, int) else 0
