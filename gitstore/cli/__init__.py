@@ -21,19 +21,38 @@ from gitstore.errors import EXIT_USAGE, GitstoreError
 
 # command name -> "module:attribute"
 COMMANDS = {
+    # core
     "validate": "gitstore.cli.validate:validate",
     "schema": "gitstore.cli.schema:schema",
     "init": "gitstore.cli.init:init",
+    # enforcement and review
+    "hooks": "gitstore.cli.hooks:hooks",
+    "diff": "gitstore.cli.diff:diff",
+    "graph": "gitstore.cli.graph:graph",
+    # pipeline runs and remotes
+    "run": "gitstore.cli.runs:run",
+    "runs": "gitstore.cli.runs:runs",
+    # moving in and out
+    "import": "gitstore.cli.migrate:import_",
+    "export": "gitstore.cli.migrate:export",
+    # trust
+    "check-permissions": "gitstore.cli.trust:check_permissions",
+    "codeowners": "gitstore.cli.trust:codeowners",
+    "who-can": "gitstore.cli.trust:who_can",
+    "log": "gitstore.cli.trust:log",
 }
 
 
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
+        from importlib.util import find_spec
+
+        return sorted(name for name, target in COMMANDS.items()
+                      if find_spec(target.partition(":")[0]) is not None)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = COMMANDS.get(cmd_name)
-        if target is None:
+        if target is None or cmd_name not in self.list_commands(ctx):
             return None
         module, _, attr = target.partition(":")
         return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
