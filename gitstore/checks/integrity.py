@@ -46,7 +46,7 @@ def check_integrity(snap: Snapshot, cache: ResultCache | None = None) -> list[Pr
         elif kind == "role":
             problems.extend(_role(snap, doc))
         elif kind == "flavor":
-            problems.extend(_flavor(doc))
+            problems.extend(_flavor_cached(doc, cache))
     return problems
 
 
@@ -70,9 +70,12 @@ def _case_collisions(snap: Snapshot) -> Iterator[Problem]:
 
 
 def _duplicate_ids(snap: Snapshot) -> Iterator[Problem]:
+    # Ids derived from distinct names never collide, so a kind without any explicit
+    # id cannot hold a duplicate; deriving ids (uuid5) is skipped for those kinds.
+    explicit = {doc.ref.kind for doc in snap.documents.values() if "id" in doc.data}
     seen: dict[tuple[str, str], Document] = {}
     for doc in sorted(snap.documents.values(), key=lambda d: d.path):
-        if doc.ref.kind == "settings":
+        if doc.ref.kind == "settings" or doc.ref.kind not in explicit:
             continue
         key = (doc.ref.kind, doc.id)
         other = seen.get(key)
@@ -95,6 +98,16 @@ def _settings(snap: Snapshot) -> Iterator[Problem]:
         yield Problem(doc.path, line, col, "GS208",
                       f"default stack `{default}` does not exist (expected {entity_path('stack', default)})",
                       did_you_mean(default, snap.names("stack")))
+
+
+def _flavor_cached(doc: Document, cache: ResultCache) -> list[Problem]:
+    """A flavor's own checks depend on its file alone, so they are kept by blob id."""
+    key = f"flv\0{doc.path}\0{doc.oid}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = [p.to_tuple() for p in _flavor(doc)]
+        cache.put(key, cached)
+    return [Problem(*item) for item in cached]
 
 
 def _flavor(doc: Document) -> Iterator[Problem]:
