@@ -173,23 +173,41 @@ def _custom_config(doc: Document, flavor_doc: Document, config: dict[str, Any],
     key = f"cfg\0{doc.path}\0{doc.oid}\0{flavor_doc.oid}"
     cached = cache.get(key)
     if cached is None:
-        from jsonschema.exceptions import SchemaError
-
         from gitstore.checks.files import config_problems
-        from gitstore.checks.schema import make_validator
 
+        validator = _flavor_validator(flavor_doc.oid, schema)
         try:
-            validator = make_validator(schema)
-            found = config_problems(validator, config, doc.positions, doc.path,
-                                    f"`{flavor_doc.ref.name}` {doc.ref.type}")
-        except (SchemaError, Exception) as exc:  # a broken schema is reported on the flavor (GS211)
-            if not isinstance(exc, SchemaError) and "Unresolvable" not in type(exc).__name__:
+            found = [] if validator is None else config_problems(
+                validator, config, doc.positions, doc.path, f"`{flavor_doc.ref.name}` {doc.ref.type}")
+        except Exception as exc:  # a reference the schema cannot resolve: reported on the flavor
+            if "Unresolvable" not in type(exc).__name__:
                 raise
             found = []
         cached = [p.to_tuple() for p in found]
         cache.put(key, cached)
     for item in cached:
         yield Problem(*item)
+
+
+_validators: dict[str, Any] = {}  # flavor blob id -> validator, or None for a broken schema
+
+
+def _flavor_validator(oid: str, schema: dict[str, Any]) -> Any:
+    """One validator per custom flavor; None when its schema is broken (reported as GS211)."""
+    if oid in _validators:
+        return _validators[oid]
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
+    from gitstore.checks.schema import make_validator
+
+    try:
+        Draft202012Validator.check_schema(schema)
+        validator = make_validator(schema)
+    except SchemaError:
+        validator = None
+    _validators[oid] = validator
+    return validator
 
 
 def _secrets(doc: Document, value: Any, secret: frozenset[str],
