@@ -81,9 +81,15 @@ def _type_ok(expected: Any, value: Any) -> bool:
 
 
 def _one_of_strings(allowed: Any, value: Any) -> bool:
-    if not isinstance(value, str) or not isinstance(allowed, list):
-        raise _Unsure  # equality of numbers and booleans has rules of its own
-    return value in allowed
+    """``value in allowed`` for strings, and for integers among integers only."""
+    if not isinstance(allowed, list):
+        raise _Unsure
+    if isinstance(value, str):
+        return value in allowed
+    if isinstance(value, int) and not isinstance(value, bool) and all(
+            type(item) in (int, str) for item in allowed):
+        return value in allowed
+    raise _Unsure  # equality of floats and booleans has rules of its own
 
 
 def _string_ok(schema: dict[str, Any], value: str) -> bool:
