@@ -17,7 +17,7 @@ from gitstore.errors import NotAConfigRepository
 from gitstore.layout import CONFIG_FILE
 from gitstore.problems import Problem
 from gitstore.snapshot import Progress, Snapshot, load_snapshot
-from gitstore.sources import Source
+from gitstore.sources import FileEntry, Source
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,14 @@ def check_snapshot(snap: Snapshot, cache: ResultCache | None = None) -> Report:
     return Report(snap.label, files, sorted(problems, key=Problem.sort_key))
 
 
+def listing_digest(entries: list[FileEntry]) -> str:
+    """Identifies a set of files by path, mode, stage and content (what a whole result depends on)."""
+    import hashlib
+
+    text = "\0".join(f"{e.path}\1{e.oid}\1{e.mode}\1{e.stage}" for e in entries)
+    return hashlib.sha1(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
 def validate(source: Source, progress: Progress | None = None, use_cache: bool = True) -> Report:
     """Validate every file of ``source`` and the references between them."""
     # Reading builds many small containers and frees none of them until the end;
@@ -56,10 +64,16 @@ def validate(source: Source, progress: Progress | None = None, use_cache: bool =
     gc.disable()
     try:
         cache = ResultCache(source.cache_dir if use_cache else None)
-        snap = load_snapshot(source, cache, progress)
-        if not snap.has_settings:
+        entries = source.entries()
+        if not any(e.path == CONFIG_FILE for e in entries):
             raise NotAConfigRepository(source.label, f"no {CONFIG_FILE} in the {source.label}")
+        digest = listing_digest(entries)
+        known = cache.recall_report(digest)
+        if known is not None:  # this very listing was validated before: same files, same result
+            return Report(source.label, len(entries), [Problem(*p) for p in known])
+        snap = load_snapshot(source, cache, progress, entries)
         report = check_snapshot(snap, cache)
+        cache.keep_report(digest, [p.to_tuple() for p in report.problems])
         cache.save()
     finally:
         if collecting:
