@@ -77,7 +77,7 @@ class ResultCache:
 
     def _load(self, path: Path) -> dict[str, Any]:
         try:
-            raw = path.read_bytes()  # marshal.load on a file object reads in small steps: far slower
+            raw = path.read_bytes()  # marshal.load on a file reads in small steps: far slower
             blob = marshal.loads(raw)
         except (OSError, EOFError, ValueError, TypeError):
             return {}
@@ -114,7 +114,7 @@ class ResultCache:
         self._reports_dirty = True
 
     def save(self) -> None:
-        """Keep what this run used, plus older entries up to twice as many; and the recent reports."""
+        """Keep what this run used, older entries up to twice as many, and recent reports."""
         if not self.path:
             return
         if self._reports_dirty and self._reports is not None:

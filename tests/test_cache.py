@@ -157,7 +157,8 @@ def test_concurrent_runs_do_not_corrupt_the_cache(generated: Path) -> None:
             assert (proc.returncode, out, err) == (expected[args].code, expected[args].out, "")
         loaded = ResultCache(cache_path(generated).parent)
         assert loaded._old, "the cache left behind is whole and readable"
-        leftovers = [p.name for p in cache_path(generated).parent.iterdir() if p.name not in (CACHE_FILE, REPORTS_FILE)]
+        leftovers = [p.name for p in cache_path(generated).parent.iterdir()
+                     if p.name not in (CACHE_FILE, REPORTS_FILE)]
         assert leftovers == []
     warm = run_cli("validate", cwd=generated)
     assert (warm.code, warm.out) == (expected[("validate",)].code, expected[("validate",)].out)

@@ -45,7 +45,8 @@ def documents() -> list[tuple[str, Any, dict[str, Any]]]:
         out.append((path, schema(SCHEMA_OF_KIND[ref.kind]), parsed.data))
         config = parsed.data.get("config")
         flavor = parsed.data.get("flavor")
-        if ref.kind == "component" and isinstance(config, dict) and flavors.is_builtin(ref.type, flavor):
+        builtin = ref.kind == "component" and flavors.is_builtin(ref.type, flavor)
+        if builtin and isinstance(config, dict):
             out.append((f"{path}#config", flavors.builtin_config_schema(ref.type, flavor), config))
         if ref.kind == "flavor":
             custom = parsed.data["config_schema"]

@@ -16,11 +16,11 @@ import re
 from typing import Any
 
 # Keywords that never make an instance invalid.
-_ANNOTATIONS = frozenset({"$schema", "$id", "$comment", "title", "description", "default", "examples",
-                          "writeOnly", "readOnly", "deprecated", "x-message"})
-_KNOWN = _ANNOTATIONS | {"type", "properties", "additionalProperties", "required", "pattern", "enum",
-                         "const", "items", "uniqueItems", "propertyNames", "minLength", "maxLength",
-                         "minimum", "maximum"}
+_ANNOTATIONS = frozenset({"$schema", "$id", "$comment", "title", "description", "default",
+                          "examples", "writeOnly", "readOnly", "deprecated", "x-message"})
+_KNOWN = _ANNOTATIONS | {"type", "properties", "additionalProperties", "required", "pattern",
+                         "enum", "const", "items", "uniqueItems", "propertyNames", "minLength",
+                         "maxLength", "minimum", "maximum"}
 _patterns: dict[str, re.Pattern[str]] = {}
 
 
