@@ -27,7 +27,7 @@ from gitstore.problems import Problem
 try:  # the C binding is what makes reading fast; fall back for odd builds
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - PyYAML without libyaml
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment,unused-ignore]
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64
@@ -122,15 +122,14 @@ def read_document(path: str, raw: bytes) -> Parsed | Problem:
     try:
         return _Builder(path, text).build()
     except _Reject as rej:
-        line, col = _mark(rej.mark)
-        return Problem(path, line, col, rej.code, rej.message, rej.hint)
+        return Problem(path, *_mark(rej.mark), rej.code, rej.message, rej.hint)
     except yaml.MarkedYAMLError as exc:
         return _syntax_problem(path, text, exc)
     except yaml.YAMLError as exc:  # reader errors carry no MarkedYAMLError base
-        line, col = _mark(getattr(exc, "mark", None))
-        if hasattr(exc, "position") and line is None:
-            line, col = _line_col(text.encode("utf-8"), int(exc.position))
-        return Problem(path, line, col, "GS001", str(getattr(exc, "reason", exc)) or "invalid YAML")
+        where = _mark(getattr(exc, "mark", None))
+        if hasattr(exc, "position") and where[0] is None:
+            where = _line_col(text.encode("utf-8"), int(exc.position))
+        return Problem(path, *where, "GS001", str(getattr(exc, "reason", exc)) or "invalid YAML")
 
 
 def _syntax_problem(path: str, text: str, exc: Any) -> Problem:
@@ -250,12 +249,12 @@ class _Builder:
                               f"mapping key `{key or 'null'}` is not a string",
                               f'quote it: "{key}"')
             key_mark = key_event.start_mark
+            child = (*path, key)
             if key in result:
-                first = positions[(*path, key)]
+                first = positions[child]
                 raise _Reject("GS002", key_mark, f"duplicate key `{key}` (first defined at line {first[0]})",
                               "each key may appear once in a mapping")
             value_event = next(events)
-            child = (*path, key)
             vmark = value_event.start_mark
             positions[child] = (key_mark.line + 1, key_mark.column + 1, vmark.line + 1, vmark.column + 1)
             result[key] = self._value(value_event, child, depth + 1)
