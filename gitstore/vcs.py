@@ -113,17 +113,17 @@ def resolve_commit(cwd: str | os.PathLike[str], rev: str) -> str:
 
 
 def _parse_entries(out: bytes, staged: bool) -> list[TreeEntry]:
+    text = out.decode("utf-8", "surrogateescape")
     entries = []
-    for record in out.split(b"\0"):
+    for record in text.split("\0"):
         if not record:
             continue
-        meta, _, path = record.partition(b"\t")
-        fields = meta.split()
-        name = path.decode("utf-8", "surrogateescape")
+        meta, _, name = record.partition("\t")
+        fields = meta.split(" ")
         if staged:  # <mode> <oid> <stage>
-            entries.append(TreeEntry(fields[0].decode(), fields[1].decode(), name, int(fields[2])))
+            entries.append(TreeEntry(fields[0], fields[1], name, int(fields[2])))
         else:  # <mode> <type> <oid>
-            entries.append(TreeEntry(fields[0].decode(), fields[2].decode(), name))
+            entries.append(TreeEntry(fields[0], fields[2], name))
     return entries
 
 
