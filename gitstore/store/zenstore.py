@@ -121,7 +121,9 @@ def _prepare_new(root: Path) -> None:
     if info is not None and info.toplevel is None:
         raise UsageError(f"{root} is a bare git repository; open a clone of it instead")
     if info is None:
-        if any(os.scandir(root)):
+        with os.scandir(root) as entries:
+            empty = next(entries, None) is None
+        if not empty:
             raise UsageError(f"{root} is not empty and not a configuration repository "
                              f"(no {CONFIG_FILE}); use an empty folder or run `gitstore init` there")
         vcs.init_repo(root)
