@@ -253,3 +253,9 @@ def file_added_times(cwd: str | os.PathLike[str], rev: str, paths: Sequence[str]
             if name:
                 added[name] = int(stamp)  # log runs newest first: the oldest add wins
     return added
+
+
+def object_exists(cwd: str | os.PathLike[str], name: str) -> bool:
+    """True when ``name`` (such as ``<commit>:<folder>``) names an object."""
+    code, _, _ = run_status(["cat-file", "-e", name], cwd=cwd)
+    return code == 0

@@ -127,6 +127,8 @@ def commit_tree(repo: ConfigRepo, commit: str | None, cache: ResultCache) -> Tre
     """The repository as commit ``commit`` holds it (empty for an unborn branch)."""
     if commit is None:
         return empty_tree("empty repository")
+    if repo.prefix and not vcs.object_exists(repo.git_cwd, f"{commit}:{repo.prefix}"):
+        return empty_tree(f"commit {commit[:12]} (no {repo.prefix}/ yet)")
     source = repo.commit(commit)
     snap = load_snapshot(source, cache)
     by_path = {e.path: e for e in snap.entries}
