@@ -84,9 +84,9 @@ class GitZenStore(StackMethods, AccessMethods, FlavorMethods):
     # --- pipeline runs (records on the runs branch, see gitstore.runs) ---------
 
     def register_pipeline_run(self, pipeline_run: PipelineRunWrapper) -> None:
+        self._require_writable("register pipeline run " + pipeline_run.name)
         from gitstore import runs
 
-        self._require_writable("register pipeline run " + pipeline_run.name)
         runs.record_run(self.repo.root, pipeline_run)
 
     def get_pipeline_run(self, pipeline_name: str, run_name: str,
