@@ -196,8 +196,8 @@ def hash_blob(cwd: str | os.PathLike[str], data: bytes) -> str:
     return run(["hash-object", "-w", "--stdin"], cwd=cwd, input=data).decode().strip()
 
 
-def build_tree(cwd: str | os.PathLike[str], base: str | None, updates: dict[str, tuple[str, str] | None],
-               index_file: str | os.PathLike[str]) -> str:
+def build_tree(cwd: str | os.PathLike[str], base: str | None,
+               updates: dict[str, tuple[str, str] | None], index_file: str | os.PathLike[str]) -> str:
     """The tree of commit ``base`` with ``updates`` (path -> (mode, blob id), or None to remove).
 
     Works in a private index file, so the repository's index (and whatever is

@@ -8,17 +8,27 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import yaml
-
 from conftest import git
+
 from gitstore.models import ComponentWrapper, StackComponentType
 
 
-def component(type_: str, name: str, flavor: str, config: dict[str, Any] | None = None,
-              uuid: UUID | None = None) -> ComponentWrapper:
+def component(
+    type_: str,
+    name: str,
+    flavor: str,
+    config: dict[str, Any] | None = None,
+    uuid: UUID | None = None,
+) -> ComponentWrapper:
     uuid = uuid or uuid4()
     full = {"name": name, "uuid": str(uuid), **(config or {})}
-    return ComponentWrapper(type=StackComponentType(type_), flavor=flavor, name=name, uuid=uuid,
-                            config=base64.b64encode(yaml.safe_dump(full).encode()))
+    return ComponentWrapper(
+        type=StackComponentType(type_),
+        flavor=flavor,
+        name=name,
+        uuid=uuid,
+        config=base64.b64encode(yaml.safe_dump(full).encode()),
+    )
 
 
 def decoded(wrapper: ComponentWrapper) -> dict[str, Any]:

@@ -6,8 +6,9 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
-
 from conftest import git, run_cli
+from store_helpers import commit_count, component, decoded, last_commit
+
 from gitstore import GitZenStore
 from gitstore.exceptions import (
     EntityExistsError,
@@ -23,7 +24,6 @@ from gitstore.models import (
     StackWrapper,
     StoreType,
 )
-from store_helpers import commit_count, component, decoded, last_commit
 
 ORCH = StackComponentType.ORCHESTRATOR
 ART = StackComponentType.ARTIFACT_STORE
@@ -48,10 +48,17 @@ def test_initialize_creates_repository_with_defaults_in_one_commit(tmp_path):
     assert commit_count(root) == 1
     subject, files = last_commit(root)
     assert subject == "gitstore: initialize configuration repository"
-    assert files == ["components/artifact_store/default.yaml", "components/metadata_store/default.yaml",
-                     "components/orchestrator/default.yaml", "gitstore.yaml", "stacks/default.yaml",
-                     "users/default.yaml"]
-    assert store.stack_configurations == {"default": {ORCH: "default", ART: "default", META: "default"}}
+    assert files == [
+        "components/artifact_store/default.yaml",
+        "components/metadata_store/default.yaml",
+        "components/orchestrator/default.yaml",
+        "gitstore.yaml",
+        "stacks/default.yaml",
+        "users/default.yaml",
+    ]
+    assert store.stack_configurations == {
+        "default": {ORCH: "default", ART: "default", META: "default"}
+    }
     assert [u.name for u in store.users] == ["default"]
     assert run_cli("validate", cwd=root).code == 0
 
@@ -59,7 +66,11 @@ def test_initialize_creates_repository_with_defaults_in_one_commit(tmp_path):
 def test_initialize_agrees_with_gitstore_init(tmp_path):
     run_cli("init", str(tmp_path / "by-cli"))
     GitZenStore().initialize(str(tmp_path / "by-lib"))
-    for rel in ("stacks/default.yaml", "users/default.yaml", "components/artifact_store/default.yaml"):
+    for rel in (
+        "stacks/default.yaml",
+        "users/default.yaml",
+        "components/artifact_store/default.yaml",
+    ):
         assert (tmp_path / "by-cli" / rel).read_text() == (tmp_path / "by-lib" / rel).read_text()
 
 
@@ -76,7 +87,8 @@ def test_initialize_skip_default_registrations(tmp_path):
     assert store.stacks_empty is True
     assert store.users == []
     assert (tmp_path / "bare-config" / "gitstore.yaml").read_text() == (
-        "# gitstore repository settings (format version 1).\nformat: 1\n")
+        "# gitstore repository settings (format version 1).\nformat: 1\n"
+    )
 
 
 def test_initialize_registers_defaults_in_an_existing_empty_repository(make_repo):
@@ -116,14 +128,20 @@ def test_register_stack_registers_missing_components(store):
     store.register_stack(StackWrapper(name="prod", components=[kfp, s3]))
     subject, files = last_commit(root_of(store))
     assert subject == "gitstore: register stack prod"
-    assert files == ["components/artifact_store/s3.yaml", "components/orchestrator/kfp.yaml",
-                     "stacks/prod.yaml"]
+    assert files == [
+        "components/artifact_store/s3.yaml",
+        "components/orchestrator/kfp.yaml",
+        "stacks/prod.yaml",
+    ]
     assert store.get_stack_configuration("prod") == {ORCH: "kfp", ART: "s3"}
     stack = store.get_stack("prod")
     assert stack.get_component_wrapper(ORCH).uuid == kfp.uuid
     assert stack.get_component_wrapper(META) is None
-    assert decoded(stack.get_component_wrapper(ART)) == {"name": "s3", "uuid": str(s3.uuid),
-                                                          "path": "s3://bucket"}
+    assert decoded(stack.get_component_wrapper(ART)) == {
+        "name": "s3",
+        "uuid": str(s3.uuid),
+        "path": "s3://bucket",
+    }
 
 
 def test_register_empty_stack_is_allowed(store):
@@ -151,7 +169,9 @@ def test_register_stack_reuses_component_with_same_uuid(store):
 
 
 def test_stacks_and_configurations(store):
-    store.register_stack(StackWrapper(name="b", components=[store.get_stack_component(ORCH, "default")]))
+    store.register_stack(
+        StackWrapper(name="b", components=[store.get_stack_component(ORCH, "default")])
+    )
     assert [s.name for s in store.stacks] == ["b", "default"]
     assert store.stack_configurations["b"] == {ORCH: "default"}
     assert store.stacks_empty is False
@@ -164,10 +184,14 @@ def test_stacks_and_configurations(store):
 def test_update_stack_changes_components(store):
     kfp = component("orchestrator", "kfp", "kubeflow")
     default = store.get_stack("default")
-    store.update_stack("default", StackWrapper(name="default", components=[kfp, *default.components[1:]]))
+    store.update_stack(
+        "default", StackWrapper(name="default", components=[kfp, *default.components[1:]])
+    )
     assert store.get_stack_configuration("default")[ORCH] == "kfp"
-    assert last_commit(root_of(store)) == ("gitstore: update stack default",
-                                          ["components/orchestrator/kfp.yaml", "stacks/default.yaml"])
+    assert last_commit(root_of(store)) == (
+        "gitstore: update stack default",
+        ["components/orchestrator/kfp.yaml", "stacks/default.yaml"],
+    )
 
 
 def test_update_stack_rename_removes_old_name_and_follows_default_stack(store):
@@ -205,16 +229,23 @@ def test_deregister_default_stack_is_refused_by_integrity(store):
 def test_register_default_stack(tmp_path):
     store = GitZenStore().initialize(str(tmp_path / "c"), skip_default_registrations=True)
     store.register_default_stack()
-    assert store.get_stack_configuration("default") == {ORCH: "default", ART: "default", META: "default"}
-    assert store.get_stack_component(ORCH, "default").uuid == UUID(derive_id("component", "default",
-                                                                             "orchestrator"))
+    assert store.get_stack_configuration("default") == {
+        ORCH: "default",
+        ART: "default",
+        META: "default",
+    }
+    assert store.get_stack_component(ORCH, "default").uuid == UUID(
+        derive_id("component", "default", "orchestrator")
+    )
     with pytest.raises(StackExistsError):
         store.register_default_stack()
 
 
 def test_required_components_policy_applies_to_registered_stacks(store):
     root = root_of(store)
-    (root / "gitstore.yaml").write_text("format: 1\ndefault_stack: default\nrequired_components: [orchestrator]\n")
+    (root / "gitstore.yaml").write_text(
+        "format: 1\ndefault_stack: default\nrequired_components: [orchestrator]\n"
+    )
     git(root, "commit", "-qam", "require an orchestrator")
     with pytest.raises(IntegrityError, match="GS204"):
         store.register_stack(StackWrapper(name="empty", components=[]))
@@ -224,12 +255,18 @@ def test_required_components_policy_applies_to_registered_stacks(store):
 
 
 def test_component_config_round_trips(store):
-    config = {"kubernetes_context": "prod", "synchronous": True, "skip_ui_daemon_provisioning": False,
-              "custom_docker_base_image_name": None}
+    config = {
+        "kubernetes_context": "prod",
+        "synchronous": True,
+        "skip_ui_daemon_provisioning": False,
+        "custom_docker_base_image_name": None,
+    }
     kfp = component("orchestrator", "kfp", "kubeflow", config)
     store.register_stack_component(kfp)
-    assert last_commit(root_of(store)) == ("gitstore: register orchestrator kfp",
-                                          ["components/orchestrator/kfp.yaml"])
+    assert last_commit(root_of(store)) == (
+        "gitstore: register orchestrator kfp",
+        ["components/orchestrator/kfp.yaml"],
+    )
     got = store.get_stack_component(ORCH, "kfp")
     assert (got.name, got.uuid, got.flavor, got.type) == ("kfp", kfp.uuid, "kubeflow", ORCH)
     assert decoded(got) == decoded(kfp)
@@ -264,21 +301,33 @@ def test_get_stack_components(store):
 
 
 def test_update_component_rename_rewrites_stacks_in_one_commit(store):
-    store.register_stack(StackWrapper(name="second", components=[store.get_stack_component(ORCH, "default")]))
-    renamed = component("orchestrator", "local-orch", "local", uuid=store.get_stack_component(ORCH, "default").uuid)
+    store.register_stack(
+        StackWrapper(name="second", components=[store.get_stack_component(ORCH, "default")])
+    )
+    renamed = component(
+        "orchestrator", "local-orch", "local", uuid=store.get_stack_component(ORCH, "default").uuid
+    )
     result = store.update_stack_component("default", ORCH, renamed)
     assert result == {"orchestrator": "local"}
     subject, files = last_commit(root_of(store))
     assert subject == "gitstore: update orchestrator default as local-orch"
-    assert files == ["components/orchestrator/default.yaml", "components/orchestrator/local-orch.yaml",
-                     "stacks/default.yaml", "stacks/second.yaml"]
+    assert files == [
+        "components/orchestrator/default.yaml",
+        "components/orchestrator/local-orch.yaml",
+        "stacks/default.yaml",
+        "stacks/second.yaml",
+    ]
     assert store.get_stack_configuration("second") == {ORCH: "local-orch"}
     assert run_cli("validate", cwd=root_of(store)).code == 0
 
 
 def test_update_component_config_and_errors(store):
-    store.register_stack_component(component("orchestrator", "kfp", "kubeflow", {"synchronous": True}))
-    store.update_stack_component("kfp", ORCH, component("orchestrator", "kfp", "kubeflow", {"synchronous": False}))
+    store.register_stack_component(
+        component("orchestrator", "kfp", "kubeflow", {"synchronous": True})
+    )
+    store.update_stack_component(
+        "kfp", ORCH, component("orchestrator", "kfp", "kubeflow", {"synchronous": False})
+    )
     assert decoded(store.get_stack_component(ORCH, "kfp"))["synchronous"] is False
     with pytest.raises(KeyError):
         store.update_stack_component("nope", ORCH, component("orchestrator", "nope", "local"))
@@ -289,8 +338,10 @@ def test_update_component_config_and_errors(store):
 def test_deregister_component(store):
     store.register_stack_component(component("orchestrator", "kfp", "kubeflow"))
     store.deregister_stack_component(ORCH, "kfp")
-    assert last_commit(root_of(store)) == ("gitstore: deregister orchestrator kfp",
-                                          ["components/orchestrator/kfp.yaml"])
+    assert last_commit(root_of(store)) == (
+        "gitstore: deregister orchestrator kfp",
+        ["components/orchestrator/kfp.yaml"],
+    )
     with pytest.raises(ValueError, match="used by stack"):
         store.deregister_stack_component(ORCH, "default")
     with pytest.raises(KeyError):
@@ -335,8 +386,10 @@ def test_delete_user_cascades_to_teams_and_assignments(store):
     store.assign_role("admin", "alice")
     store.assign_role("admin", "bob")
     store.delete_user("alice")
-    assert last_commit(root_of(store)) == ("gitstore: delete user alice",
-                                          ["roles/admin.yaml", "teams/ml.yaml", "users/alice.yaml"])
+    assert last_commit(root_of(store)) == (
+        "gitstore: delete user alice",
+        ["roles/admin.yaml", "teams/ml.yaml", "users/alice.yaml"],
+    )
     assert [u.name for u in store.get_users_for_team("ml")] == ["bob"]
     assert [a.user_id for a in store.role_assignments] == [store.get_user("bob").id]
     with pytest.raises(KeyError):
@@ -401,7 +454,10 @@ def test_roles_and_assignments(store):
     store.add_user_to_team("ml", "alice")
     store.create_project("fraud")
     store.assign_role("admin", "alice", project_name="fraud")
-    assert last_commit(root_of(store))[0] == "gitstore: assign role admin to user alice in project fraud"
+    assert (
+        last_commit(root_of(store))[0]
+        == "gitstore: assign role admin to user alice in project fraud"
+    )
     store.assign_role("admin", "ml", is_user=False)
     store.assign_role("admin", "ml", is_user=False)  # no deduplication
     user_roles = store.get_role_assignments_for_user("alice")
@@ -431,7 +487,8 @@ def test_role_permissions_are_read(store):
     (root / "roles/maintainer.yaml").write_text("permissions:\n  stack: [create, read]\n")
     role = store.get_role("maintainer")
     assert {(p.operation.name, p.types) for p in role.permissions} == {
-        ("stack", frozenset({PermissionType.CREATE, PermissionType.READ}))}
+        ("stack", frozenset({PermissionType.CREATE, PermissionType.READ}))
+    }
     assert all(isinstance(p, Permission) for p in role.permissions)
     assert role.id == UUID(derive_id("role", "maintainer"))
 
@@ -452,10 +509,20 @@ def test_flavors(store):
     assert (builtin.name, builtin.integration) == ("kubeflow", "kubeflow")
     created = store.create_flavor("my_company.flavors.Airflow", "airflow-custom", ORCH)
     assert (created.source, created.type) == ("my_company.flavors.Airflow", ORCH)
-    assert last_commit(root_of(store)) == ("gitstore: create orchestrator flavor airflow-custom",
-                                          ["flavors/orchestrator/airflow-custom.yaml"])
+    assert last_commit(root_of(store)) == (
+        "gitstore: create orchestrator flavor airflow-custom",
+        ["flavors/orchestrator/airflow-custom.yaml"],
+    )
     names = [f.name for f in store.get_flavors_by_type(ORCH)]
-    assert names == ["airflow", "github", "kubeflow", "kubernetes", "local", "vertex", "airflow-custom"]
+    assert names == [
+        "airflow",
+        "github",
+        "kubeflow",
+        "kubernetes",
+        "local",
+        "vertex",
+        "airflow-custom",
+    ]
     assert any(f.name == "s3" for f in store.flavors)
     with pytest.raises(EntityExistsError):
         store.create_flavor("x.y", "airflow-custom", ORCH)
@@ -463,5 +530,7 @@ def test_flavors(store):
         store.create_flavor("x.y", "local", ORCH)
     with pytest.raises(KeyError):
         store.get_flavor_by_name_and_type("nope", ORCH)
-    store.register_stack_component(component("orchestrator", "af", "airflow-custom", {"anything": 1}))
+    store.register_stack_component(
+        component("orchestrator", "af", "airflow-custom", {"anything": 1})
+    )
     assert store.get_stack_component(ORCH, "af").flavor == "airflow-custom"

@@ -12,12 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import git, run_cli
+from store_helpers import commit_count, status
+
 from gitstore import GitZenStore
 from gitstore.exceptions import LockTimeoutError
 from gitstore.store.lock import write_lock
-from store_helpers import commit_count, status
 
 WRITER = textwrap.dedent("""
     import sys
@@ -35,16 +35,22 @@ DELETE_ALICE = textwrap.dedent("""
 
 
 def start(script: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-c", script, *args], env={**os.environ, **(env or {})},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", script, *args],
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def assert_consistent(root: Path) -> None:
-    """Reopening recovers; then nothing is half-written, and git and gitstore agree the repo is sound."""
+    """Reopening recovers; then nothing is half-written and git and gitstore find it sound."""
     GitZenStore().initialize(str(root), skip_default_registrations=True)
     assert status(root) == ""
-    fsck = subprocess.run(["git", "fsck", "--strict", "--no-dangling"], cwd=root, capture_output=True,
-                          text=True)
+    fsck = subprocess.run(
+        ["git", "fsck", "--strict", "--no-dangling"], cwd=root, capture_output=True, text=True
+    )
     assert fsck.returncode == 0, fsck.stderr
     result = run_cli("validate", cwd=root)
     assert result.code == 0, result
@@ -63,7 +69,9 @@ def test_four_processes_ten_writes_each_all_land(root):
         assert proc.returncode == 0, err
     assert commit_count(root) == 1 + 40
     subjects = git(root, "log", "--format=%s").splitlines()
-    assert sorted(subjects[:-1]) == sorted(f"gitstore: create user p{n}-{i}" for n in range(4) for i in range(10))
+    assert sorted(subjects[:-1]) == sorted(
+        f"gitstore: create user p{n}-{i}" for n in range(4) for i in range(10)
+    )
     assert len(GitZenStore().initialize(str(root)).users) == 41
     assert_consistent(root)
 
@@ -83,9 +91,12 @@ def test_lock_timeout_names_the_holder(root):
 
 
 def test_lock_of_a_killed_process_does_not_block(root):
-    holder = start("import sys, time\nfrom pathlib import Path\nfrom gitstore.store.lock import write_lock\n"
-                   "with write_lock(Path(sys.argv[1]), 5):\n    print('locked', flush=True)\n"
-                   "    time.sleep(60)\n", str(root / ".git/gitstore/write.lock"))
+    holder = start(
+        "import sys, time\nfrom pathlib import Path\nfrom gitstore.store.lock import write_lock\n"
+        "with write_lock(Path(sys.argv[1]), 5):\n    print('locked', flush=True)\n"
+        "    time.sleep(60)\n",
+        str(root / ".git/gitstore/write.lock"),
+    )
     assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
     holder.send_signal(signal.SIGKILL)
     holder.communicate(timeout=10)
@@ -105,8 +116,9 @@ def root_with_alice(root: Path) -> Path:
     return root
 
 
-@pytest.mark.parametrize(("point", "lands"), [("before-ref", False), ("after-ref", True),
-                                              ("mid-worktree", True)])
+@pytest.mark.parametrize(
+    ("point", "lands"), [("before-ref", False), ("after-ref", True), ("mid-worktree", True)]
+)
 def test_writer_killed_at_any_point_leaves_all_or_nothing(root_with_alice, point, lands):
     root = root_with_alice
     head = git(root, "rev-parse", "HEAD")

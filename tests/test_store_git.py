@@ -7,13 +7,13 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import git, run_cli, write_files
+from store_helpers import commit_count, component, last_commit, status
+
 from gitstore import GitZenStore
 from gitstore.errors import UnknownRevision
 from gitstore.exceptions import IntegrityError, ReadOnlyStoreError, UncommittedChangesError
 from gitstore.models import StackComponentType, StackWrapper
-from store_helpers import commit_count, component, last_commit, status
 
 ORCH = StackComponentType.ORCHESTRATOR
 
@@ -34,8 +34,11 @@ def store(tmp_path: Path) -> GitZenStore:
 
 def snapshot_state(root: Path) -> tuple[str, str, str, dict[str, bytes]]:
     """HEAD, status, staged diff and every file's bytes: what a refused write must not change."""
-    files = {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-             if p.is_file() and ".git" not in p.parts}
+    files = {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".git" not in p.parts
+    }
     return (git(root, "rev-parse", "HEAD"), status(root), git(root, "diff", "--cached"), files)
 
 
@@ -69,9 +72,12 @@ def test_uncommitted_edit_of_a_needed_file_is_refused(store):
     before = snapshot_state(root)
     default = store.get_stack("default")
     with pytest.raises(UncommittedChangesError) as info:
-        store.update_stack("default", StackWrapper(name="default", components=default.components[:1]))
-    assert str(info.value) == ("refusing to write: uncommitted changes in stacks/default.yaml; "
-                               "commit or stash them first")
+        store.update_stack(
+            "default", StackWrapper(name="default", components=default.components[:1])
+        )
+    assert str(info.value) == (
+        "refusing to write: uncommitted changes in stacks/default.yaml; commit or stash them first"
+    )
     assert snapshot_state(root) == before
 
 
@@ -103,7 +109,8 @@ def test_integrity_failure_leaves_repository_index_and_worktree_untouched(store)
     with pytest.raises(IntegrityError) as info:
         store.register_stack_component(component("orchestrator", "bad", "no-such-flavor"))
     assert str(info.value).splitlines()[0] == (
-        "register orchestrator bad would break the repository; nothing was changed:")
+        "register orchestrator bad would break the repository; nothing was changed:"
+    )
     assert snapshot_state(root) == before
 
 
@@ -115,23 +122,39 @@ def test_hand_written_file_keeps_comments_order_and_quoting(store):
     current = store.get_stack("default").components
     store.update_stack("default", StackWrapper(name="default", components=[kfp, *current[1:]]))
     diff = git(root, "diff", "-U0", "HEAD~1", "HEAD", "--", "stacks/default.yaml")
-    changed = [line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")]
-    assert changed == ["-  orchestrator: default     # the local one, for now",
-                       "+  orchestrator: kfp         # the local one, for now"]
+    changed = [
+        line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")
+    ]
+    assert changed == [
+        "-  orchestrator: default     # the local one, for now",
+        "+  orchestrator: kfp         # the local one, for now",
+    ]
 
 
 def test_component_edit_keeps_unchanged_config_lines(store):
     root = store.repo.root
-    write_files(root, {"components/orchestrator/kfp.yaml": (
-        "# owned by platform\nflavor: kubeflow\nconfig:\n  kubernetes_context: 'prod'  # cluster\n"
-        "  synchronous: true\n")})
+    write_files(
+        root,
+        {
+            "components/orchestrator/kfp.yaml": (
+                "# owned by platform\nflavor: kubeflow\nconfig:\n"
+                "  kubernetes_context: 'prod'  # cluster\n  synchronous: true\n"
+            )
+        },
+    )
     git(root, "add", "-A")
     git(root, "commit", "-qm", "kfp")
-    store.update_stack_component("kfp", ORCH, component(
-        "orchestrator", "kfp", "kubeflow", {"kubernetes_context": "prod", "synchronous": False}))
+    store.update_stack_component(
+        "kfp",
+        ORCH,
+        component(
+            "orchestrator", "kfp", "kubeflow", {"kubernetes_context": "prod", "synchronous": False}
+        ),
+    )
     assert (root / "components/orchestrator/kfp.yaml").read_text() == (
         "# owned by platform\nflavor: kubeflow\nconfig:\n  kubernetes_context: 'prod'  # cluster\n"
-        "  synchronous: false\n")
+        "  synchronous: false\n"
+    )
 
 
 def test_reads_see_hand_edits_without_reopening(store):

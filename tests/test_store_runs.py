@@ -1,4 +1,4 @@
-"""Pipeline runs through the store: thin delegations to gitstore.runs (records on the runs branch)."""
+"""Pipeline runs through the store: delegations to gitstore.runs (records on the runs branch)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
-
 from conftest import git
+
 from gitstore import GitZenStore
 from gitstore.exceptions import EntityExistsError, ReadOnlyStoreError
 from gitstore.models import PipelineRunWrapper, PipelineWrapper, StepWrapper
@@ -15,12 +15,17 @@ from gitstore.models import PipelineRunWrapper, PipelineWrapper, StepWrapper
 needs_runs = pytest.mark.skipif(find_spec("gitstore.runs") is None, reason="needs gitstore.runs")
 
 
-def make_run(store: GitZenStore, name: str, pipeline: str = "training",
-             project: str | None = None) -> PipelineRunWrapper:
+def make_run(
+    store: GitZenStore, name: str, pipeline: str = "training", project: str | None = None
+) -> PipelineRunWrapper:
     return PipelineRunWrapper(
-        name=name, pipeline=PipelineWrapper(name=pipeline, steps=[StepWrapper(name="trainer")]),
-        stack=store.get_stack("default"), runtime_configuration={"epochs": 3},
-        user_id=store.get_user("default").id, project_name=project)
+        name=name,
+        pipeline=PipelineWrapper(name=pipeline, steps=[StepWrapper(name="trainer")]),
+        stack=store.get_stack("default"),
+        runtime_configuration={"epochs": 3},
+        user_id=store.get_user("default").id,
+        project_name=project,
+    )
 
 
 @pytest.fixture
@@ -36,7 +41,11 @@ def test_register_and_read_runs(store):
     store.register_pipeline_run(make_run(store, "run-2"))
     assert git(root, "rev-parse", "HEAD") == head  # records never touch the checked-out branch
     got = store.get_pipeline_run("training", "run-1")
-    assert (got.name, got.pipeline.name, got.runtime_configuration) == ("run-1", "training", {"epochs": 3})
+    assert (got.name, got.pipeline.name, got.runtime_configuration) == (
+        "run-1",
+        "training",
+        {"epochs": 3},
+    )
     assert sorted(r.name for r in store.get_pipeline_runs("training")) == ["run-1", "run-2"]
     assert store.get_pipeline_runs("unknown") == []
 

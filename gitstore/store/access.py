@@ -44,12 +44,15 @@ def _assignments(doc: Document) -> list[dict[str, str]]:
 
 def _edit_list(key: str, change: Callable[[list[Any]], list[Any]]) -> writer.Edit:
     def apply(data: Any) -> None:
-        current = [writer.plain(v) if not isinstance(v, dict) else dict(v) for v in data.get(key) or []]
+        current = [
+            writer.plain(v) if not isinstance(v, dict) else dict(v) for v in data.get(key) or []
+        ]
         wanted = change(current)
         if key in data:
             writer.merge_sequence(data[key], wanted)
         else:
             data[key] = writer.to_round_trip(wanted)
+
     return apply
 
 
@@ -71,26 +74,47 @@ class AccessMethods(StoreBase):
 
     def _project(self, doc: Document) -> Project:
         description = doc.data.get("description")
-        return Project(id=as_uuid(doc), creation_date=self._created(doc), name=doc.ref.name,
-                       description=None if description is None else str(description))
+        return Project(
+            id=as_uuid(doc),
+            creation_date=self._created(doc),
+            name=doc.ref.name,
+            description=None if description is None else str(description),
+        )
 
     def _role(self, doc: Document) -> Role:
         permissions = set()
         for operation, types in (doc.data.get("permissions") or {}).items():
             op = Operation(id=OPERATIONS.index(operation) + 1, name=operation)
-            permissions.add(Permission(operation=op, types=frozenset(PermissionType(t) for t in types)))
-        return Role(id=as_uuid(doc), creation_date=self._created(doc), name=doc.ref.name,
-                    permissions=permissions)
+            permissions.add(
+                Permission(operation=op, types=frozenset(PermissionType(t) for t in types))
+            )
+        return Role(
+            id=as_uuid(doc),
+            creation_date=self._created(doc),
+            name=doc.ref.name,
+            permissions=permissions,
+        )
 
     def _role_assignments(self, tree: Tree) -> list[RoleAssignment]:
         found = []
         for role in _sorted(tree.snapshot.of_kind("role")):
             created = self._created(role)
             for n, entry in enumerate(_assignments(role)):
-                ids = {f"{kind}_id": self._id_of(tree, kind, entry.get(kind)) for kind in ("user", "team", "project")}
-                key = f"{role.id}/{n}/{entry.get('user')}/{entry.get('team')}/{entry.get('project')}"
-                found.append(RoleAssignment(id=uuidlib.uuid5(ASSIGNMENT_NAMESPACE, key), creation_date=created,
-                                            role_id=as_uuid(role), **ids))
+                ids = {
+                    f"{kind}_id": self._id_of(tree, kind, entry.get(kind))
+                    for kind in ("user", "team", "project")
+                }
+                key = (
+                    f"{role.id}/{n}/{entry.get('user')}/{entry.get('team')}/{entry.get('project')}"
+                )
+                found.append(
+                    RoleAssignment(
+                        id=uuidlib.uuid5(ASSIGNMENT_NAMESPACE, key),
+                        creation_date=created,
+                        role_id=as_uuid(role),
+                        **ids,
+                    )
+                )
         return found
 
     def _id_of(self, tree: Tree, kind: str, name: str | None) -> UUID | None:
@@ -140,8 +164,10 @@ class AccessMethods(StoreBase):
             changes: FileChanges = {entity_path("user", user_name): None}
             for team in _sorted(tree.snapshot.of_kind("team")):
                 if user_name in _names(team, "members"):
-                    changes[team.path] = writer.edit(tree.read_text(team.path), _edit_list(
-                        "members", lambda ms: [m for m in ms if m != user_name]))
+                    changes[team.path] = writer.edit(
+                        tree.read_text(team.path),
+                        _edit_list("members", lambda ms: [m for m in ms if m != user_name]),
+                    )
             changes.update(_drop_assignments(tree, lambda a: a.get("user") == user_name))
             return changes
 
@@ -175,8 +201,11 @@ class AccessMethods(StoreBase):
             self._doc(tree, "user", user_name)
             if user_name in _names(team, "members"):
                 return {}
-            return {team.path: writer.edit(tree.read_text(team.path),
-                                           _edit_list("members", lambda ms: [*ms, user_name]))}
+            return {
+                team.path: writer.edit(
+                    tree.read_text(team.path), _edit_list("members", lambda ms: [*ms, user_name])
+                )
+            }
 
         self._write(f"add user {user_name} to team {team_name}", plan)
 
@@ -186,22 +215,32 @@ class AccessMethods(StoreBase):
             self._doc(tree, "user", user_name)
             if user_name not in _names(team, "members"):
                 return {}
-            return {team.path: writer.edit(tree.read_text(team.path), _edit_list(
-                "members", lambda ms: [m for m in ms if m != user_name]))}
+            return {
+                team.path: writer.edit(
+                    tree.read_text(team.path),
+                    _edit_list("members", lambda ms: [m for m in ms if m != user_name]),
+                )
+            }
 
         self._write(f"remove user {user_name} from team {team_name}", plan)
 
     def get_users_for_team(self, team_name: str) -> list[User]:
         tree = self._tree()
         team = self._doc(tree, "team", team_name)
-        return [self._user(doc) for name in _names(team, "members")
-                if (doc := tree.doc("user", name)) is not None]
+        return [
+            self._user(doc)
+            for name in _names(team, "members")
+            if (doc := tree.doc("user", name)) is not None
+        ]
 
     def get_teams_for_user(self, user_name: str) -> list[Team]:
         tree = self._tree()
         self._doc(tree, "user", user_name)
-        return [self._team(t) for t in _sorted(tree.snapshot.of_kind("team"))
-                if user_name in _names(t, "members")]
+        return [
+            self._team(t)
+            for t in _sorted(tree.snapshot.of_kind("team"))
+            if user_name in _names(t, "members")
+        ]
 
     # --- projects --------------------------------------------------------------
 
@@ -252,21 +291,34 @@ class AccessMethods(StoreBase):
 
         self._write(f"delete role {role_name}", plan)
 
-    def assign_role(self, role_name: str, entity_name: str, project_name: str | None = None,
-                    is_user: bool = True) -> None:
+    def assign_role(
+        self,
+        role_name: str,
+        entity_name: str,
+        project_name: str | None = None,
+        is_user: bool = True,
+    ) -> None:
         entry = _assignment_entry(role_name, entity_name, project_name, is_user)
 
         def plan(tree: Tree) -> FileChanges:
             role = self._check_assignment(tree, role_name, entity_name, project_name, is_user)
-            return {role.path: writer.edit(tree.read_text(role.path),
-                                           _edit_list("assignments", lambda a: [*a, entry]))}
+            return {
+                role.path: writer.edit(
+                    tree.read_text(role.path), _edit_list("assignments", lambda a: [*a, entry])
+                )
+            }
 
         who = f"{'user' if is_user else 'team'} {entity_name}"
         where = f" in project {project_name}" if project_name else ""
         self._write(f"assign role {role_name} to {who}{where}", plan)
 
-    def revoke_role(self, role_name: str, entity_name: str, project_name: str | None = None,
-                    is_user: bool = True) -> None:
+    def revoke_role(
+        self,
+        role_name: str,
+        entity_name: str,
+        project_name: str | None = None,
+        is_user: bool = True,
+    ) -> None:
         entry = _assignment_entry(role_name, entity_name, project_name, is_user)
 
         def plan(tree: Tree) -> FileChanges:
@@ -275,48 +327,67 @@ class AccessMethods(StoreBase):
             if entry not in current:
                 return {}
             index = current.index(entry)
-            return {role.path: writer.edit(tree.read_text(role.path), _edit_list(
-                "assignments", lambda a: a[:index] + a[index + 1:]))}
+            return {
+                role.path: writer.edit(
+                    tree.read_text(role.path),
+                    _edit_list("assignments", lambda a: a[:index] + a[index + 1 :]),
+                )
+            }
 
         who = f"{'user' if is_user else 'team'} {entity_name}"
         where = f" in project {project_name}" if project_name else ""
         self._write(f"revoke role {role_name} from {who}{where}", plan)
 
-    def _check_assignment(self, tree: Tree, role_name: str, entity_name: str,
-                          project_name: str | None, is_user: bool) -> Document:
+    def _check_assignment(
+        self, tree: Tree, role_name: str, entity_name: str, project_name: str | None, is_user: bool
+    ) -> Document:
         role = self._doc(tree, "role", role_name)
         self._doc(tree, "user" if is_user else "team", entity_name)
         if project_name is not None:
             self._doc(tree, "project", project_name)
         return role
 
-    def get_role_assignments_for_user(self, user_name: str, project_name: str | None = None,
-                                      include_team_roles: bool = True) -> list[RoleAssignment]:
+    def get_role_assignments_for_user(
+        self, user_name: str, project_name: str | None = None, include_team_roles: bool = True
+    ) -> list[RoleAssignment]:
         tree = self._tree()
         user_id = as_uuid(self._doc(tree, "user", user_name))
         project_id = as_uuid(self._doc(tree, "project", project_name)) if project_name else None
         team_ids = set()
         if include_team_roles:
-            team_ids = {as_uuid(t) for t in tree.snapshot.of_kind("team") if user_name in _names(t, "members")}
-        return [a for a in self._role_assignments(tree)
-                if (a.user_id == user_id or (a.team_id is not None and a.team_id in team_ids))
-                and (project_id is None or a.project_id == project_id)]
+            team_ids = {
+                as_uuid(t)
+                for t in tree.snapshot.of_kind("team")
+                if user_name in _names(t, "members")
+            }
+        return [
+            a
+            for a in self._role_assignments(tree)
+            if (a.user_id == user_id or (a.team_id is not None and a.team_id in team_ids))
+            and (project_id is None or a.project_id == project_id)
+        ]
 
-    def get_role_assignments_for_team(self, team_name: str,
-                                      project_name: str | None = None) -> list[RoleAssignment]:
+    def get_role_assignments_for_team(
+        self, team_name: str, project_name: str | None = None
+    ) -> list[RoleAssignment]:
         tree = self._tree()
         team_id = as_uuid(self._doc(tree, "team", team_name))
         project_id = as_uuid(self._doc(tree, "project", project_name)) if project_name else None
-        return [a for a in self._role_assignments(tree)
-                if a.team_id == team_id and (project_id is None or a.project_id == project_id)]
+        return [
+            a
+            for a in self._role_assignments(tree)
+            if a.team_id == team_id and (project_id is None or a.project_id == project_id)
+        ]
 
 
 def _drop_assignments(tree: Tree, matches: Callable[[dict[str, str]], bool]) -> FileChanges:
     changes: FileChanges = {}
     for role in _sorted(tree.snapshot.of_kind("role")):
         if any(matches(a) for a in _assignments(role)):
-            changes[role.path] = writer.edit(tree.read_text(role.path), _edit_list(
-                "assignments", lambda items: [a for a in items if not matches(a)]))
+            changes[role.path] = writer.edit(
+                tree.read_text(role.path),
+                _edit_list("assignments", lambda items: [a for a in items if not matches(a)]),
+            )
     return changes
 
 

@@ -40,7 +40,9 @@ class StoreBase:
     def _open(self, root: Path, lock_timeout: float) -> None:
         git = vcs.repo_info(root)
         if git is None or git.toplevel is None:
-            raise NotAConfigRepository(str(root), "the library needs a git repository with a working tree")
+            raise NotAConfigRepository(
+                str(root), "the library needs a git repository with a working tree"
+            )
         self._repo = ConfigRepo(root, git, git.prefix)
         self._cache = ResultCache(self._repo.cache_dir)
         self._reader = WorkTreeReader(root, self._cache)
@@ -78,7 +80,10 @@ class StoreBase:
         doc = tree.doc(kind, name, type_)
         if doc is None:
             what = f"{type_} {name}" if type_ else name
-            raise KeyError(f"no {kind.replace('_', ' ')} named {what!r} (expected {entity_path(kind, name, type_)})")
+            raise KeyError(
+                f"no {kind.replace('_', ' ')} named {what!r} "
+                f"(expected {entity_path(kind, name, type_)})"
+            )
         return doc
 
     def _created(self, doc: Document) -> datetime:
@@ -90,7 +95,9 @@ class StoreBase:
             prefix = f"{self.repo.prefix}/" if self.repo.prefix else ""
             folders = [prefix + FOLDERS[k] for k in DATED_KINDS]
             self._dates = {rev: vcs.file_added_times(self.repo.git_cwd, rev, folders)}
-        stamp = self._dates[rev].get((f"{self.repo.prefix}/" if self.repo.prefix else "") + doc.path)
+        stamp = self._dates[rev].get(
+            (f"{self.repo.prefix}/" if self.repo.prefix else "") + doc.path
+        )
         if stamp is None:
             return datetime.now(timezone.utc)
         return datetime.fromtimestamp(stamp, timezone.utc)
@@ -100,16 +107,20 @@ class StoreBase:
     def _write(self, message: str, plan: Callable[[Tree], FileChanges]) -> str | None:
         if self._writer is None:
             if self._rev is not None:
-                raise ReadOnlyStoreError(f"this store is a read-only view of commit {self._rev[:12]}; "
-                                         f"`{message}` needs the store itself")
+                raise ReadOnlyStoreError(
+                    f"this store is a read-only view of commit {self._rev[:12]}; "
+                    f"`{message}` needs the store itself"
+                )
             raise NotAConfigRepository("(none)", "call GitZenStore().initialize(path) first")
         return self._writer.apply(Operation(message, plan))
 
 
 def require_name(name: str, kind: str) -> None:
     if not isinstance(name, str) or not is_valid_name(name):
-        raise ValueError(f"{name!r} is not a valid {kind} name: names start with a letter or digit and "
-                         "hold only letters, digits, `.`, `_` and `-` (at most 128 characters)")
+        raise ValueError(
+            f"{name!r} is not a valid {kind} name: names start with a letter or digit and "
+            "hold only letters, digits, `.`, `_` and `-` (at most 128 characters)"
+        )
 
 
 def require_absent(tree: Tree, kind: str, name: str, type_: str | None = None) -> None:
@@ -117,7 +128,9 @@ def require_absent(tree: Tree, kind: str, name: str, type_: str | None = None) -
 
     if tree.snapshot.exists(kind, name, type_):
         what = f"{type_} {name}" if type_ else name
-        raise EntityExistsError(f"a {kind} named {what!r} exists already ({entity_path(kind, name, type_)})")
+        raise EntityExistsError(
+            f"a {kind} named {what!r} exists already ({entity_path(kind, name, type_)})"
+        )
 
 
 def as_uuid(doc: Document) -> UUID:

@@ -54,7 +54,8 @@ def _acquire(fd: int, path: Path, timeout: float) -> None:
                 raise LockTimeoutError(
                     f"could not take the write lock {path} within {timeout:g}s "
                     f"(held by {_holder(path)}); another write is still running, "
-                    "try again or raise GITSTORE_LOCK_TIMEOUT") from None
+                    "try again or raise GITSTORE_LOCK_TIMEOUT"
+                ) from None
             time.sleep(0.005 + random.random() * 0.02)
 
 

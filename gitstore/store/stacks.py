@@ -31,9 +31,13 @@ def component_wrapper(doc: Document) -> ComponentWrapper:
     assert doc.ref.type is not None
     config = doc.data.get("config") or {}
     full = {"name": doc.ref.name, "uuid": doc.id, **config}
-    return ComponentWrapper(type=StackComponentType(doc.ref.type), flavor=str(doc.data.get("flavor", "")),
-                            name=doc.ref.name, uuid=UUID(doc.id),
-                            config=base64.b64encode(_yaml_dump(full).encode("utf-8")))
+    return ComponentWrapper(
+        type=StackComponentType(doc.ref.type),
+        flavor=str(doc.data.get("flavor", "")),
+        name=doc.ref.name,
+        uuid=UUID(doc.id),
+        config=base64.b64encode(_yaml_dump(full).encode("utf-8")),
+    )
 
 
 def decoded_config(component: ComponentWrapper) -> tuple[UUID, dict[str, Any]]:
@@ -41,9 +45,15 @@ def decoded_config(component: ComponentWrapper) -> tuple[UUID, dict[str, Any]]:
     import yaml
 
     try:
-        data = yaml.safe_load(base64.b64decode(component.config, validate=True)) if component.config else {}
+        data = (
+            yaml.safe_load(base64.b64decode(component.config, validate=True))
+            if component.config
+            else {}
+        )
     except (ValueError, yaml.YAMLError) as exc:
-        raise ValueError(f"component {component.name}: config is not base64 of a YAML mapping: {exc}") from exc
+        raise ValueError(
+            f"component {component.name}: config is not base64 of a YAML mapping: {exc}"
+        ) from exc
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -73,7 +83,9 @@ def plan_missing_components(tree: Tree, components: list[ComponentWrapper]) -> F
         if existing is not None:
             if UUID(existing.id) != uuid:
                 raise StackComponentExistsError(
-                    f"a {type_} named {component.name!r} exists already with another uuid ({existing.id})")
+                    f"a {type_} named {component.name!r} exists already "
+                    f"with another uuid ({existing.id})"
+                )
         elif tree.snapshot.exists("component", component.name, type_):
             raise StackComponentExistsError(f"a {type_} named {component.name!r} exists already")
         else:
@@ -88,6 +100,7 @@ def _stack_components(stack: StackWrapper) -> dict[str, str]:
 def _set_stack_entry(type_: str, name: str) -> writer.Edit:
     def change(data: Any) -> None:
         data["components"][type_] = name
+
     return change
 
 
@@ -101,7 +114,10 @@ class StackMethods(StoreBase):
     @property
     def stack_configurations(self) -> dict[str, dict[StackComponentType, str]]:
         tree = self._tree()
-        return {doc.ref.name: self._configuration(doc) for doc in _sorted(tree.snapshot.of_kind("stack"))}
+        return {
+            doc.ref.name: self._configuration(doc)
+            for doc in _sorted(tree.snapshot.of_kind("stack"))
+        }
 
     def get_stack_configuration(self, name: str) -> dict[StackComponentType, str]:
         return self._configuration(self._doc(self._tree(), "stack", name))
@@ -135,8 +151,10 @@ class StackMethods(StoreBase):
 
         def plan(tree: Tree) -> FileChanges:
             if tree.snapshot.exists("stack", stack.name):
-                raise StackExistsError(f"a stack named {stack.name!r} exists already "
-                                       f"({entity_path('stack', stack.name)})")
+                raise StackExistsError(
+                    f"a stack named {stack.name!r} exists already "
+                    f"({entity_path('stack', stack.name)})"
+                )
             changes = plan_missing_components(tree, stack.components)
             body = {"id": stack_id, "components": _stack_components(stack)}
             changes[entity_path("stack", stack.name)] = writer.new_file(body)
@@ -151,15 +169,20 @@ class StackMethods(StoreBase):
             self._doc(tree, "stack", name)
             renamed = stack.name != name
             if renamed and tree.snapshot.exists("stack", stack.name):
-                raise StackExistsError(f"cannot rename stack {name!r} to {stack.name!r}: that stack exists")
+                raise StackExistsError(
+                    f"cannot rename stack {name!r} to {stack.name!r}: that stack exists"
+                )
             changes = plan_missing_components(tree, stack.components)
-            text = writer.edit(tree.text("stack", name), writer.set_key("components", _stack_components(stack)))
+            text = writer.edit(
+                tree.text("stack", name), writer.set_key("components", _stack_components(stack))
+            )
             changes[entity_path("stack", stack.name)] = text
             if renamed:
                 changes[entity_path("stack", name)] = None
                 if tree.snapshot.settings.get("default_stack") == name:
-                    changes[CONFIG_FILE] = writer.edit(tree.read_text(CONFIG_FILE),
-                                                       writer.set_key("default_stack", stack.name))
+                    changes[CONFIG_FILE] = writer.edit(
+                        tree.read_text(CONFIG_FILE), writer.set_key("default_stack", stack.name)
+                    )
             return changes
 
         what = name if stack.name == name else f"{name} as {stack.name}"
@@ -175,11 +198,15 @@ class StackMethods(StoreBase):
     def register_default_stack(self) -> None:
         def plan(tree: Tree) -> FileChanges:
             if tree.snapshot.exists("stack", "default"):
-                raise StackExistsError("a stack named 'default' exists already (stacks/default.yaml)")
+                raise StackExistsError(
+                    "a stack named 'default' exists already (stacks/default.yaml)"
+                )
             changes: FileChanges = {}
             for type_ in defaults.DEFAULT_COMPONENTS:
                 if not tree.snapshot.exists("component", "default", type_):
-                    changes[entity_path("component", "default", type_)] = defaults.component_text(type_)
+                    changes[entity_path("component", "default", type_)] = defaults.component_text(
+                        type_
+                    )
             changes[entity_path("stack", "default")] = defaults.stack_text()
             return changes
 
@@ -187,7 +214,9 @@ class StackMethods(StoreBase):
 
     # --- components ------------------------------------------------------------
 
-    def get_stack_component(self, component_type: StackComponentType, name: str) -> ComponentWrapper:
+    def get_stack_component(
+        self, component_type: StackComponentType, name: str
+    ) -> ComponentWrapper:
         doc = self._doc(self._tree(), "component", name, _component_type(component_type))
         return component_wrapper(doc)
 
@@ -204,13 +233,15 @@ class StackMethods(StoreBase):
             if tree.snapshot.exists("component", component.name, type_):
                 raise StackComponentExistsError(
                     f"a {type_} named {component.name!r} exists already "
-                    f"({entity_path('component', component.name, type_)})")
+                    f"({entity_path('component', component.name, type_)})"
+                )
             return {entity_path("component", component.name, type_): component_text(component)}
 
         self._write(f"register {type_} {component.name}", plan)
 
-    def update_stack_component(self, name: str, component_type: StackComponentType,
-                               component: ComponentWrapper) -> dict[str, str]:
+    def update_stack_component(
+        self, name: str, component_type: StackComponentType, component: ComponentWrapper
+    ) -> dict[str, str]:
         type_ = _component_type(component_type)
         require_name(component.name, "stack component")
         _, config = decoded_config(component)
@@ -220,16 +251,21 @@ class StackMethods(StoreBase):
             renamed = component.name != name
             if renamed and tree.snapshot.exists("component", component.name, type_):
                 raise StackComponentExistsError(
-                    f"cannot rename {type_} {name!r} to {component.name!r}: that component exists")
-            text = writer.edit(tree.text("component", name, type_),
-                               writer.set_key("flavor", component.flavor), writer.set_key("config", config))
+                    f"cannot rename {type_} {name!r} to {component.name!r}: that component exists"
+                )
+            text = writer.edit(
+                tree.text("component", name, type_),
+                writer.set_key("flavor", component.flavor),
+                writer.set_key("config", config),
+            )
             changes: FileChanges = {entity_path("component", component.name, type_): text}
             if renamed:
                 changes[entity_path("component", name, type_)] = None
                 for stack in _sorted(tree.snapshot.of_kind("stack")):
                     if (stack.data.get("components") or {}).get(type_) == name:
-                        changes[stack.path] = writer.edit(tree.read_text(stack.path),
-                                                          _set_stack_entry(type_, component.name))
+                        changes[stack.path] = writer.edit(
+                            tree.read_text(stack.path), _set_stack_entry(type_, component.name)
+                        )
             return changes
 
         what = name if component.name == name else f"{name} as {component.name}"
@@ -241,11 +277,16 @@ class StackMethods(StoreBase):
 
         def plan(tree: Tree) -> FileChanges:
             self._doc(tree, "component", name, type_)
-            users = [s.ref.name for s in _sorted(tree.snapshot.of_kind("stack"))
-                     if (s.data.get("components") or {}).get(type_) == name]
+            users = [
+                s.ref.name
+                for s in _sorted(tree.snapshot.of_kind("stack"))
+                if (s.data.get("components") or {}).get(type_) == name
+            ]
             if users:
-                raise ValueError(f"cannot deregister {type_} {name!r}: it is used by stack(s) "
-                                 + ", ".join(users))
+                raise ValueError(
+                    f"cannot deregister {type_} {name!r}: it is used by stack(s) "
+                    + ", ".join(users)
+                )
             return {entity_path("component", name, type_): None}
 
         self._write(f"deregister {type_} {name}", plan)

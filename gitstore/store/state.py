@@ -96,12 +96,17 @@ class OverlaySource(Source):
 
     def entries(self) -> list[FileEntry]:
         kept = [e for e in self.base if e.path not in self.changes]
-        added = [FileEntry(path, vcs.blob_oid(data), "100644")
-                 for path, data in self.changes.items() if data is not None]
+        added = [
+            FileEntry(path, vcs.blob_oid(data), "100644")
+            for path, data in self.changes.items()
+            if data is not None
+        ]
         return sorted(kept + added, key=lambda e: e.path)
 
     def read(self, entries: list[FileEntry]) -> dict[str, bytes]:
-        fresh = {e.path: self.changes[e.path] for e in entries if self.changes.get(e.path) is not None}
+        fresh = {
+            e.path: self.changes[e.path] for e in entries if self.changes.get(e.path) is not None
+        }
         rest = [e for e in entries if e.path not in fresh]
         return {**self.base_read(rest), **{p: d for p, d in fresh.items() if d is not None}}
 
@@ -112,14 +117,20 @@ def encode_changes(changes: FileChanges) -> dict[str, bytes | None]:
 
 def overlay_snapshot(base: Tree, changes: FileChanges, cache: ResultCache) -> Snapshot:
     """The snapshot the repository would have after ``changes``."""
-    overlay = OverlaySource(f"{base.snapshot.label} + changes", None, base=base.snapshot.entries,
-                            base_read=base.read_files, changes=encode_changes(changes))
+    overlay = OverlaySource(
+        f"{base.snapshot.label} + changes",
+        None,
+        base=base.snapshot.entries,
+        base_read=base.read_files,
+        changes=encode_changes(changes),
+    )
     return load_snapshot(overlay, cache)
 
 
 def empty_tree(label: str) -> Tree:
     def missing(path: str) -> str:
         raise KeyError(path)
+
     return Tree(Snapshot(label, []), missing)
 
 

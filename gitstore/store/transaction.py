@@ -34,6 +34,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from gitstore import vcs
 from gitstore.cache import ResultCache
@@ -46,6 +47,14 @@ from gitstore.validate import check_snapshot
 
 JOURNAL = "write-journal.json"
 MAX_REPLAYS = 20
+
+
+class Journal(NamedTuple):
+    """What a write is about to commit: enough to finish it after a crash."""
+
+    old: str | None  # HEAD before the write (None on an unborn branch)
+    new: str  # the commit the write moves HEAD to
+    paths: list[str]  # the paths it changes, relative to the configuration root
 
 
 @dataclass(frozen=True)
@@ -82,11 +91,12 @@ class Writer:
                 self._refuse_uncommitted(base, changes)
                 self._check(op, base, changes)
                 commit = self._commit(op, head, base, changes)
-                journal = {"old": head, "new": commit, "paths": sorted(changes),
-                           "prefix": self.repo.prefix}
-                _write_json(self.state_dir / JOURNAL, journal)
+                journal = Journal(head, commit, sorted(changes))
+                _write_json(self.state_dir / JOURNAL, journal._asdict())
                 crash_point("before-ref")
-                if vcs.update_ref_checked(self.cwd, "HEAD", commit, head, f"gitstore: {op.message}"):
+                if vcs.update_ref_checked(
+                    self.cwd, "HEAD", commit, head, f"gitstore: {op.message}"
+                ):
                     crash_point("after-ref")
                     finish(self.repo, self.state_dir, journal)
                     self.cache.save()
@@ -96,12 +106,17 @@ class Writer:
 
     def _refuse_uncommitted(self, base: Tree, changes: FileChanges) -> None:
         head_oids = {path: entry.oid for path, entry in base.entries.items()}
-        staged = {e.path: (e.oid if e.stage == 0 else "unmerged")
-                  for e in vcs.ls_index(self.cwd, [self.git_path(p) for p in changes])}
+        staged = {
+            e.path: (e.oid if e.stage == 0 else "unmerged")
+            for e in vcs.ls_index(self.cwd, [self.git_path(p) for p in changes])
+        }
         dirty = []
         for path in sorted(changes):
             committed = head_oids.get(path)
-            if staged.get(self.git_path(path)) != committed or _disk_oid(self.repo.root / path) != committed:
+            if (
+                staged.get(self.git_path(path)) != committed
+                or _disk_oid(self.repo.root / path) != committed
+            ):
                 dirty.append(path)
         if dirty:
             raise UncommittedChangesError(dirty)
@@ -188,26 +203,27 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 
 def recover(repo: ConfigRepo, state_dir: Path) -> None:
-    """Bring the working tree and index up to a commit a killed writer made (call under the lock)."""
+    """Bring the working tree and index up to a commit a killed writer made (under the lock)."""
     path = state_dir / JOURNAL
     try:
-        journal = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        journal = Journal(data["old"], str(data["new"]), [str(p) for p in data["paths"]])
+    except (OSError, ValueError, TypeError, KeyError):
         path.unlink(missing_ok=True)
         return
-    if vcs.head_commit(repo.git_cwd) == journal.get("new"):
+    if vcs.head_commit(repo.git_cwd) == journal.new:
         finish(repo, state_dir, journal)
     else:
         path.unlink(missing_ok=True)  # the ref never moved: the write did not happen
 
 
-def finish(repo: ConfigRepo, state_dir: Path, journal: dict[str, object]) -> None:
+def finish(repo: ConfigRepo, state_dir: Path, journal: Journal) -> None:
     """Write the journal's paths as its new commit holds them, then stage exactly those paths."""
     cwd = repo.git_cwd
     prefix = f"{repo.prefix}/" if repo.prefix else ""
-    paths = [str(p) for p in journal["paths"]]  # type: ignore[attr-defined]
-    old = _blobs_at(cwd, journal.get("old"), [prefix + p for p in paths])
-    new = _blobs_at(cwd, str(journal["new"]), [prefix + p for p in paths])
+    paths = journal.paths
+    old = _blobs_at(cwd, journal.old, [prefix + p for p in paths])
+    new = _blobs_at(cwd, journal.new, [prefix + p for p in paths])
     contents = vcs.read_blobs(cwd, new.values())
     staged = []
     for n, path in enumerate(paths):
@@ -229,10 +245,10 @@ def finish(repo: ConfigRepo, state_dir: Path, journal: dict[str, object]) -> Non
     (state_dir / JOURNAL).unlink(missing_ok=True)
 
 
-def _blobs_at(cwd: Path, commit: object, paths: list[str]) -> dict[str, str]:
+def _blobs_at(cwd: Path, commit: str | None, paths: list[str]) -> dict[str, str]:
     if not commit or not paths:
         return {}
-    return {e.path: e.oid for e in vcs.ls_tree(cwd, str(commit), paths)}
+    return {e.path: e.oid for e in vcs.ls_tree(cwd, commit, paths)}
 
 
 def _prune_empty_dirs(folder: Path, root: Path) -> None:

@@ -32,7 +32,7 @@ def _guess_indent(text: str) -> tuple[int, int, int]:
     """(mapping indent, sequence indent, dash offset) as the file writes them."""
     lines = text.splitlines()
     mapping = 2
-    for prev, line in zip(lines, lines[1:]):
+    for prev, line in zip(lines, lines[1:], strict=False):
         stripped = prev.rstrip()
         if stripped.endswith(":") and not prev.lstrip().startswith(("#", "-")):
             base = len(prev) - len(prev.lstrip())
@@ -40,7 +40,7 @@ def _guess_indent(text: str) -> tuple[int, int, int]:
             if line.strip() and not line.lstrip().startswith(("-", "#")) and inner > base:
                 mapping = inner - base
                 break
-    for prev, line in zip(lines, lines[1:]):
+    for prev, line in zip(lines, lines[1:], strict=False):
         if prev.rstrip().endswith(":") and line.lstrip().startswith("- "):
             base = len(prev) - len(prev.lstrip())
             offset = len(line) - len(line.lstrip()) - base
@@ -132,12 +132,14 @@ def _key(value: Any) -> str:
 
 def _same(current: Any, value: Any) -> bool:
     if isinstance(current, (list, tuple)) and isinstance(value, (list, tuple)):
-        return len(current) == len(value) and all(_same(a, b) for a, b in zip(current, value))
+        pairs = zip(current, value, strict=False)
+        return len(current) == len(value) and all(_same(a, b) for a, b in pairs)
     if isinstance(current, Mapping) and isinstance(value, Mapping):
         return current.keys() == value.keys() and all(_same(current[k], value[k]) for k in value)
     if isinstance(current, bool) or isinstance(value, bool):
-        return current is value or (isinstance(current, bool) and isinstance(value, bool)
-                                    and bool(current) == bool(value))
+        return current is value or (
+            isinstance(current, bool) and isinstance(value, bool) and bool(current) == bool(value)
+        )
     return type(plain(current)) is type(plain(value)) and plain(current) == plain(value)
 
 
@@ -171,6 +173,7 @@ def set_key(key: str, value: Any) -> Edit:
             merge_sequence(data[key], value)
         else:
             data[key] = to_round_trip(value)
+
     return change
 
 
@@ -178,11 +181,14 @@ def drop_key(key: str) -> Edit:
     def change(data: Any) -> None:
         if key in data:
             del data[key]
+
     return change
 
 
 def keep_only(keys: Mapping[str, Any]) -> Edit:
     """Make the whole mapping equal ``keys`` (used to rewrite an entity's body)."""
+
     def change(data: Any) -> None:
         merge_into(data, keys)
+
     return change

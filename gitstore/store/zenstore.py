@@ -28,18 +28,28 @@ class GitZenStore(StackMethods, AccessMethods, FlavorMethods):
     creates it when the folder is missing or empty.
     """
 
-    def initialize(self, url: str, skip_default_registrations: bool = False, track_analytics: bool = True,
-                   skip_migration: bool = False, **kwargs: Any) -> GitZenStore:
-        """Open (or create) the repository; ``track_analytics`` is accepted and nothing is ever sent."""
+    def initialize(
+        self,
+        url: str,
+        skip_default_registrations: bool = False,
+        track_analytics: bool = True,
+        skip_migration: bool = False,
+        **kwargs: Any,
+    ) -> GitZenStore:
+        """Open (or create) the repository; ``track_analytics`` is accepted, nothing is sent."""
         root = self.get_path_from_url(url)
         if root is None:
-            raise UsageError(f"{url!r}: only local repositories (a path or a file:// URL) are supported")
+            raise UsageError(
+                f"{url!r}: only local repositories (a path or a file:// URL) are supported"
+            )
         root = root.expanduser().absolute()
         if not (root / CONFIG_FILE).exists():
             _prepare_new(root)
         self._open(root, lock_timeout(kwargs.get("lock_timeout")))
         if not (root / CONFIG_FILE).exists():
-            files = initial_files() if not skip_default_registrations else {CONFIG_FILE: BARE_SETTINGS}
+            files = (
+                initial_files() if not skip_default_registrations else {CONFIG_FILE: BARE_SETTINGS}
+            )
             self._write("initialize configuration repository", _create_plan(files))
         if not skip_default_registrations:
             if self.stacks_empty:
@@ -48,7 +58,7 @@ class GitZenStore(StackMethods, AccessMethods, FlavorMethods):
         return self
 
     def at(self, rev: str) -> GitZenStore:
-        """A read-only view of the repository as commit ``rev`` holds it; writes raise ReadOnlyStoreError."""
+        """A read-only view of commit ``rev``; its writes raise ReadOnlyStoreError."""
         view = self._view_of(rev)
         assert isinstance(view, GitZenStore)
         return view
@@ -59,7 +69,7 @@ class GitZenStore(StackMethods, AccessMethods, FlavorMethods):
     def get_path_from_url(url: str) -> Path | None:
         if not GitZenStore.is_valid_url(url):
             return None
-        return Path(url[len(FILE_SCHEME):]) if url.startswith(FILE_SCHEME) else Path(url)
+        return Path(url[len(FILE_SCHEME) :]) if url.startswith(FILE_SCHEME) else Path(url)
 
     @staticmethod
     def get_local_url(path: str) -> str:
@@ -89,22 +99,27 @@ class GitZenStore(StackMethods, AccessMethods, FlavorMethods):
 
         runs.record_run(self.repo.root, pipeline_run)
 
-    def get_pipeline_run(self, pipeline_name: str, run_name: str,
-                         project_name: str | None = None) -> PipelineRunWrapper:
+    def get_pipeline_run(
+        self, pipeline_name: str, run_name: str, project_name: str | None = None
+    ) -> PipelineRunWrapper:
         from gitstore import runs
 
-        return runs.get_run(self.repo.root, pipeline_name, run_name, project_name)  # type: ignore[no-any-return]
+        return runs.get_run(self.repo.root, pipeline_name, run_name, project_name)
 
-    def get_pipeline_runs(self, pipeline_name: str, project_name: str | None = None) -> list[PipelineRunWrapper]:
+    def get_pipeline_runs(
+        self, pipeline_name: str, project_name: str | None = None
+    ) -> list[PipelineRunWrapper]:
         from gitstore import runs
 
-        return runs.list_runs(self.repo.root, pipeline_name, project_name)  # type: ignore[no-any-return]
+        return runs.list_runs(self.repo.root, pipeline_name, project_name)
 
     def _require_writable(self, what: str) -> None:
         if self._writer is None:
             from gitstore.exceptions import ReadOnlyStoreError
 
-            raise ReadOnlyStoreError(f"`{what}` needs a writable store, not a read-only view of a commit")
+            raise ReadOnlyStoreError(
+                f"`{what}` needs a writable store, not a read-only view of a commit"
+            )
 
     def __repr__(self) -> str:
         where = self._repo.root if self._repo else "(not initialized)"
@@ -113,7 +128,7 @@ class GitZenStore(StackMethods, AccessMethods, FlavorMethods):
 
 
 def _prepare_new(root: Path) -> None:
-    """Make ``root`` a git repository ready to receive a configuration (refusing a foreign folder)."""
+    """Make ``root`` a git repository ready for a configuration (refusing a foreign folder)."""
     if root.exists() and not root.is_dir():
         raise UsageError(f"{root} is a file, not a folder")
     root.mkdir(parents=True, exist_ok=True)
@@ -124,8 +139,10 @@ def _prepare_new(root: Path) -> None:
         with os.scandir(root) as entries:
             empty = next(entries, None) is None
         if not empty:
-            raise UsageError(f"{root} is not empty and not a configuration repository "
-                             f"(no {CONFIG_FILE}); use an empty folder or run `gitstore init` there")
+            raise UsageError(
+                f"{root} is not empty and not a configuration repository "
+                f"(no {CONFIG_FILE}); use an empty folder or run `gitstore init` there"
+            )
         vcs.init_repo(root)
 
 
@@ -134,4 +151,5 @@ def _create_plan(files: dict[str, str]) -> Any:
         if tree.snapshot.has_settings:
             return {}
         return dict(files)
+
     return plan
