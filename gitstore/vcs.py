@@ -180,3 +180,82 @@ def commit_paths(cwd: str | os.PathLike[str], paths: Sequence[str], message: str
     run(["add", "--", *paths], cwd=cwd)
     run(["commit", "--quiet", "--no-verify", "-m", message, "--only", "--", *paths], cwd=cwd)
     return run(["rev-parse", "HEAD"], cwd=cwd).decode().strip()
+
+
+# --- writing commits without touching the checked-out index (the library's writes) ---
+
+
+def head_commit(cwd: str | os.PathLike[str]) -> str | None:
+    """The commit HEAD points at, or None on an unborn branch."""
+    code, out, _ = run_status(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], cwd=cwd)
+    return out.decode().strip() if code == 0 else None
+
+
+def hash_blob(cwd: str | os.PathLike[str], data: bytes) -> str:
+    """Store ``data`` as a blob in the object database; return its id."""
+    return run(["hash-object", "-w", "--stdin"], cwd=cwd, input=data).decode().strip()
+
+
+def build_tree(cwd: str | os.PathLike[str], base: str | None,
+               updates: dict[str, tuple[str, str] | None], index_file: str | os.PathLike[str]) -> str:
+    """The tree of commit ``base`` with ``updates`` (path -> (mode, blob id), or None to remove).
+
+    Works in a private index file, so the repository's index (and whatever is
+    staged there) is never read or changed.
+    """
+    env = {"GIT_INDEX_FILE": str(index_file)}
+    if base:
+        run(["read-tree", base], cwd=cwd, env=env)
+    else:
+        run(["read-tree", "--empty"], cwd=cwd, env=env)
+    lines = []
+    for path, entry in updates.items():
+        mode, oid = entry if entry else ("0", ZERO_OID)
+        lines.append(f"{mode} {oid}\t{path}")
+    run(["update-index", "-z", "--index-info"], cwd=cwd, env=env,
+        input="\0".join(lines).encode("utf-8", "surrogateescape") + b"\0")
+    return run(["write-tree"], cwd=cwd, env=env).decode().strip()
+
+
+def commit_tree(cwd: str | os.PathLike[str], tree: str, parent: str | None, message: str) -> str:
+    """A new commit object (author and committer from the environment's git identity)."""
+    args = ["commit-tree", tree, *(["-p", parent] if parent else [])]
+    return run(args, cwd=cwd, input=message.encode("utf-8")).decode().strip()
+
+
+def update_ref_checked(cwd: str | os.PathLike[str], ref: str, new: str, old: str | None,
+                       message: str) -> bool:
+    """Move ``ref`` to ``new`` only if it still points at ``old``; False when it moved meanwhile."""
+    code, _, err = run_status(["update-ref", "-m", message, ref, new, old or ZERO_OID], cwd=cwd)
+    if code == 0:
+        return True
+    if b"but expected" in err or b"is at" in err or b"already exists" in err:
+        return False
+    raise GitError(["update-ref", ref], err.decode("utf-8", "replace"), code)
+
+
+def refresh_index_paths(cwd: str | os.PathLike[str], paths: Sequence[str]) -> None:
+    """Stage exactly ``paths`` as they are in the working tree (removed files leave the index)."""
+    if paths:
+        run(["update-index", "--add", "--remove", "-z", "--stdin"], cwd=cwd,
+            input="\0".join(paths).encode("utf-8", "surrogateescape") + b"\0")
+
+
+def file_added_times(cwd: str | os.PathLike[str], rev: str, paths: Sequence[str]) -> dict[str, int]:
+    """path -> commit time (unix seconds) of the commit that added it, for files below ``paths``."""
+    out = run(["log", "--no-renames", "--diff-filter=A", "--name-only", "-z", "--format=%x01%ct",
+               rev, "--", *paths], cwd=cwd)
+    added: dict[str, int] = {}
+    for chunk in out.decode("utf-8", "surrogateescape").split("\x01")[1:]:
+        stamp, _, names = chunk.partition("\0")
+        for name in names.split("\0"):
+            name = name.strip("\n")
+            if name:
+                added[name] = int(stamp)  # log runs newest first: the oldest add wins
+    return added
+
+
+def object_exists(cwd: str | os.PathLike[str], name: str) -> bool:
+    """True when ``name`` (such as ``<commit>:<folder>``) names an object."""
+    code, _, _ = run_status(["cat-file", "-e", name], cwd=cwd)
+    return code == 0
