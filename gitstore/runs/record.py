@@ -50,8 +50,13 @@ def record_body(run: PipelineRunWrapper, pin: Pin, dirty: bool, recorded_at: dat
 def dump_record(body: dict[str, Any]) -> bytes:
     import yaml
 
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    text = yaml.dump(body, Dumper=dumper, sort_keys=False, allow_unicode=True,
+    base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+    class NoAliases(base):  # type: ignore[misc,valid-type]
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
+    text = yaml.dump(body, Dumper=NoAliases, sort_keys=False, allow_unicode=True,
                      default_flow_style=False, width=100)
     return (HEADER + text).encode("utf-8")
 
