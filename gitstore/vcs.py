@@ -260,23 +260,27 @@ def commit_tree(cwd: str | os.PathLike[str], tree: str, parents: Sequence[str], 
 STALE_LOCK_SECONDS = 5.0
 
 
+REF_UPDATED, REF_MOVED, REF_LOCKED = "updated", "moved", "locked"
+
+
 def update_ref_cas(cwd: str | os.PathLike[str], ref: str, new: str, old: str | None,
-                   message: str, common_dir: Path) -> bool:
+                   message: str, common_dir: Path) -> str:
     """Move ``ref`` from ``old`` (None: it must not exist) to ``new``, atomically.
 
-    False when the ref is not at ``old`` any more or another writer holds its
-    lock (try again on the new tip); a lock left behind by a killed process is
+    Returns REF_UPDATED; REF_MOVED when the ref is not at ``old`` any more
+    (rebuild on the new tip); REF_LOCKED when another writer holds its lock
+    (try the same update again). A lock left behind by a killed process is
     removed once it is older than :data:`STALE_LOCK_SECONDS`.
     """
     code, _, err = run_status(["update-ref", "-m", message, ref, new, old or ZERO_OID], cwd=cwd)
     if code == 0:
-        return True
+        return REF_UPDATED
     text = err.decode("utf-8", "replace")
     if "File exists" in text:
         _remove_stale_lock(common_dir / f"{ref}.lock")
-        return False
+        return REF_LOCKED
     if "but expected" in text or "reference already exists" in text or "unable to resolve" in text:
-        return False
+        return REF_MOVED
     raise GitError(["update-ref", ref], text, code)
 
 

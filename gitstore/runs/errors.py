@@ -47,7 +47,7 @@ class PlainSecretError(GitstoreError):
 
 class RunsBranchBusyError(LockTimeoutError):
     def __init__(self, branch: str, attempts: int) -> None:
-        super().__init__(f"could not update branch {branch} after {attempts} attempts: "
+        super().__init__(f"could not update branch {branch} in {attempts} attempts: "
                          "other writers kept moving it; try again")
 
 

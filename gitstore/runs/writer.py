@@ -18,7 +18,7 @@ from gitstore.runs.errors import RunExistsError, RunsBranchBusyError
 from gitstore.runs.layout import branch_ref, index_path, record_path
 from gitstore.runs.trees import BLOB_MODE, build_tree, folder_spec, folders_on, parse_tree
 
-MAX_ATTEMPTS = 200
+MAX_SECONDS = 60.0
 
 
 def commit_record(cwd: Path, common_dir: Path, branch: str, pipeline: str, run_name: str,
@@ -33,7 +33,10 @@ def commit_record(cwd: Path, common_dir: Path, branch: str, pipeline: str, run_n
     objects = vcs.objects_dir(common_dir)
     folders = folders_on(files)
     specs = [ref, *(folder_spec(ref, f) for f in folders), f"{ref}:{idx_path}", ref]
-    for attempt in range(MAX_ATTEMPTS):
+    deadline = time.monotonic() + MAX_SECONDS
+    attempt = 0
+    while time.monotonic() < deadline:
+        attempt += 1
         objs = vcs.cat_objects(cwd, specs)
         tip = objs[0].oid if objs[0] else None
         if tip != (objs[-1].oid if objs[-1] else None):
@@ -46,7 +49,19 @@ def commit_record(cwd: Path, common_dir: Path, branch: str, pipeline: str, run_n
         root, new_trees = build_tree(trees, files)
         vcs.write_loose_objects(objects, [*blobs, *new_trees])
         commit = vcs.commit_tree(cwd, root, [tip] if tip else [], message)
-        if vcs.update_ref_cas(cwd, ref, commit, tip, message, common_dir):
+        if _swap(cwd, common_dir, ref, commit, tip, message, deadline):
             return commit
-        time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 25)))
-    raise RunsBranchBusyError(branch, MAX_ATTEMPTS)
+        time.sleep(random.uniform(0, 0.002 * min(attempt, 25)))
+    raise RunsBranchBusyError(branch, attempt)
+
+
+def _swap(cwd: Path, common_dir: Path, ref: str, new: str, old: str | None, message: str,
+          deadline: float) -> bool:
+    """Move ``ref`` from ``old`` to ``new``, waiting while another writer holds its lock."""
+    while True:
+        status = vcs.update_ref_cas(cwd, ref, new, old, message, common_dir)
+        if status != vcs.REF_LOCKED:
+            return status == vcs.REF_UPDATED
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(random.uniform(0.001, 0.01))
