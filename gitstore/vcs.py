@@ -356,6 +356,8 @@ def push_ref(cwd: str | os.PathLike[str], remote: str, commit: str, branch: str)
     text = out.decode("utf-8", "replace") + err.decode("utf-8", "replace")
     if "[rejected]" in text and ("non-fast-forward" in text or "fetch first" in text):
         return False
+    if "[remote rejected]" in text and ("but expected" in text or "cannot lock ref" in text):
+        return False  # another push won the race on the server
     raise GitError(["push", remote, branch], text, code)
 
 

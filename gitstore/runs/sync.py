@@ -70,6 +70,8 @@ def sync_runs(repo_root: str | Path, remote: str = "origin") -> SyncResult:
         result.attempts = attempt
         theirs = vcs.fetch_ref(cwd, remote, branch, tracking)
         ours = vcs.ref_commit(cwd, ref)
+        if ours is None and theirs is None:
+            return result  # no records on either side
         target = _combine(cwd, common, ref, ours, theirs, result)
         if target is None:
             continue  # the local branch moved meanwhile
