@@ -235,7 +235,7 @@ def write_objects(cwd: str | os.PathLike[str], objects: Sequence[tuple[str, byte
     ids = [object_oid(t, data) for t, data in objects]
     with tempfile.TemporaryDirectory(prefix="gitstore-objects-") as tmp:
         by_type: dict[str, list[tuple[str, str]]] = {}
-        for n, ((type_, data), oid) in enumerate(zip(objects, ids)):
+        for n, ((type_, data), oid) in enumerate(zip(objects, ids, strict=True)):
             path = os.path.join(tmp, str(n))
             with open(path, "wb") as fh:
                 fh.write(data)
@@ -249,7 +249,8 @@ def write_objects(cwd: str | os.PathLike[str], objects: Sequence[tuple[str, byte
     return ids
 
 
-def commit_tree(cwd: str | os.PathLike[str], tree: str, parents: Sequence[str], message: str) -> str:
+def commit_tree(cwd: str | os.PathLike[str], tree: str, parents: Sequence[str],
+                message: str) -> str:
     """A new commit of ``tree`` with these parents (unsigned; no ref moves)."""
     args = ["commit-tree", "--no-gpg-sign", tree]
     for parent in parents:

@@ -10,7 +10,14 @@ import time
 from pathlib import Path
 
 from conftest import git
-from test_runs_support import BRANCH, a_run, branch_files, checkout_state, config_files, fsck_problems
+from test_runs_support import (
+    BRANCH,
+    a_run,
+    branch_files,
+    checkout_state,
+    config_files,
+    fsck_problems,
+)
 
 from gitstore.runs import list_runs, record_run
 
@@ -21,8 +28,9 @@ from gitstore.runs import record_run
 repo, prefix, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 i = 0
 while count < 0 or i < count:
-    record_run(repo, PipelineRunWrapper(name=f"{prefix}-{i}", pipeline=PipelineWrapper(name="train"),
-               stack=StackWrapper(name="default"), user_id=uuid.uuid4()))
+    record_run(repo, PipelineRunWrapper(
+        name=f"{prefix}-{i}", pipeline=PipelineWrapper(name="train"),
+        stack=StackWrapper(name="default"), user_id=uuid.uuid4()))
     print(i, flush=True)
     i += 1
 """
@@ -92,5 +100,6 @@ def test_writers_killed_mid_record_leave_a_consistent_branch(make_repo):
     assert git(repo, "rev-parse", f"{BRANCH}^").strip() == tip
     runs = list_runs(repo, "train")
     assert runs[-1].name == "after" and len(runs) >= 7
-    assert len(branch_files(repo)) == 2 * len(runs)  # every record has its index entry, no torn write
+    # every record has its index entry: no torn write
+    assert len(branch_files(repo)) == 2 * len(runs)
     assert fsck_problems(repo) == []

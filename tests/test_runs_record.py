@@ -25,7 +25,8 @@ def test_record_holds_run_pin_and_resolved_stack(make_repo):
     head = git(repo, "rev-parse", "HEAD").strip()
     run = record_run(repo, a_run("r1", runtime_configuration={"epochs": 3}))
     assert (run.config_commit, run.config_dirty) == (head, False)
-    assert branch_files(repo) == [f".index/names/{shard('r1')}/r1", f"runs/train/{shard('r1')}/r1.yaml"]
+    assert branch_files(repo) == [f".index/names/{shard('r1')}/r1",
+                                  f"runs/train/{shard('r1')}/r1.yaml"]
     body = yaml.safe_load(record_text(repo, "train", "r1"))
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z", body.pop("recorded_at"))
     assert body == {
@@ -48,7 +49,8 @@ def test_record_holds_run_pin_and_resolved_stack(make_repo):
         "name": "default", "uuid": "618de1bf-5685-58e8-93b6-8c1e5f6eb14a",
         "uri": "~/.config/gitstore/local_stores/default/metadata.db",
         "upgrade_migration_enabled": True}
-    assert git(repo, "log", "--format=%s", BRANCH).splitlines() == ["Record run r1 of pipeline train"]
+    assert git(repo, "log", "--format=%s", BRANCH).splitlines() == [
+        "Record run r1 of pipeline train"]
 
 
 def test_checkout_index_and_uncommitted_edits_are_untouched(make_repo):
@@ -128,7 +130,8 @@ def test_custom_flavor_write_only_field_is_a_secret_field(make_repo):
         "components/orchestrator/ours.yaml": "flavor: inhouse\nconfig: {api_pass: hunter2}\n",
         "stacks/ours.yaml": "components: {orchestrator: ours}\n",
     }))
-    with pytest.raises(PlainSecretError, match=r"components/orchestrator/ours.yaml \(config.api_pass\)"):
+    with pytest.raises(PlainSecretError,
+                       match=r"components/orchestrator/ours.yaml \(config.api_pass\)"):
         record_run(repo, a_run("r1", stack="ours"))
 
 
@@ -169,8 +172,10 @@ def test_runs_branch_setting_and_a_configuration_root_below_the_git_root(make_re
     repo = make_repo(files)
     run = record_run(repo / "platform", a_run("r1"))
     assert run.stack.name == "default" and len(run.stack.components) == 3
-    assert branch_files(repo, "refs/heads/ml/run-records")[-1] == f"runs/train/{shard('r1')}/r1.yaml"
-    assert get_run(repo / "platform", "train", "r1").config_commit == git(repo, "rev-parse", "HEAD").strip()
+    records = branch_files(repo, "refs/heads/ml/run-records")
+    assert records[-1] == f"runs/train/{shard('r1')}/r1.yaml"
+    head = git(repo, "rev-parse", "HEAD").strip()
+    assert get_run(repo / "platform", "train", "r1").config_commit == head
 
 
 def test_cli_record_with_code_dir_and_config(make_repo, tmp_path: Path):
@@ -201,12 +206,22 @@ def test_cli_errors_exit_non_zero_with_one_line(make_repo):
     repo = make_repo(config_files())
     assert run_cli("run", "record", "--pipeline", "p", "--name", "n", "--stack", "default",
                    cwd=repo).code == 0
-    again = run_cli("run", "record", "--pipeline", "q", "--name", "n", "--stack", "default", cwd=repo)
+    again = run_cli("run", "record", "--pipeline", "q", "--name", "n", "--stack", "default",
+                    cwd=repo)
     assert (again.code, again.out) == (2, "")
-    assert again.err == (f"gitstore: error: a run named `n` exists already (runs/p/{shard('n')}/n.yaml);"
-                         " run names are unique across the repository\n")
+    assert again.err == (f"gitstore: error: a run named `n` exists already "
+                         f"(runs/p/{shard('n')}/n.yaml); "
+                         "run names are unique across the repository\n")
     bad = run_cli("run", "record", "--pipeline", "p", "--name", "m", "--stack", "default",
                   "--config", "novalue", cwd=repo)
     assert (bad.code, bad.err) == (2, "gitstore: error: --config takes KEY=VALUE, not `novalue`\n")
     missing = run_cli("run", "show", "nope", cwd=repo)
     assert (missing.code, missing.err) == (1, "gitstore: error: no run named `nope`\n")
+
+
+def test_a_repository_without_commits_cannot_record(make_repo):
+    repo = make_repo(config_files(), commit=False)
+    result = run_cli("run", "record", "--pipeline", "p", "--name", "n", "--stack", "default",
+                     cwd=repo)
+    assert (result.code, result.err) == (2, "gitstore: error: the configuration repository has no "
+                                            "commit yet; commit it before recording runs\n")

@@ -23,7 +23,8 @@ def test_show_reads_the_stack_as_pinned_after_main_moved_on(make_repo):
     pinned = git(repo, "rev-parse", "HEAD").strip()
     record_run(repo, a_run("r1", stack="prod"))
     # main moves on: the component is changed, then renamed, then the stack is deleted
-    write_files(repo, {"components/orchestrator/kf.yaml": "flavor: kubeflow\nconfig: {kubernetes_context: dev}\n"})
+    write_files(repo, {"components/orchestrator/kf.yaml":
+                       "flavor: kubeflow\nconfig: {kubernetes_context: dev}\n"})
     git(repo, "commit", "-qam", "change kf")
     git(repo, "mv", "components/orchestrator/kf.yaml", "components/orchestrator/kf2.yaml")
     git(repo, "commit", "-qm", "rename kf")
@@ -95,16 +96,18 @@ def test_validate_runs_reports_located_problems(make_repo):
     git(repo, "commit", "-qm", "drop gone")
     later = git(repo, "rev-parse", "HEAD").strip()
     missing = "0123456789abcdef0123456789abcdef01234567"
-    bad_schema = good.replace("name: good", "name: schema").replace("config_dirty: false",
-                                                                     "config_dirty: maybe\ncolour: red")
+    bad_schema = good.replace("name: good", "name: schema").replace(
+        "config_dirty: false", "config_dirty: maybe\ncolour: red")
     no_commit = good.replace("name: good", "name: nocommit").replace(first, missing)
     no_stack = good.replace("name: good", "name: nostack").replace(first, later)
     no_stack = no_stack.replace("stack:\n  name: default", "stack:\n  name: gone")
     put_on_branch(repo, {
-        record_path("train", "schema"): bad_schema, index_path("schema"): record_path("train", "schema"),
+        record_path("train", "schema"): bad_schema,
+        index_path("schema"): record_path("train", "schema"),
         record_path("train", "nocommit"): no_commit,
         index_path("nocommit"): record_path("train", "nocommit"),
-        record_path("train", "nostack"): no_stack, index_path("nostack"): record_path("train", "nostack"),
+        record_path("train", "nostack"): no_stack,
+        index_path("nostack"): record_path("train", "nostack"),
         "runs/train/misplaced.yaml": good.replace("name: good", "name: misplaced"),
         index_path("ghost"): "runs/train/00/ghost.yaml\n",
         "README.md": "hello\n",

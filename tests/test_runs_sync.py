@@ -84,7 +84,8 @@ def test_sync_with_nothing_anywhere_and_an_unknown_remote(make_repo, git_server,
     empty = sync_runs(a)
     assert (empty.commit, empty.pushed) == (None, False)
     bad = run_cli("runs", "sync", "nowhere", cwd=a)
-    assert bad.code == 2 and bad.err.startswith("gitstore: error: `git fetch nowhere gitstore/runs` failed")
+    assert bad.code == 2
+    assert bad.err.startswith("gitstore: error: `git fetch nowhere gitstore/runs` failed")
 
 
 SYNCER = """
@@ -94,8 +95,9 @@ from gitstore.runs import record_run
 from gitstore.runs.sync import sync_runs
 repo, prefix = sys.argv[1], sys.argv[2]
 for i in range(4):
-    record_run(repo, PipelineRunWrapper(name=f"{prefix}-{i}", pipeline=PipelineWrapper(name="train"),
-               stack=StackWrapper(name="default"), user_id=uuid.uuid4()))
+    record_run(repo, PipelineRunWrapper(
+        name=f"{prefix}-{i}", pipeline=PipelineWrapper(name="train"),
+        stack=StackWrapper(name="default"), user_id=uuid.uuid4()))
     sync_runs(repo)
 """
 

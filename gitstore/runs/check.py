@@ -78,7 +78,8 @@ def _record_problems(record: _Record) -> list[Problem]:
     from gitstore.checks.schema import schema_problems, validator_for_kind
 
     data, positions = record.parsed
-    problems = schema_problems(validator_for_kind("run"), data, positions, record.path, code="GS401")
+    validator = validator_for_kind("run")
+    problems = schema_problems(validator, data, positions, record.path, code="GS401")
     name = data.get("name")
     pipeline = (data.get("pipeline") or {}).get("name") if isinstance(data.get("pipeline"),
                                                                        dict) else None
@@ -140,9 +141,10 @@ def _pin_problems(cwd: Path, prefix: str, records: list[_Record]) -> list[Proble
                                     "fetch the configuration history this run was recorded on"))
         elif stack_obj is None:
             line, col = _at(record, ("stack", "name"))
+            expected = pre + entity_path("stack", stack_name)
             problems.append(Problem(record.path, line, col, "GS403",
                                     f"stack `{stack_name}` did not exist at configuration commit "
-                                    f"{commit[:12]} (expected {pre}{entity_path('stack', stack_name)})"))
+                                    f"{commit[:12]} (expected {expected})"))
     return problems
 
 

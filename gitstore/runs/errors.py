@@ -34,6 +34,12 @@ class StackNotAtCommitError(GitstoreError):
                          f"{commit[:12]}; commit the stack before recording runs on it")
 
 
+class NoConfigCommitError(GitstoreError):
+    def __init__(self) -> None:
+        super().__init__("the configuration repository has no commit yet; "
+                         "commit it before recording runs")
+
+
 class PlainSecretError(GitstoreError):
     """A value bound for a run record is a plain-text secret; nothing was recorded."""
 

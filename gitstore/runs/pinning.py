@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from gitstore import flavors, vcs
-from gitstore.layout import CONFIG_FILE, COMPONENT_TYPES, derive_id, entity_path
-from gitstore.runs.errors import PlainSecretError, StackNotAtCommitError
+from gitstore.layout import COMPONENT_TYPES, CONFIG_FILE, derive_id, entity_path
+from gitstore.runs.errors import NoConfigCommitError, PlainSecretError, StackNotAtCommitError
 from gitstore.runs.layout import DEFAULT_BRANCH
 from gitstore.sources import ConfigRepo
 
@@ -24,7 +24,8 @@ class Pin:
     """A stack resolved at one configuration commit."""
 
     commit: str
-    stack: dict[str, Any]  # {"name", "id", "components": {type: {"name", "id", "flavor", "config"}}}
+    # {"name", "id", "components": {type: {"name", "id", "flavor", "config"}}}
+    stack: dict[str, Any]
     files: dict[str, str] = field(default_factory=dict)  # path -> blob id of every file read
     settings: dict[str, Any] = field(default_factory=dict)
 
@@ -65,28 +66,28 @@ class _Reader:
 
     def read(self, paths: list[str]) -> dict[str, Any]:
         objs = vcs.cat_objects(self.cwd, [f"{self.rev}:{self.prefix}{p}" for p in paths])
-        for path, obj in zip(paths, objs):
+        for path, obj in zip(paths, objs, strict=True):
             if obj is not None:
                 self.files[path] = obj.oid
-        return {p: _load(o) for p, o in zip(paths, objs) if o is not None}
+        return {p: _load(o) for p, o in zip(paths, objs, strict=True) if o is not None}
 
     def read_at_commit(self, paths: list[str]) -> dict[str, Any]:
         """Resolve ``rev`` to a commit and read ``paths`` from it, in one batch."""
-        for _ in range(3):
-            objs = vcs.cat_objects(self.cwd, [self.rev, *(f"{self.rev}:{self.prefix}{p}"
-                                                          for p in paths), self.rev])
+        specs = [self.rev, *(f"{self.rev}:{self.prefix}{p}" for p in paths), self.rev]
+        while True:  # until ``rev`` stays put while the batch reads
+            objs = vcs.cat_objects(self.cwd, specs)
             first, last = objs[0], objs[-1]
             if first is None or first.type != "commit":
                 if self.rev == "HEAD":
-                    raise StackNotAtCommitError("?", "HEAD", "cannot be read: there is no commit")
+                    raise NoConfigCommitError()
                 raise vcs.UnknownRevision(self.rev)
             if last is not None and last.oid == first.oid:
                 break
         self.rev = first.oid
-        for path, obj in zip(paths, objs[1:-1]):
+        for path, obj in zip(paths, objs[1:-1], strict=True):
             if obj is not None:
                 self.files[path] = obj.oid
-        return {p: _load(o) for p, o in zip(paths, objs[1:-1]) if o is not None}
+        return {p: _load(o) for p, o in zip(paths, objs[1:-1], strict=True) if o is not None}
 
 
 def pin_stack(repo: ConfigRepo, stack_name: str, rev: str = "HEAD") -> Pin:
@@ -134,7 +135,8 @@ def _secret_fields(type_: str, flavor: str | None, flavor_data: dict[str, Any]) 
     props = schema.get("properties") if isinstance(schema, dict) else None
     if not isinstance(props, dict):
         return frozenset()
-    return frozenset(k for k, v in props.items() if isinstance(v, dict) and v.get("writeOnly") is True)
+    return frozenset(k for k, v in props.items()
+                     if isinstance(v, dict) and v.get("writeOnly") is True)
 
 
 def _is_plain(value: Any) -> bool:
@@ -153,7 +155,7 @@ def refuse_plain_secrets(stack: dict[str, Any], flavor_data: dict[str, Any]) -> 
 
 
 def refuse_secret_like_values(config: dict[str, Any], where: str = "runtime_configuration") -> None:
-    """Raise PlainSecretError for plain values under keys named like secrets (password, token...)."""
+    """Raise PlainSecretError for plain values under keys named like secrets (password...)."""
     from gitstore.checks.integrity import SECRET_NAME
 
     places = []

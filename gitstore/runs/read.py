@@ -58,7 +58,7 @@ def get_record(repo_root: str | Path, run_name: str, pipeline_name: str | None =
     ref = branch_ref(runs_branch(repo))
     missing = KeyError(f"no run named `{run_name}`"
                        + (f" in pipeline `{pipeline_name}`" if pipeline_name else ""))
-    if not is_valid_name(run_name) or (pipeline_name is not None and not is_valid_name(pipeline_name)):
+    if not all(is_valid_name(n) for n in (run_name, pipeline_name) if n is not None):
         raise missing
     if pipeline_name is None:
         found = vcs.cat_objects(repo.git_cwd, [f"{ref}:{index_path(run_name)}"])[0]

@@ -138,6 +138,8 @@ def record_named_run(repo_root: str | Path, pipeline: str, name: str, stack: str
                      config: dict[str, Any] | None = None, user: str = "default"
                      ) -> PipelineRunWrapper:
     """Record a run of a pipeline not written in Python (what ``gitstore run record`` does)."""
+    from uuid import UUID
+
     from gitstore import vcs
     from gitstore.models import PipelineRunWrapper, PipelineWrapper, StackWrapper
     from gitstore.runs.pinning import entity_id
@@ -147,8 +149,12 @@ def record_named_run(repo_root: str | Path, pipeline: str, name: str, stack: str
     user_obj = vcs.cat_objects(repo.git_cwd, [f"HEAD:{prefix}users/{user}.yaml"])[0]
     user_data = load_record(user_obj.data) if user_obj is not None else {}
     git_sha = vcs.clean_head(code_dir) if code_dir is not None else None
+    try:
+        user_id = UUID(entity_id(user_data, "user", user))
+    except ValueError:  # an invalid explicit id; validation reports it
+        user_id = UUID(entity_id({}, "user", user))
     run = PipelineRunWrapper(
         name=name, git_sha=git_sha, pipeline=PipelineWrapper(name=pipeline),
         stack=StackWrapper(name=stack), runtime_configuration=config or {},
-        user_id=entity_id(user_data, "user", user), project_name=project)
+        user_id=user_id, project_name=project)
     return record_run(repo_root, run)

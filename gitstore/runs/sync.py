@@ -50,7 +50,7 @@ def _merge(cwd: Path, objects: Path, local: str, remote: str, result: SyncResult
     folders = folders_on(incoming)
     objs = vcs.cat_objects(cwd, [folder_spec(local, f) for f in folders])
     trees = {f: parse_tree(o.data) if o is not None and o.type == "tree" else {}
-             for f, o in zip(folders, objs)}
+             for f, o in zip(folders, objs, strict=True)}
     root, new_trees = build_tree(trees, incoming)
     vcs.write_loose_objects(objects, new_trees)
     message = f"Merge run records from {result.remote}\n"

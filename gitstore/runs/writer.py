@@ -45,7 +45,7 @@ def commit_record(cwd: Path, common_dir: Path, branch: str, pipeline: str, run_n
         if existing is not None:
             raise RunExistsError(run_name, existing.data.decode("utf-8", "replace").strip())
         trees = {f: parse_tree(o.data) if o is not None and o.type == "tree" else {}
-                 for f, o in zip(folders, objs[1:-2])}
+                 for f, o in zip(folders, objs[1:-2], strict=True)}
         root, new_trees = build_tree(trees, files)
         vcs.write_loose_objects(objects, [*blobs, *new_trees])
         commit = vcs.commit_tree(cwd, root, [tip] if tip else [], message)
