@@ -180,3 +180,29 @@ def commit_paths(cwd: str | os.PathLike[str], paths: Sequence[str], message: str
     run(["add", "--", *paths], cwd=cwd)
     run(["commit", "--quiet", "--no-verify", "-m", message, "--only", "--", *paths], cwd=cwd)
     return run(["rev-parse", "HEAD"], cwd=cwd).decode().strip()
+
+
+def git_path(cwd: str | os.PathLike[str], name: str) -> Path:
+    """Where git keeps ``name`` (``hooks``, ...) for the repository at ``cwd``; honours core.hooksPath."""
+    out = run(["rev-parse", "--git-path", name], cwd=cwd).decode("utf-8", "surrogateescape").strip()
+    path = Path(out)
+    return path if path.is_absolute() else Path(cwd) / path
+
+
+def head_branch(cwd: str | os.PathLike[str]) -> str | None:
+    """The ref HEAD points at (``refs/heads/main``), or None when HEAD is detached."""
+    code, out, _ = run_status(["symbolic-ref", "-q", "HEAD"], cwd=cwd)
+    return out.decode().strip() if code == 0 else None
+
+
+def rev_parse_or_none(cwd: str | os.PathLike[str], rev: str) -> str | None:
+    """The commit ``rev`` names, or None when it names none (an unborn branch)."""
+    code, out, _ = run_status(["rev-parse", "--verify", "--quiet", "--end-of-options",
+                               f"{rev}^{{commit}}"], cwd=cwd)
+    return out.decode().strip() if code == 0 else None
+
+
+def read_path_at(cwd: str | os.PathLike[str], commit: str, path: str) -> bytes | None:
+    """The contents of ``path`` in ``commit``, or None when it holds no such file."""
+    code, out, _ = run_status(["cat-file", "blob", f"{commit}:{path}"], cwd=cwd)
+    return out if code == 0 else None
