@@ -29,6 +29,7 @@ from gitstore.sources import ConfigRepo
 from gitstore.validate import Report
 
 DEFAULT_RUNS_BRANCH = "gitstore/runs"
+LEGACY_SHOWN = 20  # problems already on a branch listed in full; the rest are counted
 BRANCH_PREFIX = "refs/heads/"
 
 
@@ -165,8 +166,9 @@ def check_ref_update(repo: ConfigRepo, old: str, new: str, ref: str, env: dict[s
 
 
 def _validate_tips(ctx: RefContext, cache: ResultCache) -> None:
+    """Validate the new tip; the base too, but only when there are problems to compare."""
     ctx.new_report = _report_at(ctx.repo, ctx.update.new, cache)
-    if ctx.base is not None:
+    if ctx.base is not None and (ctx.new_report is None or ctx.new_report.problems):
         ctx.base_report = _report_at(ctx.repo, ctx.base, cache)
 
 
@@ -225,7 +227,10 @@ def _verdict_lines(verdict: RefVerdict) -> list[str]:
     if verdict.legacy:
         body.append(f"gitstore: {verdict.ref}: {_count(verdict.legacy, 'error')} already on the "
                     "branch before this push (not blocking):")
-        body += [_problem_line(p, "warning") for p in verdict.legacy]
+        body += [_problem_line(p, "warning") for p in verdict.legacy[:LEGACY_SHOWN]]
+        if len(verdict.legacy) > LEGACY_SHOWN:
+            body.append(f"... and {len(verdict.legacy) - LEGACY_SHOWN} more "
+                        f"(`gitstore validate --rev {verdict.ref}` lists them all)")
     return head + body
 
 
