@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from conftest import git, write_files
 
+pytestmark = pytest.mark.slow  # the first test installs gitstore into pre-commit's environment
+
 PROJECT = Path(__file__).resolve().parent.parent
 PRE_COMMIT = shutil.which("pre-commit", path=str(Path(sys.executable).parent)) or "pre-commit"
 
