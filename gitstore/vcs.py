@@ -217,12 +217,6 @@ def build_tree(cwd: str | os.PathLike[str], base: str | None,
     return run(["write-tree"], cwd=cwd, env=env).decode().strip()
 
 
-def commit_tree(cwd: str | os.PathLike[str], tree: str, parent: str | None, message: str) -> str:
-    """A new commit object (author and committer from the environment's git identity)."""
-    args = ["commit-tree", tree, *(["-p", parent] if parent else [])]
-    return run(args, cwd=cwd, input=message.encode("utf-8")).decode().strip()
-
-
 def update_ref_checked(cwd: str | os.PathLike[str], ref: str, new: str, old: str | None,
                        message: str) -> bool:
     """Move ``ref`` to ``new`` only if it still points at ``old``; False when it moved meanwhile."""
@@ -327,9 +321,15 @@ def write_objects(cwd: str | os.PathLike[str], objects: Sequence[tuple[str, byte
 
 
 def commit_tree(cwd: str | os.PathLike[str], tree: str, parents: Sequence[str],
-                message: str) -> str:
-    """A new commit of ``tree`` with these parents (unsigned; no ref moves)."""
-    args = ["commit-tree", "--no-gpg-sign", tree]
+                message: str, sign: bool | None = False) -> str:
+    """A new commit of ``tree`` with these parents; no ref moves.
+
+    Author and committer come from the environment's git identity. ``sign``:
+    False never signs, None follows the user's ``commit.gpgSign``.
+    """
+    args = ["commit-tree", tree]
+    if sign is False:
+        args.insert(1, "--no-gpg-sign")
     for parent in parents:
         args += ["-p", parent]
     return run(args, cwd=cwd, input=message.encode()).decode().strip()
@@ -485,3 +485,27 @@ def write_loose_objects(objects: Path, items: Sequence[tuple[str, bytes]]) -> li
         finally:
             os.unlink(tmp)
     return ids
+def git_path(cwd: str | os.PathLike[str], name: str) -> Path:
+    """Where git keeps ``name`` (``hooks``, ...) for the repository at ``cwd``; honours core.hooksPath."""
+    out = run(["rev-parse", "--git-path", name], cwd=cwd).decode("utf-8", "surrogateescape").strip()
+    path = Path(out)
+    return path if path.is_absolute() else Path(cwd) / path
+
+
+def head_branch(cwd: str | os.PathLike[str]) -> str | None:
+    """The ref HEAD points at (``refs/heads/main``), or None when HEAD is detached."""
+    code, out, _ = run_status(["symbolic-ref", "-q", "HEAD"], cwd=cwd)
+    return out.decode().strip() if code == 0 else None
+
+
+def rev_parse_or_none(cwd: str | os.PathLike[str], rev: str) -> str | None:
+    """The commit ``rev`` names, or None when it names none (an unborn branch)."""
+    code, out, _ = run_status(["rev-parse", "--verify", "--quiet", "--end-of-options",
+                               f"{rev}^{{commit}}"], cwd=cwd)
+    return out.decode().strip() if code == 0 else None
+
+
+def read_path_at(cwd: str | os.PathLike[str], commit: str, path: str) -> bytes | None:
+    """The contents of ``path`` in ``commit``, or None when it holds no such file."""
+    code, out, _ = run_status(["cat-file", "blob", f"{commit}:{path}"], cwd=cwd)
+    return out if code == 0 else None
