@@ -82,7 +82,7 @@ class Snapshot:
 def load_snapshot(source: Source, cache: ResultCache | None = None,
                   progress: Progress | None = None, entries: list[FileEntry] | None = None
                   ) -> Snapshot:
-    """Read ``source`` (whose listing may be given), running (or recalling) every single-file check."""
+    """Read ``source`` (or a given listing of it), running or recalling each single-file check."""
     from gitstore.checks.files import check_file
 
     cache = cache or ResultCache(None)
