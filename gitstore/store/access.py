@@ -151,6 +151,8 @@ class AccessMethods(StoreBase):
         return self.get_user(user_name)
 
     def create_default_user(self) -> None:
+        if self._tree().snapshot.exists("user", "default"):
+            return  # seen in the working tree: no need to take the write lock
         def plan(tree: Tree) -> FileChanges:
             if tree.snapshot.exists("user", "default"):
                 return {}
