@@ -146,7 +146,8 @@ class Writer:
             tree = vcs.build_tree(self.cwd, head, updates, index_file)
         finally:
             Path(index_file).unlink(missing_ok=True)
-        return vcs.commit_tree(self.cwd, tree, head, f"gitstore: {op.message}\n")
+        return vcs.commit_tree(self.cwd, tree, [head] if head else [], f"gitstore: {op.message}\n",
+                               sign=None)
 
 
 def _effective(changes: FileChanges, base: Tree) -> FileChanges:
