@@ -74,10 +74,10 @@ class Counter:
     def __enter__(self) -> Counter:
         import gitstore.checks.files as files
 
-        self._read = Path.read_bytes
+        self._read = state.StatWorkTreeSource.read_file
         self._check = files.check_file
 
-        def read(path: Path) -> bytes:
+        def read(path: str | Path) -> bytes:
             self.reads += 1
             return self._read(path)
 
@@ -85,14 +85,14 @@ class Counter:
             self.parses += 1
             return self._check(*args)
 
-        Path.read_bytes = read  # type: ignore[method-assign]
+        state.StatWorkTreeSource.read_file = staticmethod(read)  # type: ignore[method-assign]
         files.check_file = check
         return self
 
     def __exit__(self, *exc: object) -> None:
         import gitstore.checks.files as files
 
-        Path.read_bytes = self._read  # type: ignore[method-assign]
+        state.StatWorkTreeSource.read_file = staticmethod(self._read)  # type: ignore[method-assign]
         files.check_file = self._check
 
 

@@ -170,25 +170,35 @@ def test_reads_see_hand_edits_without_reopening(store):
 
 
 def test_reads_after_the_first_do_not_read_unchanged_files(store, monkeypatch):
+    import gitstore.checks.files as checks
+    from gitstore.store.state import StatWorkTreeSource
+
     root = store.repo.root
     old = time.time() - 60
     for path in root.rglob("*.yaml"):
         os.utime(path, (old, old))
     store.get_stack("default")  # first load: remembers every file's stat
     reads: list[str] = []
-    original = Path.read_bytes
+    parses: list[str] = []
+    read_file, check_file = StatWorkTreeSource.read_file, checks.check_file
 
-    def counting(self: Path) -> bytes:
-        reads.append(self.name)
-        return original(self)
+    def counting_read(full: str | Path) -> bytes:
+        reads.append(Path(full).relative_to(root).as_posix())
+        return read_file(full)
 
-    monkeypatch.setattr(Path, "read_bytes", counting)
+    def counting_check(ref, path, raw):  # type: ignore[no-untyped-def]
+        parses.append(path)
+        return check_file(ref, path, raw)
+
+    monkeypatch.setattr(StatWorkTreeSource, "read_file", staticmethod(counting_read))
+    monkeypatch.setattr(checks, "check_file", counting_check)
     store.get_stack("default")
     assert store.stack_configurations
-    assert reads == []
+    assert store.users
+    assert (reads, parses) == ([], [])
     (root / "users/default.yaml").write_text("id: 7f1c1c1e-2b6a-4d3e-9a57-5c0f9e7d4a21\n")
-    store.get_user("default")
-    assert reads == ["default.yaml"]
+    assert str(store.get_user("default").id) == "7f1c1c1e-2b6a-4d3e-9a57-5c0f9e7d4a21"
+    assert (reads, parses) == (["users/default.yaml"], ["users/default.yaml"])
 
 
 def test_at_rev_is_a_read_only_view(store):

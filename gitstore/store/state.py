@@ -54,31 +54,33 @@ class StatWorkTreeSource(WorkTreeSource):
 
     stat_cache: dict[str, tuple[tuple[int, int, int, int], str]] = field(default_factory=dict)
 
-    def _walk(self, full: Path, rel: str, found: list[FileEntry]) -> None:
-        try:
-            st = os.lstat(full)
-        except FileNotFoundError:
+    def _add(self, full: str, rel: str, mode: int, found: list[FileEntry]) -> None:
+        if not stat.S_ISREG(mode):
+            super()._add(full, rel, mode, found)
             return
-        if not stat.S_ISREG(st.st_mode):
-            super()._walk(full, rel, found)
-            return
+        st = os.lstat(full)
         key = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
         known = self.stat_cache.get(rel)
         if known is not None and known[0] == key:
             found.append(FileEntry(rel, known[1], "100644"))
             return
-        data = full.read_bytes()
+        data = self.read_file(full)
         self._data[rel] = data
         oid = vcs.blob_oid(data)
         if time.time() - st.st_mtime_ns / 1e9 > RACY_SECONDS:
             self.stat_cache[rel] = (key, oid)
         found.append(FileEntry(rel, oid, "100644"))
 
+    @staticmethod
+    def read_file(full: str | Path) -> bytes:
+        with open(full, "rb") as fh:
+            return fh.read()
+
     def read(self, entries: list[FileEntry]) -> dict[str, bytes]:
         out = {}
         for entry in entries:
             data = self._data.get(entry.path)
-            out[entry.path] = data if data is not None else (self.root / entry.path).read_bytes()
+            out[entry.path] = data if data is not None else self.read_file(self.root / entry.path)
         return out
 
     def listing(self) -> list[FileEntry]:
