@@ -51,11 +51,14 @@ def _simple_repository(root: Path, files: int) -> None:
     for i in range(per):
         out[f"users/user-{i}.yaml"] = f"email: user-{i}@example.com\n"
         out[f"components/orchestrator/orch-{i}.yaml"] = (
-            f"# orchestrator {i}\nflavor: kubeflow\nconfig:\n  kubernetes_context: ctx-{i}\n")
+            f"# orchestrator {i}\nflavor: kubeflow\nconfig:\n  kubernetes_context: ctx-{i}\n"
+        )
         out[f"components/artifact_store/store-{i}.yaml"] = (
-            f"flavor: s3\nconfig:\n  path: s3://bucket-{i}\n")
+            f"flavor: s3\nconfig:\n  path: s3://bucket-{i}\n"
+        )
         out[f"stacks/stack-{i}.yaml"] = (
-            f"components:\n  orchestrator: orch-{i}\n  artifact_store: store-{i}\n")
+            f"components:\n  orchestrator: orch-{i}\n  artifact_store: store-{i}\n"
+        )
     for rel, text in out.items():
         dest = root / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -114,27 +117,42 @@ def run(root: Path, repeat: int) -> list[tuple[str, float, str]]:
         shutil.rmtree(cache, ignore_errors=True)
         GitZenStore().initialize(str(root))
 
-    rows.append((f"open, cold ({files} files, no result cache)", best(min(repeat, 2), cold_open), ""))
-    rows.append(("open, warm (result cache on disk)",
-                 best(repeat, lambda: GitZenStore().initialize(str(root))), ""))
+    rows.append(
+        (f"open, cold ({files} files, no result cache)", best(min(repeat, 2), cold_open), "")
+    )
+    rows.append(
+        (
+            "open, warm (result cache on disk)",
+            best(repeat, lambda: GitZenStore().initialize(str(root))),
+            "",
+        )
+    )
     store = GitZenStore().initialize(str(root))
     stack = store.stack_configurations and sorted(store.stack_configurations)[0]
-    for label, action in (("get_stack", lambda: store.get_stack(stack)),
-                          ("stack_configurations", lambda: store.stack_configurations),
-                          ("get_stack_components(orchestrator)",
-                           lambda: store.get_stack_components(ORCH))):
+    for label, action in (
+        ("get_stack", lambda: store.get_stack(stack)),
+        ("stack_configurations", lambda: store.stack_configurations),
+        ("get_stack_components(orchestrator)", lambda: store.get_stack_components(ORCH)),
+    ):
         with Counter() as seen:
             elapsed = best(repeat, action)
         rows.append((label, elapsed, f"{seen.reads} files read, {seen.parses} parsed"))
     counter = iter(range(10_000))
-    rows.append(("create_user (one commit)",
-                 best(repeat, lambda: store.create_user(f"bench-{next(counter)}")), ""))
+    rows.append(
+        (
+            "create_user (one commit)",
+            best(repeat, lambda: store.create_user(f"bench-{next(counter)}")),
+            "",
+        )
+    )
     store.create_user("bench-last")
     with Counter() as seen:
         start = time.perf_counter()
         store.get_user("bench-last")
         elapsed = time.perf_counter() - start
-    rows.append(("first read after that write", elapsed, f"{seen.reads} files read, {seen.parses} parsed"))
+    rows.append(
+        ("first read after that write", elapsed, f"{seen.reads} files read, {seen.parses} parsed")
+    )
     return rows
 
 

@@ -126,7 +126,7 @@ def overlay_snapshot(base: Tree, changes: FileChanges, cache: ResultCache) -> Sn
         base_read=base.read_files,
         changes=encode_changes(changes),
     )
-    return load_snapshot(overlay, cache)
+    return patch_snapshot(base.snapshot, overlay.label, overlay.entries(), overlay.read, cache)
 
 
 def empty_tree(label: str) -> Tree:
@@ -170,7 +170,10 @@ class WorkTreeReader:
         if self._last is not None and self._last[0] == entries:
             snap = self._last[1]
         else:
-            snap = load_snapshot(_Listed(self.source, list(entries)), self.cache)
+            previous = self._last[1] if self._last is not None else None
+            snap = patch_snapshot(
+                previous, self.source.label, list(entries), self.source.read, self.cache
+            )
             self.cache.save()
             self._last = (entries, snap)
 
@@ -180,21 +183,50 @@ class WorkTreeReader:
         return Tree(snap, read_text, self.source.read)
 
 
-@dataclass
-class _Listed(Source):
-    """A source whose listing was taken already."""
+class ListedSource(Source):
+    """Files listed already, read through a given function."""
 
-    inner: Source | None = None
-    listed: list[FileEntry] = field(default_factory=list)
-
-    def __init__(self, inner: Source, listed: list[FileEntry]) -> None:
-        super().__init__(inner.label, inner.cache_dir)
-        self.inner = inner
+    def __init__(
+        self,
+        label: str,
+        listed: list[FileEntry],
+        read: Callable[[list[FileEntry]], dict[str, bytes]],
+    ) -> None:
+        super().__init__(label, None)
         self.listed = listed
+        self.reader = read
 
     def entries(self) -> list[FileEntry]:
         return self.listed
 
     def read(self, entries: list[FileEntry]) -> dict[str, bytes]:
-        assert self.inner is not None
-        return self.inner.read(entries)
+        return self.reader(entries)
+
+
+def patch_snapshot(
+    base: Snapshot | None,
+    label: str,
+    entries: list[FileEntry],
+    read: Callable[[list[FileEntry]], dict[str, bytes]],
+    cache: ResultCache,
+) -> Snapshot:
+    """The snapshot of ``entries``, reusing what ``base`` holds for the files it has unchanged.
+
+    Only added and changed files go through the reader (and they are parsed
+    only when the cache does not know their blob id); every file-level result
+    is tied to one path, so the rest carries over as it is.
+    """
+    if base is None:
+        return load_snapshot(ListedSource(label, entries, read), cache)
+    before = {e.path: e for e in base.entries}
+    now = {e.path for e in entries}
+    changed = [e for e in entries if before.get(e.path) != e]
+    touched = {e.path for e in changed} | {p for p in before if p not in now}
+    part = load_snapshot(ListedSource(label, changed, read), cache)
+    snap = Snapshot(label, entries)
+    snap.documents = {r: d for r, d in base.documents.items() if d.path not in touched}
+    snap.documents.update(part.documents)
+    snap.present = {r: p for r, p in base.present.items() if p not in touched}
+    snap.present.update(part.present)
+    snap.problems = [p for p in base.problems if p.path not in touched] + part.problems
+    return snap

@@ -40,8 +40,8 @@ from gitstore import vcs
 from gitstore.cache import ResultCache
 from gitstore.exceptions import IntegrityError, UncommittedChangesError
 from gitstore.problems import Problem
-from gitstore.sources import ConfigRepo
 from gitstore.snapshot import Snapshot
+from gitstore.sources import ConfigRepo
 from gitstore.store.lock import write_lock
 from gitstore.store.state import FileChanges, Tree, commit_tree, empty_tree, overlay_snapshot
 from gitstore.validate import check_snapshot
@@ -132,8 +132,9 @@ class Writer:
         base = commit_tree(self.repo, head, self.cache)
         return base, _error_keys(check_snapshot(base.snapshot, self.cache).problems)
 
-    def _check(self, op: Operation, base: Tree, known: set[ErrorKey],
-               changes: FileChanges) -> tuple[Snapshot, set[ErrorKey]]:
+    def _check(
+        self, op: Operation, base: Tree, known: set[ErrorKey], changes: FileChanges
+    ) -> tuple[Snapshot, set[ErrorKey]]:
         """The would-be snapshot and its errors; IntegrityError when it has new ones."""
         after = overlay_snapshot(base, changes, self.cache)
         problems = check_snapshot(after, self.cache).problems
@@ -159,8 +160,9 @@ class Writer:
             tree = vcs.build_tree(self.cwd, head, updates, index_file)
         finally:
             Path(index_file).unlink(missing_ok=True)
-        return vcs.commit_tree(self.cwd, tree, [head] if head else [], f"gitstore: {op.message}\n",
-                               sign=None)
+        return vcs.commit_tree(
+            self.cwd, tree, [head] if head else [], f"gitstore: {op.message}\n", sign=None
+        )
 
 
 def _effective(changes: FileChanges, base: Tree) -> FileChanges:
@@ -195,7 +197,9 @@ def _tree_of(repo: ConfigRepo, commit: str, snap: Snapshot) -> Tree:
         return empty_tree(f"commit {commit[:12]}")
     source = repo.commit(commit)
     by_path = {e.path: e for e in snap.entries}
-    snap = Snapshot(f"commit {commit[:12]}", snap.entries, snap.documents, snap.present, snap.problems)
+    snap = Snapshot(
+        f"commit {commit[:12]}", snap.entries, snap.documents, snap.present, snap.problems
+    )
 
     def read_text(path: str) -> str:
         return source.read([by_path[path]])[path].decode("utf-8")
