@@ -45,7 +45,7 @@ class StoreBase:
             )
         self._repo = ConfigRepo(root, git, git.prefix)
         self._cache = ResultCache(self._repo.cache_dir)
-        self._reader = WorkTreeReader(root, self._cache)
+        self._reader = WorkTreeReader(root, self._cache, git.git_dir / "gitstore" / "worktree-stat")
         self._writer = Writer(self._repo, self._cache, lock_timeout)
         self._dates = {}
         recover_path = self._writer.state_dir / "write-journal.json"

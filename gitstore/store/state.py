@@ -9,8 +9,10 @@ path and blob id in the core's :class:`~gitstore.cache.ResultCache`.
 
 from __future__ import annotations
 
+import marshal
 import os
 import stat
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -24,7 +26,10 @@ from gitstore.sources import ConfigRepo, FileEntry, Source, WorkTreeSource
 # path relative to the configuration root -> new text, or None to delete the file
 FileChanges = dict[str, "str | None"]
 
-RACY_SECONDS = 3.0  # a file modified this recently may change again within the same timestamp
+# a file modified this recently may change again within the same timestamp: never trusted
+RACY_SECONDS = 3.0
+# path -> ((mtime_ns, ctime_ns, size, inode), blob id)
+StatCache = dict[str, tuple[tuple[int, int, int, int], str]]
 
 
 @dataclass
@@ -52,7 +57,8 @@ class Tree:
 class StatWorkTreeSource(WorkTreeSource):
     """The working tree, listed from a stat cache that outlives one listing."""
 
-    stat_cache: dict[str, tuple[tuple[int, int, int, int], str]] = field(default_factory=dict)
+    stat_cache: StatCache = field(default_factory=dict)
+    stat_changed: bool = False
 
     def _add(self, full: str, rel: str, mode: int, found: list[FileEntry]) -> None:
         if not stat.S_ISREG(mode):
@@ -67,8 +73,9 @@ class StatWorkTreeSource(WorkTreeSource):
         data = self.read_file(full)
         self._data[rel] = data
         oid = vcs.blob_oid(data)
-        if time.time() - st.st_mtime_ns / 1e9 > RACY_SECONDS:
+        if time.time() - max(st.st_mtime_ns, st.st_ctime_ns) / 1e9 > RACY_SECONDS:
             self.stat_cache[rel] = (key, oid)
+            self.stat_changed = True
         found.append(FileEntry(rel, oid, "100644"))
 
     @staticmethod
@@ -85,7 +92,13 @@ class StatWorkTreeSource(WorkTreeSource):
 
     def listing(self) -> list[FileEntry]:
         self._data.clear()
-        return self.entries()
+        found = self.entries()
+        if len(self.stat_cache) > len(found):
+            listed = {e.path for e in found}
+            for gone in [p for p in self.stat_cache if p not in listed]:
+                del self.stat_cache[gone]
+            self.stat_changed = True
+        return found
 
 
 @dataclass
@@ -159,14 +172,19 @@ class WorkTreeReader:
 
     root: Path
     cache: ResultCache
+    stat_file: Path | None = None  # where the stat cache outlives the process
     source: StatWorkTreeSource = field(init=False)
     _last: tuple[tuple[FileEntry, ...], Snapshot] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.source = StatWorkTreeSource("working tree", None, root=self.root)
+        self.source.stat_cache = load_stat_cache(self.stat_file, self.root)
 
     def tree(self) -> Tree:
         entries = tuple(self.source.listing())
+        if self.source.stat_changed:
+            save_stat_cache(self.stat_file, self.root, self.source.stat_cache)
+            self.source.stat_changed = False
         if self._last is not None and self._last[0] == entries:
             snap = self._last[1]
         else:
@@ -230,3 +248,33 @@ def patch_snapshot(
     snap.present.update(part.present)
     snap.problems = [p for p in base.problems if p.path not in touched] + part.problems
     return snap
+
+
+STAT_FORMAT = "gitstore-stat-1"
+
+
+def load_stat_cache(path: Path | None, root: Path) -> StatCache:
+    """The stat cache a previous process kept for this working tree (empty when unusable)."""
+    if path is None or os.environ.get("GITSTORE_NO_CACHE") == "1":
+        return {}
+    try:
+        blob = marshal.loads(path.read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        return {}
+    if not isinstance(blob, tuple) or len(blob) != 3 or blob[:2] != (STAT_FORMAT, str(root)):
+        return {}
+    return blob[2] if isinstance(blob[2], dict) else {}
+
+
+def save_stat_cache(path: Path | None, root: Path, stat_cache: StatCache) -> None:
+    """Keep the stat cache for the next process (atomically; a failure only costs speed)."""
+    if path is None or os.environ.get("GITSTORE_NO_CACHE") == "1":
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".worktree-stat.", dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            marshal.dump((STAT_FORMAT, str(root), stat_cache), fh)
+        os.replace(tmp, path)
+    except OSError:
+        pass
