@@ -142,14 +142,15 @@ def run(root: Path, repeat: int) -> list[tuple[str, float, str]]:
     rows.append(
         (
             "create_user (one commit)",
-            best(repeat, lambda: store.create_user(f"bench-{next(counter)}")),
+            best(repeat, lambda: store.create_user(f"bench-{time.time_ns()}-{next(counter)}")),
             "",
         )
     )
-    store.create_user("bench-last")
+    last = f"bench-last-{time.time_ns()}"
+    store.create_user(last)
     with Counter() as seen:
         start = time.perf_counter()
-        store.get_user("bench-last")
+        store.get_user(last)
         elapsed = time.perf_counter() - start
     rows.append(
         ("first read after that write", elapsed, f"{seen.reads} files read, {seen.parses} parsed")

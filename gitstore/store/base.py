@@ -7,7 +7,7 @@ Reads see the checked-out working tree (or, for a view made by
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 from uuid import UUID
@@ -131,6 +131,10 @@ def require_absent(tree: Tree, kind: str, name: str, type_: str | None = None) -
         raise EntityExistsError(
             f"a {kind} named {what!r} exists already ({entity_path(kind, name, type_)})"
         )
+
+
+def by_name(docs: Iterable[Document]) -> list[Document]:
+    return sorted(docs, key=lambda d: d.ref.name)
 
 
 def as_uuid(doc: Document) -> UUID:

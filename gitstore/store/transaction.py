@@ -31,6 +31,7 @@ import json
 import os
 import signal
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -280,8 +281,21 @@ def finish(repo: ConfigRepo, state_dir: Path, journal: Journal) -> None:
         staged.append(gpath)
         if n == 0:
             crash_point("mid-worktree")
-    vcs.refresh_index_paths(cwd, staged)
+    _stage(cwd, staged)
     (state_dir / JOURNAL).unlink(missing_ok=True)
+
+
+def _stage(cwd: Path, paths: list[str], patience: float = 10.0) -> None:
+    """Stage ``paths``, waiting out another git process that holds the index lock."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            vcs.refresh_index_paths(cwd, paths)
+            return
+        except vcs.GitError as exc:
+            if "index.lock" not in exc.stderr or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _blobs_at(cwd: Path, commit: str | None, paths: list[str]) -> dict[str, str]:
