@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 
 from gitstore import defaults
 from gitstore.exceptions import EntityExistsError
-from gitstore.layout import OPERATIONS, entity_path
+from gitstore.layout import OPERATIONS, PERMISSION_TYPES, entity_path
 from gitstore.models import (
     Operation,
     Permission,
@@ -84,11 +84,13 @@ class AccessMethods(StoreBase):
 
     def _role(self, doc: Document) -> Role:
         permissions = set()
-        for operation, types in (doc.data.get("permissions") or {}).items():
+        granted = doc.data.get("permissions")
+        for operation, types in granted.items() if isinstance(granted, dict) else ():
+            if operation not in OPERATIONS or not isinstance(types, list):
+                continue  # a broken file: validation reports it
             op = Operation(id=OPERATIONS.index(operation) + 1, name=operation)
-            permissions.add(
-                Permission(operation=op, types=frozenset(PermissionType(t) for t in types))
-            )
+            kinds = frozenset(PermissionType(t) for t in types if t in PERMISSION_TYPES)
+            permissions.add(Permission(operation=op, types=kinds))
         return Role(
             id=as_uuid(doc),
             creation_date=self._created(doc),
@@ -398,8 +400,6 @@ def _drop_assignments(tree: Tree, matches: Callable[[dict[str, str]], bool]) -> 
                 _edit_list("assignments", lambda items: [a for a in items if not matches(a)]),
             )
     return changes
-
-
 
 
 __all__ = ["AccessMethods", "EntityExistsError"]

@@ -16,7 +16,7 @@ from gitstore import vcs
 from gitstore.cache import ResultCache
 from gitstore.errors import NotAConfigRepository
 from gitstore.exceptions import ReadOnlyStoreError
-from gitstore.layout import FOLDERS, entity_path, is_valid_name
+from gitstore.layout import FOLDERS, derive_id, entity_path, is_valid_name
 from gitstore.snapshot import Document
 from gitstore.sources import ConfigRepo
 from gitstore.store.state import FileChanges, Tree, WorkTreeReader, commit_tree
@@ -71,8 +71,9 @@ class StoreBase:
     # --- reading ---------------------------------------------------------------
 
     def _tree(self) -> Tree:
+        repo = self.repo  # a clear error before initialize()
         if self._rev is not None:
-            return commit_tree(self.repo, self._rev, self._cache)
+            return commit_tree(repo, self._rev, self._cache)
         assert self._reader is not None
         return self._reader.tree()
 
@@ -138,4 +139,8 @@ def by_name(docs: Iterable[Document]) -> list[Document]:
 
 
 def as_uuid(doc: Document) -> UUID:
-    return UUID(doc.id)
+    """The entity's id; the derived one when the file's is not a UUID (validation reports it)."""
+    try:
+        return UUID(doc.id)
+    except ValueError:
+        return UUID(derive_id(doc.ref.kind, doc.ref.name, doc.ref.type))
