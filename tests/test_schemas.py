@@ -89,3 +89,21 @@ def test_editor_modeline_is_only_a_comment(tmp_path: Path) -> None:
     })
     result = run_cli("validate", str(tmp_path))
     assert (result.code, result.out) == (0, "ok: 2 files checked in the working tree, no problems\n")
+
+
+def test_readme_format_section_examples_match_the_schemas(printed: dict[str, dict]) -> None:
+    import re
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("<!-- section: format -->", 1)[1].split("<!-- end section: format -->")[0]
+    blocks = re.findall(r"```yaml\n# (\S+?):? [^\n]*\n(.*?)```|```yaml\n# (\S+)\n(.*?)```", section, re.S)
+    checked = set()
+    for path_a, body_a, path_b, body_b in blocks:
+        path, body = (path_a, body_a) if path_a else (path_b, body_b)
+        ref = classify(path)
+        kind = "gitstore" if ref.kind == "settings" else ref.kind  # type: ignore[union-attr]
+        parsed = read_document(path, body.encode("utf-8"))
+        assert isinstance(parsed, Parsed), (path, parsed)
+        assert list(Draft202012Validator(printed[kind]).iter_errors(parsed.data)) == [], path
+        checked.add(kind)
+    assert checked == set(KINDS)
