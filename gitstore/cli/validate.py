@@ -39,5 +39,9 @@ def validate(ctx: click.Context, path: Path | None, staged: bool, rev: str | Non
         report = run_validation(source, progress=progress, use_cache=not no_cache)
     finally:
         progress.close()
-    click.echo(FORMATTERS[fmt](report, strict=strict), nl=False)
+    if fmt == "github":  # annotations name files from the top of the checkout
+        base = f"{repo.prefix}/" if repo.prefix else ""
+        click.echo(FORMATTERS[fmt](report, strict=strict, base=base), nl=False)
+    else:
+        click.echo(FORMATTERS[fmt](report, strict=strict), nl=False)
     return EXIT_OK if report.ok(strict) else EXIT_PROBLEMS
