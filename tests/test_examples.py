@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-
 from conftest import git, run_cli
+
 from gitstore.cli import main
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

@@ -12,8 +12,8 @@ import os
 from pathlib import Path
 
 import pytest
-
 from conftest import git, write_files
+
 from gitstore.problems import RULES
 from gitstore.sources import find_config_repo
 from gitstore.validate import validate

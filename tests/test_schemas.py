@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import run_cli, write_files
 from jsonschema import Draft202012Validator
 
-from conftest import run_cli, write_files
 from gitstore.layout import classify
 from gitstore.yamlio import Parsed, read_document
 
