@@ -14,7 +14,6 @@ from typing import Any
 from gitstore.problems import Problem, did_you_mean
 from gitstore.yamlio import Positions, locate
 
-
 # Words for the patterns of the shipped schemas, so a mismatch reads as what was meant.
 PATTERN_WORDS = {
     "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$":

@@ -45,5 +45,9 @@ def validate(ctx: click.Context, path: Path | None, staged: bool, rev: str | Non
         from gitstore.runs.check import with_runs
 
         report = with_runs(report, repo.root)
-    click.echo(FORMATTERS[fmt](report, strict=strict), nl=False)
+    if fmt == "github":  # annotations name files from the top of the checkout
+        base = f"{repo.prefix}/" if repo.prefix else ""
+        click.echo(FORMATTERS[fmt](report, strict=strict, base=base), nl=False)
+    else:
+        click.echo(FORMATTERS[fmt](report, strict=strict), nl=False)
     return EXIT_OK if report.ok(strict) else EXIT_PROBLEMS
