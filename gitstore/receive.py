@@ -207,7 +207,7 @@ def format_verdicts(verdicts: list[RefVerdict]) -> str:
         lines.append(f"gitstore: push rejected: {rejected} of {len(verdicts)} ref"
                      f"{'s' if len(verdicts) != 1 else ''} would be left invalid; "
                      "fix the errors above and push again")
-    return "\n".join(lines) + "\n"
+    return "".join(f"{line}\n" for line in lines)
 
 
 def _verdict_lines(verdict: RefVerdict) -> list[str]:
@@ -231,7 +231,9 @@ def _verdict_lines(verdict: RefVerdict) -> list[str]:
 
 
 def _problem_line(problem: Problem, severity: str) -> str:
-    where = problem.path if problem.line is None else f"{problem.path}:{problem.line}:{problem.column}"
+    where = problem.path
+    if problem.line is not None:
+        where += f":{problem.line}:{problem.column}"
     text = f"{where}: {problem.code} {severity}: {problem.message}"
     return text + (f"\n    hint: {problem.hint}" if problem.hint else "")
 
