@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import git, run_cli
 from test_runs_support import (  # noqa: F401  (git_server is a fixture)
     BRANCH,
@@ -102,6 +103,7 @@ for i in range(4):
 """
 
 
+@pytest.mark.slow
 def test_clones_syncing_at_once_end_with_every_record(make_repo, git_server, tmp_path):  # noqa: F811
     url, repos = clones(make_repo, git_server, tmp_path, count=3)
     procs = [subprocess.Popen([sys.executable, "-c", SYNCER, str(repo), f"c{n}"],
