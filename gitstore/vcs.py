@@ -223,32 +223,6 @@ def object_oid(type_: str, data: bytes) -> str:
     return hashlib.sha1(b"%s %d\0" % (type_.encode(), len(data)) + data).hexdigest()
 
 
-def write_objects(cwd: str | os.PathLike[str], objects: Sequence[tuple[str, bytes]]) -> list[str]:
-    """Store blobs and trees (``(type, contents)``) in the object database; return their ids.
-
-    One ``hash-object -w --stdin-paths`` per type; git writes each object to a
-    temporary file and renames it into place, so an interrupted write leaves
-    no corrupt object.
-    """
-    import tempfile
-
-    ids = [object_oid(t, data) for t, data in objects]
-    with tempfile.TemporaryDirectory(prefix="gitstore-objects-") as tmp:
-        by_type: dict[str, list[tuple[str, str]]] = {}
-        for n, ((type_, data), oid) in enumerate(zip(objects, ids, strict=True)):
-            path = os.path.join(tmp, str(n))
-            with open(path, "wb") as fh:
-                fh.write(data)
-            by_type.setdefault(type_, []).append((path, oid))
-        for type_, items in by_type.items():
-            out = run(["hash-object", "-w", "--no-filters", "-t", type_, "--stdin-paths"], cwd=cwd,
-                      input="".join(f"{p}\n" for p, _ in items).encode())
-            written = out.decode().split()
-            if written != [oid for _, oid in items]:
-                raise GitError(["hash-object", "-w"], f"unexpected object ids {written}")
-    return ids
-
-
 def commit_tree(cwd: str | os.PathLike[str], tree: str, parents: Sequence[str],
                 message: str) -> str:
     """A new commit of ``tree`` with these parents (unsigned; no ref moves)."""
