@@ -113,17 +113,17 @@ def resolve_commit(cwd: str | os.PathLike[str], rev: str) -> str:
 
 
 def _parse_entries(out: bytes, staged: bool) -> list[TreeEntry]:
+    text = out.decode("utf-8", "surrogateescape")
     entries = []
-    for record in out.split(b"\0"):
+    for record in text.split("\0"):
         if not record:
             continue
-        meta, _, path = record.partition(b"\t")
-        fields = meta.split()
-        name = path.decode("utf-8", "surrogateescape")
+        meta, _, name = record.partition("\t")
+        fields = meta.split(" ")
         if staged:  # <mode> <oid> <stage>
-            entries.append(TreeEntry(fields[0].decode(), fields[1].decode(), name, int(fields[2])))
+            entries.append(TreeEntry(fields[0], fields[1], name, int(fields[2])))
         else:  # <mode> <type> <oid>
-            entries.append(TreeEntry(fields[0].decode(), fields[2].decode(), name))
+            entries.append(TreeEntry(fields[0], fields[2], name))
     return entries
 
 
@@ -182,6 +182,77 @@ def commit_paths(cwd: str | os.PathLike[str], paths: Sequence[str], message: str
     return run(["rev-parse", "HEAD"], cwd=cwd).decode().strip()
 
 
+# --- writing commits without touching the checked-out index (the library's writes) ---
+
+
+def head_commit(cwd: str | os.PathLike[str]) -> str | None:
+    """The commit HEAD points at, or None on an unborn branch."""
+    code, out, _ = run_status(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], cwd=cwd)
+    return out.decode().strip() if code == 0 else None
+
+
+def hash_blob(cwd: str | os.PathLike[str], data: bytes) -> str:
+    """Store ``data`` as a blob in the object database; return its id."""
+    return run(["hash-object", "-w", "--stdin"], cwd=cwd, input=data).decode().strip()
+
+
+def build_tree(cwd: str | os.PathLike[str], base: str | None,
+               updates: dict[str, tuple[str, str] | None], index_file: str | os.PathLike[str]) -> str:
+    """The tree of commit ``base`` with ``updates`` (path -> (mode, blob id), or None to remove).
+
+    Works in a private index file, so the repository's index (and whatever is
+    staged there) is never read or changed.
+    """
+    env = {"GIT_INDEX_FILE": str(index_file)}
+    if base:
+        run(["read-tree", base], cwd=cwd, env=env)
+    else:
+        run(["read-tree", "--empty"], cwd=cwd, env=env)
+    lines = []
+    for path, entry in updates.items():
+        mode, oid = entry if entry else ("0", ZERO_OID)
+        lines.append(f"{mode} {oid}\t{path}")
+    run(["update-index", "-z", "--index-info"], cwd=cwd, env=env,
+        input="\0".join(lines).encode("utf-8", "surrogateescape") + b"\0")
+    return run(["write-tree"], cwd=cwd, env=env).decode().strip()
+
+
+def update_ref_checked(cwd: str | os.PathLike[str], ref: str, new: str, old: str | None,
+                       message: str) -> bool:
+    """Move ``ref`` to ``new`` only if it still points at ``old``; False when it moved meanwhile."""
+    code, _, err = run_status(["update-ref", "-m", message, ref, new, old or ZERO_OID], cwd=cwd)
+    if code == 0:
+        return True
+    if b"but expected" in err or b"is at" in err or b"already exists" in err:
+        return False
+    raise GitError(["update-ref", ref], err.decode("utf-8", "replace"), code)
+
+
+def refresh_index_paths(cwd: str | os.PathLike[str], paths: Sequence[str]) -> None:
+    """Stage exactly ``paths`` as they are in the working tree (removed files leave the index)."""
+    if paths:
+        run(["update-index", "--add", "--remove", "-z", "--stdin"], cwd=cwd,
+            input="\0".join(paths).encode("utf-8", "surrogateescape") + b"\0")
+
+
+def file_added_times(cwd: str | os.PathLike[str], rev: str, paths: Sequence[str]) -> dict[str, int]:
+    """path -> commit time (unix seconds) of the commit that added it, for files below ``paths``."""
+    out = run(["log", "--no-renames", "--diff-filter=A", "--name-only", "-z", "--format=%x01%ct",
+               rev, "--", *paths], cwd=cwd)
+    added: dict[str, int] = {}
+    for chunk in out.decode("utf-8", "surrogateescape").split("\x01")[1:]:
+        stamp, _, names = chunk.partition("\0")
+        for name in names.split("\0"):
+            name = name.strip("\n")
+            if name:
+                added[name] = int(stamp)  # log runs newest first: the oldest add wins
+    return added
+
+
+def object_exists(cwd: str | os.PathLike[str], name: str) -> bool:
+    """True when ``name`` (such as ``<commit>:<folder>``) names an object."""
+    code, _, _ = run_status(["cat-file", "-e", name], cwd=cwd)
+    return code == 0
 # --- object plumbing for machine-written branches (pipeline run records) ---
 
 class GitObject(NamedTuple):
@@ -224,9 +295,15 @@ def object_oid(type_: str, data: bytes) -> str:
 
 
 def commit_tree(cwd: str | os.PathLike[str], tree: str, parents: Sequence[str],
-                message: str) -> str:
-    """A new commit of ``tree`` with these parents (unsigned; no ref moves)."""
-    args = ["commit-tree", "--no-gpg-sign", tree]
+                message: str, sign: bool | None = False) -> str:
+    """A new commit of ``tree`` with these parents; no ref moves.
+
+    Author and committer come from the environment's git identity. ``sign``:
+    False never signs, None follows the user's ``commit.gpgSign``.
+    """
+    args = ["commit-tree", tree]
+    if sign is False:
+        args.insert(1, "--no-gpg-sign")
     for parent in parents:
         args += ["-p", parent]
     return run(args, cwd=cwd, input=message.encode()).decode().strip()
@@ -382,3 +459,27 @@ def write_loose_objects(objects: Path, items: Sequence[tuple[str, bytes]]) -> li
         finally:
             os.unlink(tmp)
     return ids
+def git_path(cwd: str | os.PathLike[str], name: str) -> Path:
+    """Where git keeps ``name`` (``hooks``, ...) for the repository at ``cwd``; honours core.hooksPath."""
+    out = run(["rev-parse", "--git-path", name], cwd=cwd).decode("utf-8", "surrogateescape").strip()
+    path = Path(out)
+    return path if path.is_absolute() else Path(cwd) / path
+
+
+def head_branch(cwd: str | os.PathLike[str]) -> str | None:
+    """The ref HEAD points at (``refs/heads/main``), or None when HEAD is detached."""
+    code, out, _ = run_status(["symbolic-ref", "-q", "HEAD"], cwd=cwd)
+    return out.decode().strip() if code == 0 else None
+
+
+def rev_parse_or_none(cwd: str | os.PathLike[str], rev: str) -> str | None:
+    """The commit ``rev`` names, or None when it names none (an unborn branch)."""
+    code, out, _ = run_status(["rev-parse", "--verify", "--quiet", "--end-of-options",
+                               f"{rev}^{{commit}}"], cwd=cwd)
+    return out.decode().strip() if code == 0 else None
+
+
+def read_path_at(cwd: str | os.PathLike[str], commit: str, path: str) -> bytes | None:
+    """The contents of ``path`` in ``commit``, or None when it holds no such file."""
+    code, out, _ = run_status(["cat-file", "blob", f"{commit}:{path}"], cwd=cwd)
+    return out if code == 0 else None
