@@ -456,9 +456,14 @@ def write_loose_objects(objects: Path, items: Sequence[tuple[str, bytes]]) -> li
                 os.link(tmp, final)
             except FileExistsError:
                 pass
+            except OSError:  # no hard links here: an atomic rename does the same
+                os.replace(tmp, final)
         finally:
-            os.unlink(tmp)
+            if os.path.exists(tmp):
+                os.unlink(tmp)
     return ids
+
+
 def git_path(cwd: str | os.PathLike[str], name: str) -> Path:
     """Where git keeps ``name`` (``hooks``, ...) for the repository at ``cwd``; honours core.hooksPath."""
     out = run(["rev-parse", "--git-path", name], cwd=cwd).decode("utf-8", "surrogateescape").strip()
