@@ -294,32 +294,6 @@ def object_oid(type_: str, data: bytes) -> str:
     return hashlib.sha1(b"%s %d\0" % (type_.encode(), len(data)) + data).hexdigest()
 
 
-def write_objects(cwd: str | os.PathLike[str], objects: Sequence[tuple[str, bytes]]) -> list[str]:
-    """Store blobs and trees (``(type, contents)``) in the object database; return their ids.
-
-    One ``hash-object -w --stdin-paths`` per type; git writes each object to a
-    temporary file and renames it into place, so an interrupted write leaves
-    no corrupt object.
-    """
-    import tempfile
-
-    ids = [object_oid(t, data) for t, data in objects]
-    with tempfile.TemporaryDirectory(prefix="gitstore-objects-") as tmp:
-        by_type: dict[str, list[tuple[str, str]]] = {}
-        for n, ((type_, data), oid) in enumerate(zip(objects, ids, strict=True)):
-            path = os.path.join(tmp, str(n))
-            with open(path, "wb") as fh:
-                fh.write(data)
-            by_type.setdefault(type_, []).append((path, oid))
-        for type_, items in by_type.items():
-            out = run(["hash-object", "-w", "--no-filters", "-t", type_, "--stdin-paths"], cwd=cwd,
-                      input="".join(f"{p}\n" for p, _ in items).encode())
-            written = out.decode().split()
-            if written != [oid for _, oid in items]:
-                raise GitError(["hash-object", "-w"], f"unexpected object ids {written}")
-    return ids
-
-
 def commit_tree(cwd: str | os.PathLike[str], tree: str, parents: Sequence[str],
                 message: str, sign: bool | None = False) -> str:
     """A new commit of ``tree`` with these parents; no ref moves.
@@ -482,9 +456,14 @@ def write_loose_objects(objects: Path, items: Sequence[tuple[str, bytes]]) -> li
                 os.link(tmp, final)
             except FileExistsError:
                 pass
+            except OSError:  # no hard links here: an atomic rename does the same
+                os.replace(tmp, final)
         finally:
-            os.unlink(tmp)
+            if os.path.exists(tmp):
+                os.unlink(tmp)
     return ids
+
+
 def git_path(cwd: str | os.PathLike[str], name: str) -> Path:
     """Where git keeps ``name`` (``hooks``, ...) for the repository at ``cwd``; honours core.hooksPath."""
     out = run(["rev-parse", "--git-path", name], cwd=cwd).decode("utf-8", "surrogateescape").strip()
