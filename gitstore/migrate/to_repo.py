@@ -1,0 +1,184 @@
+"""Writing a zen store's content into a configuration repository, in one commit.
+
+Nothing is written until everything has been read, converted and validated:
+a new repository is built in a temporary folder beside DEST and moved into
+place at the end; content added to an existing repository is first validated
+together with that repository's files in a temporary copy. Plain-text secrets
+go to a file outside the repository (mode 0600), never into git.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gitstore import vcs
+from gitstore.errors import UsageError
+from gitstore.layout import CONFIG_FILE, FOLDERS
+from gitstore.migrate.conflicts import resolve_conflicts
+from gitstore.migrate.model import SourceProblems, StoreData
+from gitstore.migrate.portable import make_portable
+from gitstore.migrate.repo_files import repo_files
+from gitstore.migrate.runs import record_runs, scrub_run, to_wrapper
+from gitstore.migrate.secrets import SecretVault, extract_secrets
+from gitstore.snapshot import Snapshot
+
+SECRET_CODES = frozenset({"GS301", "GS302"})  # plain-text secret, secret-looking plain value
+
+
+@dataclass
+class ImportOptions:
+    on_conflict: str = "error"
+    secrets_file: Path | None = None
+    keep_plaintext_secrets: bool = False
+
+
+@dataclass
+class ImportResult:
+    dest: Path
+    created: bool
+    commit: str
+    files: list[str]
+    secrets: int = 0
+    secrets_file: Path | None = None
+    rewritten_paths: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    runs: int = 0
+    runs_recorded: bool = True
+
+
+def import_into_repo(data: StoreData, dest: Path, options: ImportOptions,
+                     message: str) -> ImportResult:
+    """Carry ``data`` into the repository at ``dest`` (created when missing or empty)."""
+    dangling = data.check_references()
+    if dangling:
+        raise SourceProblems("the source refers to entities it does not hold", dangling)
+    dest = Path(os.path.abspath(dest))
+    existing = _existing_repo(dest)
+    conflicts = resolve_conflicts(data, existing, options.on_conflict) if existing else []
+    vault = None if options.keep_plaintext_secrets else SecretVault()
+    rewritten: list[str] = []
+    _scrub(data, vault, rewritten)
+    files = repo_files(data, with_settings=existing is None)
+    tolerated = SECRET_CODES if options.keep_plaintext_secrets else frozenset()
+    _check_valid(files, dest if existing else None, tolerated)
+    secrets_path = _secrets_path(dest, options) if vault else None
+    if vault and len(vault):
+        assert secrets_path is not None
+        vault.write(secrets_path)
+    result = ImportResult(dest, existing is None, "", sorted(files), len(vault or ()),
+                          secrets_path if vault and len(vault) else None, rewritten, conflicts,
+                          len(data.runs))
+    write = _create_repo if existing is None else _add_to_repo
+    result.commit, result.runs_recorded = write(dest, files, data, message)
+    return result
+
+
+def _existing_repo(dest: Path) -> Snapshot | None:
+    from gitstore.snapshot import load_snapshot
+    from gitstore.sources import find_config_repo
+
+    if not dest.exists() or (dest.is_dir() and not any(dest.iterdir())):
+        return None
+    if not (dest / CONFIG_FILE).is_file():
+        raise UsageError(f"{dest} is neither empty nor a configuration repository "
+                         f"(it has no {CONFIG_FILE}); import into a new folder or a repository")
+    repo = find_config_repo(dest)
+    if repo.git is None or repo.git.toplevel is None:
+        raise UsageError(f"{dest} is not inside a git working tree; the import is one commit")
+    return load_snapshot(repo.worktree())
+
+
+def _scrub(data: StoreData, vault: SecretVault | None, rewritten: list[str]) -> None:
+    for (type_, name), component in sorted(data.components.items()):
+        config = make_portable(component.config, rewritten, f"component {type_}/{name}")
+        if vault is not None:
+            config = extract_secrets(type_, component.flavor, name, config, vault)
+        component.config = config
+    data.runs = [scrub_run(run, vault, rewritten) for run in data.runs]
+
+
+def _secrets_path(dest: Path, options: ImportOptions) -> Path:
+    path = (options.secrets_file or dest.parent / f"{dest.name}.secrets.yaml").absolute()
+    if path.resolve().is_relative_to(dest.resolve()):
+        raise UsageError(f"the secrets file {path} must be outside the repository {dest}")
+    if path.exists():
+        raise UsageError(f"{path} exists already; choose another file with --secrets-file")
+    return path
+
+
+def _check_valid(files: dict[str, str], existing_root: Path | None,
+                 tolerated: frozenset[str]) -> None:
+    """Refuse unless the repository with ``files`` added has no error it did not have before."""
+    before = _errors(existing_root, tolerated) if existing_root else set()
+    with tempfile.TemporaryDirectory(prefix="gitstore-import-") as tmp:
+        root = Path(tmp)
+        if existing_root is not None:
+            _copy_layout(existing_root, root)
+        _write(root, files)
+        new = sorted(_errors(root, tolerated) - before)
+    if new:
+        raise SourceProblems("the imported content would not be a valid configuration repository",
+                             new)
+
+
+def _errors(root: Path, tolerated: frozenset[str]) -> set[str]:
+    from gitstore.sources import WorkTreeSource
+    from gitstore.validate import validate
+
+    report = validate(WorkTreeSource("import", None, root=root), use_cache=False)
+    return {f"{p.path}:{p.line or 0}:{p.column or 0}: {p.code} {p.message}"
+            for p in report.problems
+            if (p.is_error or p.code in SECRET_CODES) and p.code not in tolerated}
+
+
+def _copy_layout(source: Path, target: Path) -> None:
+    shutil.copy2(source / CONFIG_FILE, target / CONFIG_FILE)
+    for folder in FOLDERS.values():
+        if (source / folder).is_dir():
+            shutil.copytree(source / folder, target / folder, symlinks=True)
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def _commit_with_runs(root: Path, rels: list[str], data: StoreData, message: str
+                      ) -> tuple[str, bool]:
+    commit = vcs.commit_paths(root, rels, message)
+    wrappers = [to_wrapper(run, commit) for run in data.runs]
+    recorded = record_runs(root, wrappers) if wrappers else True
+    return commit, recorded
+
+
+def _create_repo(dest: Path, files: dict[str, str], data: StoreData, message: str
+                 ) -> tuple[str, bool]:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.import-", dir=dest.parent))
+    try:
+        vcs.init_repo(tmp)
+        _write(tmp, files)
+        outcome = _commit_with_runs(tmp, sorted(files), data, message)
+        if dest.exists():
+            dest.rmdir()
+        os.rename(tmp, dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return outcome
+
+
+def _add_to_repo(dest: Path, files: dict[str, str], data: StoreData, message: str
+                 ) -> tuple[str, bool]:
+    from gitstore.sources import find_config_repo
+
+    repo = find_config_repo(dest)
+    prefix = f"{repo.prefix}/" if repo.prefix else ""
+    _write(repo.root, files)
+    return _commit_with_runs(repo.git_cwd, [prefix + rel for rel in sorted(files)], data, message)
