@@ -47,7 +47,8 @@ def read_repo(start: Path, secrets: dict[str, dict[str, Any]] | None = None) -> 
     if repo.git is not None:
         try:
             out = vcs.run(["log", "-1", "--format=%ct", "HEAD"], cwd=repo.git_cwd).decode().strip()
-            stamp = datetime.fromtimestamp(int(out), timezone.utc).replace(tzinfo=None) if out else stamp
+            if out:
+                stamp = datetime.fromtimestamp(int(out), timezone.utc).replace(tzinfo=None)
         except GitstoreError:
             pass  # a repository without commits: keep the epoch
     return snapshot_data(snap, stamp, secrets or {})

@@ -23,6 +23,12 @@ class SourceError(GitstoreError):
     """The source cannot be read as a zen store (missing, corrupt, not the documented format)."""
 
 
+class DanglingReference(SourceError):
+    """The source refers by id to something it does not hold."""
+
+    exit_code = 1
+
+
 class SourceProblems(GitstoreError):
     """The source was read, but its content cannot be carried over as it is."""
 

@@ -64,12 +64,13 @@ def to_wrapper(run: Run, config_commit: str | None) -> PipelineRunWrapper:
     where = f"pipeline run `{data.get('name')}` of `{run.pipeline_name}`"
     pipeline = data.get("pipeline") or {"name": run.pipeline_name}
     try:
-        return PipelineRunWrapper(
-            name=data["name"], zenml_version=data.get("zenml_version"), git_sha=data.get("git_sha"),
-            pipeline=pipeline, stack=_stack(data.get("stack") or {}),
-            runtime_configuration=data.get("runtime_configuration") or {},
-            user_id=canonical_uuid(data.get("user_id"), f"{where}: `user_id`"),
-            project_name=data.get("project_name"), config_commit=config_commit)
+        return PipelineRunWrapper.model_validate({
+            "name": data["name"], "zenml_version": data.get("zenml_version"),
+            "git_sha": data.get("git_sha"), "pipeline": pipeline,
+            "stack": _stack(data.get("stack") or {}),
+            "runtime_configuration": data.get("runtime_configuration") or {},
+            "user_id": canonical_uuid(data.get("user_id"), f"{where}: `user_id`"),
+            "project_name": data.get("project_name"), "config_commit": config_commit})
     except ValidationError as exc:
         raise SourceError(f"{where}: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from exc
 
@@ -93,7 +94,4 @@ def record_runs(repo_root: Path, runs: list[PipelineRunWrapper]) -> bool:
 def run_from_wrapper(wrapper: PipelineRunWrapper) -> Run:
     """A run record back in the zen store's form (for export)."""
     data = wrapper.model_dump(mode="json", exclude={"config_commit", "config_dirty"})
-    for comp in data["stack"]["components"]:
-        config = wrapper.stack.get_component_wrapper(comp["type"])
-        comp["config"] = config.config.decode("ascii") if config else comp["config"]
     return Run(wrapper.pipeline.name, data)

@@ -72,7 +72,9 @@ def looks_secret(key: str) -> bool:
 def extract_secrets(type_: str, flavor: str, secret: str, config: dict[str, Any],
                     vault: SecretVault) -> dict[str, Any]:
     """``config`` with every plain-text secret replaced by a reference into ``vault``."""
-    fields = flavors.secret_fields(type_, flavor) if flavors.is_builtin(type_, flavor) else frozenset()
+    fields: frozenset[str] = frozenset()
+    if flavors.is_builtin(type_, flavor):
+        fields = flavors.secret_fields(type_, flavor)
     return _extract(config, fields, secret, vault)
 
 

@@ -16,6 +16,7 @@ from gitstore.layout import COMPONENT_TYPES
 from gitstore.migrate.model import (
     Assignment,
     Component,
+    DanglingReference,
     Entity,
     Flavor,
     Run,
@@ -126,7 +127,8 @@ def _read_stacks(doc: dict[str, Any], data: StoreData, where: str) -> None:
         parts = expect(parts or {}, dict, f"{where}: `stacks.{stack}`")
         for type_, name in parts.items():
             if type_ not in COMPONENT_TYPES:
-                raise SourceError(f"{where}: `stacks.{stack}`: `{type_}` is not a stack component type")
+                raise SourceError(f"{where}: `stacks.{stack}`: `{type_}` is not a stack "
+                                  "component type")
             expect(name, str, f"{where}: `stacks.{stack}.{type_}`")
         data.stacks[str(stack)] = {t: parts[t] for t in sorted(parts)}
 
@@ -198,7 +200,7 @@ def read_assignments(rows: list[Any], data: StoreData, where: str) -> list[Assig
     for i, row in enumerate(rows):
         here = f"{where}: `role_assignments[{i}]`"
         row = expect(row, dict, here)
-        names = {}
+        names: dict[str, str | None] = {}
         for key, kind in (("role_id", "roles"), ("user_id", "users"), ("team_id", "teams"),
                           ("project_id", "projects")):
             if row.get(key) is None:
@@ -206,7 +208,7 @@ def read_assignments(rows: list[Any], data: StoreData, where: str) -> list[Assig
                 continue
             uid = canonical_uuid(row[key], f"{here}: `{key}`")
             if uid not in by_id[kind]:
-                raise SourceError(f"{here}: `{key}` {uid} names no {kind[:-1]} of the store")
+                raise DanglingReference(f"{here}: `{key}` {uid} names no {kind[:-1]} of the store")
             names[key] = by_id[kind][uid]
         if names["role_id"] is None or (names["user_id"] is None) == (names["team_id"] is None):
             raise SourceError(f"{here}: an assignment names a role and exactly one of user_id "
@@ -214,7 +216,8 @@ def read_assignments(rows: list[Any], data: StoreData, where: str) -> list[Assig
         found.append(Assignment(str(names["role_id"]), names["user_id"], names["team_id"],
                                 names["project_id"],
                                 canonical_uuid(row.get("id"), f"{here}: `id`"),
-                                parse_timestamp(row.get("creation_date"), f"{here}: `creation_date`")))
+                                parse_timestamp(row.get("creation_date"),
+                                                f"{here}: `creation_date`")))
     return found
 
 
@@ -232,7 +235,8 @@ def check_run(run: dict[str, Any], where: str) -> dict[str, Any]:
     """A run mapping whose stack's component configs decode; raises SourceError otherwise."""
     _field(run, "name", where)
     stack = expect(run.get("stack"), dict, f"{where}: `stack`")
-    for i, comp in enumerate(expect(stack.get("components") or [], list, f"{where}: `stack.components`")):
+    components = expect(stack.get("components") or [], list, f"{where}: `stack.components`")
+    for i, comp in enumerate(components):
         here = f"{where}: `stack.components[{i}]`"
         config = _field(expect(comp, dict, here), "config", here)
         try:
@@ -251,7 +255,7 @@ def dump_yaml(value: Any) -> str:
     return str(yaml.safe_dump(value, sort_keys=True, default_flow_style=False, allow_unicode=True))
 
 
-def timestamp_text(value: Any) -> str:
+def timestamp_text(value: Any) -> str | None:
     return value.isoformat(timespec="microseconds") if value is not None else None
 
 
@@ -289,7 +293,8 @@ def stacks_document(data: StoreData) -> dict[str, Any]:
         "teams": [_entity_row(e) for e in data.teams.values()],
         "projects": [{**_entity_row(e), "description": e.description}
                      for e in data.projects.values()],
-        "roles": [{**_entity_row(e), "permissions": _permission_rows(e)} for e in data.roles.values()],
+        "roles": [{**_entity_row(e), "permissions": _permission_rows(e)}
+                  for e in data.roles.values()],
         "role_assignments": [assignment_row(a, data, timestamp_text) for a in data.assignments],
         "team_assignments": {team: list(users) for team, users in data.members.items()},
     }

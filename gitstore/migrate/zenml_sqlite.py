@@ -15,7 +15,7 @@ from typing import Any
 
 from gitstore.layout import COMPONENT_TYPES
 from gitstore.migrate.model import (
-    Entity,
+    DanglingReference,
     Flavor,
     Run,
     SourceError,
@@ -58,7 +58,8 @@ TABLES = {
                            "role_id CHAR(32) NOT NULL, project_id CHAR(32), team_id CHAR(32), "
                            "user_id CHAR(32)",
     "pipelineruntable": "name VARCHAR NOT NULL PRIMARY KEY, zenml_version VARCHAR NOT NULL, "
-                        "git_sha VARCHAR, pipeline_name VARCHAR NOT NULL, pipeline VARCHAR NOT NULL, "
+                        "git_sha VARCHAR, pipeline_name VARCHAR NOT NULL, "
+                        "pipeline VARCHAR NOT NULL, "
                         "stack VARCHAR NOT NULL, runtime_configuration VARCHAR NOT NULL, "
                         "user_id CHAR(32) NOT NULL, project_name VARCHAR",
 }
@@ -95,7 +96,8 @@ def _read(conn: sqlite3.Connection, where: str) -> StoreData:
                           + ", ".join(missing))
     data = StoreData()
     for row in conn.execute("SELECT * FROM zenstackcomponent ORDER BY component_type, name"):
-        _add_component(data, row, f"{where}: zenstackcomponent {row['component_type']}/{row['name']}")
+        label = f"{row['component_type']}/{row['name']}"
+        _add_component(data, row, f"{where}: zenstackcomponent {label}")
     _read_stacks(conn, data, where)
     for row in conn.execute("SELECT * FROM zenflavor ORDER BY type, name"):
         data.flavors[(row["type"], row["name"])] = Flavor(row["type"], row["name"], row["source"],
@@ -135,8 +137,8 @@ def _read_stacks(conn: sqlite3.Connection, data: StoreData, where: str) -> None:
                             "ORDER BY stack_name, component_type"):
         stack = data.stacks.get(row["stack_name"])
         if stack is None:
-            raise SourceError(f"{where}: zenstackdefinition names stack `{row['stack_name']}`, "
-                              "which is not in zenstack")
+            raise DanglingReference(f"{where}: zenstackdefinition names stack "
+                                    f"`{row['stack_name']}`, which is not in zenstack")
         stack[row["component_type"]] = row["component_name"]
 
 
@@ -148,7 +150,7 @@ def _read_members(conn: sqlite3.Connection, data: StoreData, where: str) -> None
         user = users.get(canonical_uuid(row["user_id"], f"{here}: `user_id`"))
         team = teams.get(canonical_uuid(row["team_id"], f"{here}: `team_id`"))
         if user is None or team is None:
-            raise SourceError(f"{here}: the row ({row['user_id']}, {row['team_id']}) names a "
+            raise DanglingReference(f"{here}: the row ({row['user_id']}, {row['team_id']}) names a "
                               "user or team the store does not hold")
         data.members.setdefault(team, []).append(user)
 
@@ -211,10 +213,10 @@ def _insert_entities(conn: sqlite3.Connection, data: StoreData) -> None:
             conn.execute("INSERT INTO teamassignmenttable VALUES (?, ?)",
                          (_hex(data.users[user].id), _hex(data.teams[team].id)))
     for a in data.assignments:
-        row = assignment_row(a, data, _stamp)
+        fields = assignment_row(a, data, _stamp)
         conn.execute("INSERT INTO roleassignmenttable VALUES (?, ?, ?, ?, ?, ?)",
-                     (_hex(row["id"]), row["creation_date"], _hex(row["role_id"]),
-                      _hex(row["project_id"]), _hex(row["team_id"]), _hex(row["user_id"])))
+                     (_hex(fields["id"]), fields["creation_date"], _hex(fields["role_id"]),
+                      _hex(fields["project_id"]), _hex(fields["team_id"]), _hex(fields["user_id"])))
 
 
 def _insert_stacks(conn: sqlite3.Connection, data: StoreData) -> None:
