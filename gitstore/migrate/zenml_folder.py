@@ -234,6 +234,7 @@ def read_runs(path: Path) -> list[Run]:
 def check_run(run: dict[str, Any], where: str) -> dict[str, Any]:
     """A run mapping whose stack's component configs decode; raises SourceError otherwise."""
     _field(run, "name", where)
+    run = {**run, "user_id": canonical_uuid(run.get("user_id"), f"{where}: `user_id`")}
     stack = expect(run.get("stack"), dict, f"{where}: `stack`")
     components = expect(stack.get("components") or [], list, f"{where}: `stack.components`")
     for i, comp in enumerate(components):
