@@ -1,4 +1,4 @@
-"""End-to-end: ``gitstore import zenml`` from folder and SQLite stores into real git repositories."""
+"""End-to-end: ``gitstore import zenml`` from folder and SQLite stores into real git repos."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import git, run_cli
 from test_migrate_stores import (
     A_IDS,

@@ -12,8 +12,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
 from conftest import write_files
+
 from gitstore.migrate.model import DanglingReference, SourceError
 from gitstore.migrate.zenml_folder import read_folder
 from gitstore.migrate.zenml_sqlite import read_sqlite
@@ -275,9 +275,11 @@ def build_sqlite_store(path: Path) -> Path:
                              "production": {"orchestrator": "kfp-prod", "artifact_store": "s3-prod",
                                             "metadata_store": "mysql-prod",
                                             "container_registry": "ecr"}}.items():
-            conn.execute("INSERT INTO zenstack VALUES (?, 1, '2022-06-30 10:00:00.000001')", (stack,))
+            conn.execute("INSERT INTO zenstack VALUES (?, 1, '2022-06-30 10:00:00.000001')",
+                         (stack,))
             for type_, name in parts.items():
-                conn.execute("INSERT INTO zenstackdefinition VALUES (?, ?, ?)", (stack, type_, name))
+                conn.execute("INSERT INTO zenstackdefinition VALUES (?, ?, ?)",
+                             (stack, type_, name))
         conn.execute("INSERT INTO zenflavor VALUES ('orchestrator', 'my-orch', "
                      "'acme.flavors.MyOrchestrator', NULL)")
         for table, rows in {
@@ -334,7 +336,8 @@ def test_folder_store_reads_every_fact(tmp_path: Path) -> None:
     assert data.members == {"ml-platform": ["alice", "bob"]}
     assert data.projects["churn"].description is None
     assert [(a.role, a.user, a.team, a.project, a.id) for a in data.assignments] == [
-        ("admin", "alice", None, None, A_IDS[0]), ("viewer", None, "ml-platform", "fraud", A_IDS[1]),
+        ("admin", "alice", None, None, A_IDS[0]),
+        ("viewer", None, "ml-platform", "fraud", A_IDS[1]),
         ("viewer", "bob", None, "churn", A_IDS[2])]
     assert [(r.pipeline_name, r.data["name"]) for r in data.runs] == [
         ("scoring", "scoring-1"), ("training", "training-1"), ("training", "training-2")]
@@ -348,7 +351,8 @@ def test_sqlite_store_reads_the_same_as_the_folder_store(tmp_path: Path) -> None
 
 def test_assignment_naming_a_missing_user_is_a_dangling_reference(tmp_path: Path) -> None:
     root = build_folder_store(tmp_path / "store")
-    text = STACKS_YAML.replace(f"  user_id: {U_BOB}", "  user_id: 99999999-9b2d-4f6a-8c0e-3b4d5e6f7a89")
+    text = STACKS_YAML.replace(f"  user_id: {U_BOB}",
+                               "  user_id: 99999999-9b2d-4f6a-8c0e-3b4d5e6f7a89")
     (root / "stacks.yaml").write_text(text)
     with pytest.raises(DanglingReference) as info:
         read_folder(root)
