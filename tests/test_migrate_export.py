@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import run_cli
 from test_migrate_import import tree_files
 from test_migrate_stores import COMPONENT_FILES, U_ALICE, build_folder_store

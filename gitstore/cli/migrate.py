@@ -57,6 +57,8 @@ def _report(result: ImportResult, what: str) -> None:
     elif result.runs:
         click.echo(f"gitstore: warning: {result.runs} pipeline runs were not recorded: this "
                    "gitstore cannot record runs", err=True)
+    for note in result.unrecorded:
+        click.echo(f"gitstore: warning: not recorded: {note}", err=True)
 
 
 @click.group("import")

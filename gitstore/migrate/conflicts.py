@@ -3,11 +3,13 @@
 By default a clash is refused. ``skip`` keeps the repository's entity and drops
 the imported one (references to it now mean the repository's entity);
 ``rename`` gives the imported entity a free name (``<name>-imported``,
-``<name>-imported-2``, ...) and rewrites every reference to it.
+``<name>-imported-2``, ...) and rewrites every reference to it; when its id is
+taken too, it gets the id derived from its new name.
 """
 
 from __future__ import annotations
 
+from gitstore.layout import derive_id
 from gitstore.migrate.model import SourceProblems, StoreData
 from gitstore.snapshot import Snapshot
 
@@ -95,13 +97,16 @@ def _rename(data: StoreData, key: Key, new: str, ids: set[tuple[str, str]]) -> N
         component = data.components.pop((str(type_), name))
         component.name = new
         if component.uuid and ("component", component.uuid) in ids:
-            component.uuid = None
+            component.uuid = derive_id("component", new, type_)
         data.components[(str(type_), new)] = component
         for parts in data.stacks.values():
             if parts.get(str(type_)) == name:
                 parts[str(type_)] = new
     elif kind == "stack":
         data.stacks[new] = data.stacks.pop(name)
+        for run in data.runs:
+            if (run.data.get("stack") or {}).get("name") == name:
+                run.data = {**run.data, "stack": {**run.data["stack"], "name": new}}
     else:
         _rename_entity(data, kind, name, new, ids)
 
@@ -112,7 +117,7 @@ def _rename_entity(data: StoreData, kind: str, name: str, new: str,
     entity = table.pop(name)
     entity.name = new
     if entity.id and (kind, entity.id) in ids:
-        entity.id = None
+        entity.id = derive_id(kind, new)
     table[new] = entity
     if kind == "team" and name in data.members:
         data.members[new] = data.members.pop(name)
@@ -123,3 +128,32 @@ def _rename_entity(data: StoreData, kind: str, name: str, new: str,
             a.role = new
         if kind in ("user", "team", "project") and getattr(a, kind) == name:
             setattr(a, kind, new)
+
+
+def resolve_run_conflicts(data: StoreData, recorded: list[str], mode: str) -> list[str]:
+    """Apply ``mode`` to the imported runs whose names are already recorded."""
+    if not recorded:
+        return []
+    if mode == "error":
+        raise SourceProblems("the repository already records runs of these names (choose "
+                             "--on-conflict skip or rename)", [f"run {n}" for n in recorded])
+    clashing = set(recorded)
+    taken = {str(run.data["name"]) for run in data.runs} | clashing
+    notes = []
+    for run in data.runs:
+        name = str(run.data["name"])
+        if name not in clashing:
+            continue
+        if mode == "skip":
+            notes.append(f"skipped run {name}: the repository records one of that name")
+            continue
+        new, n = f"{name}-imported", 1
+        while new in taken:
+            n += 1
+            new = f"{name}-imported-{n}"
+        taken.add(new)
+        run.data = {**run.data, "name": new}
+        notes.append(f"renamed run {name} to `{new}`")
+    if mode == "skip":
+        data.runs = [run for run in data.runs if str(run.data["name"]) not in clashing]
+    return notes

@@ -19,6 +19,7 @@ from gitstore.migrate.model import (
     Component,
     Entity,
     Flavor,
+    Run,
     SourceProblems,
     StoreData,
     derived_uuid,
@@ -51,7 +52,25 @@ def read_repo(start: Path, secrets: dict[str, dict[str, Any]] | None = None) -> 
                 stamp = datetime.fromtimestamp(int(out), timezone.utc).replace(tzinfo=None)
         except GitstoreError:
             pass  # a repository without commits: keep the epoch
-    return snapshot_data(snap, stamp, secrets or {})
+    from gitstore.migrate.runs import read_recorded_runs
+
+    data = snapshot_data(snap, stamp, secrets or {})
+    if repo.git is not None:
+        data.runs = [_run_for_export(run, secrets or {}) for run in read_recorded_runs(repo.root)]
+    return data
+
+
+def _run_for_export(run: Run, secrets: dict[str, dict[str, Any]]) -> Run:
+    """A recorded run with its component configs as the exported components have them."""
+    from gitstore.migrate.runs import decode_config, encode_config
+
+    stack = dict(run.data.get("stack") or {})
+    home = Path.home()
+    stack["components"] = [
+        {**c, "config": encode_config(resolve_references(
+            expand_home(decode_config(c["config"]), home), secrets))}
+        for c in stack.get("components") or []]
+    return Run(run.pipeline_name, {**run.data, "stack": stack})
 
 
 def snapshot_data(snap: Snapshot, stamp: datetime, secrets: dict[str, dict[str, Any]]) -> StoreData:

@@ -37,7 +37,7 @@ def dump(mapping: dict[str, Any]) -> str:
     import yaml
 
     if not mapping:
-        return ""
+        return "{}\n"
     return str(yaml.dump(mapping, Dumper=_dumper(), sort_keys=False, default_flow_style=False,
                          allow_unicode=True, width=4096))
 

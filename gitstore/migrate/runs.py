@@ -9,7 +9,9 @@ on the repository's runs branch.
 from __future__ import annotations
 
 import base64
+import importlib
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from gitstore.migrate.model import Run, SourceError, canonical_uuid
@@ -80,15 +82,54 @@ def _stack(stack: dict[str, Any]) -> dict[str, Any]:
         {**c, "config": str(c["config"]).encode("ascii")} for c in stack.get("components") or []]}
 
 
+def runs_api() -> ModuleType | None:
+    """:mod:`gitstore.runs` (records on the runs branch), or None in a gitstore without it."""
+    try:
+        return importlib.import_module("gitstore.runs")
+    except ImportError:
+        return None
+
+
 def record_runs(repo_root: Path, runs: list[PipelineRunWrapper]) -> bool:
     """Record ``runs`` on the runs branch; False when this gitstore cannot record runs."""
-    try:
-        from gitstore.runs import record_run  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
+    api = runs_api()
+    if api is None:
         return False
     for run in runs:
-        record_run(repo_root, run)
+        api.record_run(repo_root, run)
     return True
+
+
+def recorded_names(repo_root: Path, names: list[str]) -> list[str]:
+    """Those of ``names`` that already name a run recorded in the repository."""
+    api = runs_api()
+    if api is None:
+        return []
+    from gitstore.runs.read import get_record  # type: ignore[import-not-found, unused-ignore]
+
+    found = []
+    for name in names:
+        try:
+            get_record(repo_root, name)
+        except KeyError:
+            continue
+        found.append(name)
+    return found
+
+
+def read_recorded_runs(repo_root: Path) -> list[Run]:
+    """Every run recorded in the repository, as the zen store keeps runs (for export)."""
+    api = runs_api()
+    if api is None:
+        return []
+    from gitstore.runs.read import list_records  # type: ignore[import-not-found, unused-ignore]
+    from gitstore.runs.record import run_from_record  # type: ignore[import-not-found, unused-ignore]
+
+    return [run_from_wrapper(run_from_record(body)) for body in list_records(repo_root)]
+
+
+def stack_name(run: Run) -> str:
+    return str((run.data.get("stack") or {}).get("name"))
 
 
 def run_from_wrapper(wrapper: PipelineRunWrapper) -> Run:

@@ -18,11 +18,17 @@ from pathlib import Path
 from gitstore import vcs
 from gitstore.errors import UsageError
 from gitstore.layout import CONFIG_FILE, FOLDERS
-from gitstore.migrate.conflicts import resolve_conflicts
+from gitstore.migrate.conflicts import resolve_conflicts, resolve_run_conflicts
 from gitstore.migrate.model import SourceProblems, StoreData
 from gitstore.migrate.portable import make_portable
 from gitstore.migrate.repo_files import repo_files
-from gitstore.migrate.runs import record_runs, scrub_run, to_wrapper
+from gitstore.migrate.runs import (
+    record_runs,
+    recorded_names,
+    scrub_run,
+    stack_name,
+    to_wrapper,
+)
 from gitstore.migrate.secrets import SecretVault, extract_secrets
 from gitstore.snapshot import Snapshot
 
@@ -48,6 +54,7 @@ class ImportResult:
     conflicts: list[str] = field(default_factory=list)
     runs: int = 0
     runs_recorded: bool = True
+    unrecorded: list[str] = field(default_factory=list)  # runs whose stack no longer exists
 
 
 def import_into_repo(data: StoreData, dest: Path, options: ImportOptions,
@@ -59,6 +66,10 @@ def import_into_repo(data: StoreData, dest: Path, options: ImportOptions,
     dest = Path(os.path.abspath(dest))
     existing = _existing_repo(dest)
     conflicts = resolve_conflicts(data, existing, options.on_conflict) if existing else []
+    if existing:
+        names = [str(run.data["name"]) for run in data.runs]
+        conflicts += resolve_run_conflicts(data, recorded_names(dest, names), options.on_conflict)
+    unrecorded = _drop_runs_without_stack(data, existing)
     vault = None if options.keep_plaintext_secrets else SecretVault()
     rewritten: list[str] = []
     _scrub(data, vault, rewritten)
@@ -71,7 +82,7 @@ def import_into_repo(data: StoreData, dest: Path, options: ImportOptions,
         vault.write(secrets_path)
     result = ImportResult(dest, existing is None, "", sorted(files), len(vault or ()),
                           secrets_path if vault and len(vault) else None, rewritten, conflicts,
-                          len(data.runs))
+                          len(data.runs), unrecorded=unrecorded)
     write = _create_repo if existing is None else _add_to_repo
     result.commit, result.runs_recorded = write(dest, files, data, message)
     return result
@@ -90,6 +101,18 @@ def _existing_repo(dest: Path) -> Snapshot | None:
     if repo.git is None or repo.git.toplevel is None:
         raise UsageError(f"{dest} is not inside a git working tree; the import is one commit")
     return load_snapshot(repo.worktree())
+
+
+def _drop_runs_without_stack(data: StoreData, existing: Snapshot | None) -> list[str]:
+    """Runs cannot be pinned to a stack that does not exist: leave them out, and say which."""
+    def has_stack(name: str) -> bool:
+        return name in data.stacks or bool(existing and existing.exists("stack", name))
+
+    left_out = [f"run {r.data['name']} of pipeline {r.pipeline_name}: its stack "
+                f"`{stack_name(r)}` does not exist"
+                for r in data.runs if not has_stack(stack_name(r))]
+    data.runs = [r for r in data.runs if has_stack(stack_name(r))]
+    return left_out
 
 
 def _scrub(data: StoreData, vault: SecretVault | None, rewritten: list[str]) -> None:
@@ -151,7 +174,7 @@ def _write(root: Path, files: dict[str, str]) -> None:
 
 def _commit_with_runs(root: Path, rels: list[str], data: StoreData, message: str
                       ) -> tuple[str, bool]:
-    commit = vcs.commit_paths(root, rels, message)
+    commit = vcs.commit_paths(root, rels, message) if rels else vcs.resolve_commit(root, "HEAD")
     wrappers = [to_wrapper(run, commit) for run in data.runs]
     recorded = record_runs(root, wrappers) if wrappers else True
     return commit, recorded
