@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import importlib.util
 import stat
 from collections import Counter
 from pathlib import Path
@@ -21,7 +20,6 @@ from test_migrate_stores import (
     build_sqlite_store,
 )
 
-HAS_RUNS = importlib.util.find_spec("gitstore.runs") is not None
 PORTABLE = "~/.config/gitstore/local_stores/5a5e0d8c-1f39-4bd3-a1a7-7e2a0c6f3e11"
 
 
@@ -55,9 +53,8 @@ def test_import_reports_files_secrets_and_portable_paths(tmp_path: Path) -> None
         f"  5 plain-text secrets replaced by references; the values are in "
         f"{tmp_path}/dest.secrets.yaml (mode 0600, outside the repository): register them in "
         "the stack's secrets manager") in lines
-    if not HAS_RUNS:
-        assert result.err == ("gitstore: warning: 3 pipeline runs were not recorded: this "
-                              "gitstore cannot record runs\n")
+    assert lines[-1] == "  3 pipeline runs recorded on the runs branch"
+    assert result.err == ""
     assert store.exists()
 
 
@@ -150,18 +147,10 @@ def test_repository_answers_what_the_store_held(imported: Path) -> None:
     assert members == {"ml-platform": ["alice", "bob"]}
 
 
-@pytest.mark.skipif(HAS_RUNS, reason="gitstore.runs records runs; the runs branch is checked "
-                                     "by test_runs_are_recorded_without_secrets")
-def test_without_run_records_the_runs_branch_stays_absent(imported: Path) -> None:
-    assert git(imported, "branch", "--list").split() == ["*", "main"]
-
-
-@pytest.mark.skipif(not HAS_RUNS, reason="this gitstore has no gitstore.runs to record runs with")
 def test_runs_are_recorded_without_secrets(imported: Path) -> None:
-    branches = git(imported, "branch", "--list", "--all")
-    assert "gitstore/runs" in branches
+    assert git(imported, "branch", "--list").split() == ["gitstore/runs", "*", "main"]
     history = git(imported, "log", "-p", "gitstore/runs")
-    assert "training-2" in history
+    assert "name: training-2\n" in history
     for secret in SECRETS:
         assert secret not in history
 

@@ -1,22 +1,13 @@
-"""Pipeline runs of a ZenML store: recorded on the runs branch, exported back, clashes handled.
-
-These need the run records of :mod:`gitstore.runs`; without it the import says that
-runs were not recorded (tested in test_migrate_import.py).
-"""
+"""Pipeline runs of a ZenML store: recorded on the runs branch, exported back, clashes handled."""
 
 from __future__ import annotations
 
 import base64
-import importlib.util
 from pathlib import Path
 
-import pytest
 import yaml
 from conftest import git, run_cli
 from test_migrate_stores import SECRETS, build_folder_store
-
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("gitstore.runs") is None,
-                                reason="this gitstore has no gitstore.runs to record runs with")
 
 
 def runs_listing(repo: Path) -> list[str]:

@@ -51,12 +51,9 @@ def _report(result: ImportResult, what: str) -> None:
         click.echo(f"  {result.secrets} plain-text secret{'s' if result.secrets != 1 else ''} "
                    f"replaced by references; the values are in {result.secrets_file} (mode 0600, "
                    "outside the repository): register them in the stack's secrets manager")
-    if result.runs and result.runs_recorded:
+    if result.runs:
         click.echo(f"  {result.runs} pipeline run{'s' if result.runs != 1 else ''} recorded "
                    "on the runs branch")
-    elif result.runs:
-        click.echo(f"gitstore: warning: {result.runs} pipeline runs were not recorded: this "
-                   "gitstore cannot record runs", err=True)
     for note in result.unrecorded:
         click.echo(f"gitstore: warning: not recorded: {note}", err=True)
 

@@ -3,15 +3,13 @@
 Each run's component configs (base64 YAML) get the same treatment as the
 components themselves: plain-text secrets become references, local-store
 paths become portable. Runs are then recorded through :mod:`gitstore.runs`
-on the repository's runs branch.
+on the repository's runs branch, which pins each to the imported stack.
 """
 
 from __future__ import annotations
 
 import base64
-import importlib
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from gitstore.migrate.model import Run, SourceError, canonical_uuid
@@ -82,30 +80,17 @@ def _stack(stack: dict[str, Any]) -> dict[str, Any]:
         {**c, "config": str(c["config"]).encode("ascii")} for c in stack.get("components") or []]}
 
 
-def runs_api() -> ModuleType | None:
-    """:mod:`gitstore.runs` (records on the runs branch), or None in a gitstore without it."""
-    try:
-        return importlib.import_module("gitstore.runs")
-    except ImportError:
-        return None
+def record_runs(repo_root: Path, runs: list[PipelineRunWrapper]) -> None:
+    """Record ``runs`` on the runs branch, each pinned to the checked-out commit."""
+    from gitstore.runs import record_run
 
-
-def record_runs(repo_root: Path, runs: list[PipelineRunWrapper]) -> bool:
-    """Record ``runs`` on the runs branch; False when this gitstore cannot record runs."""
-    api = runs_api()
-    if api is None:
-        return False
     for run in runs:
-        api.record_run(repo_root, run)
-    return True
+        record_run(repo_root, run)
 
 
 def recorded_names(repo_root: Path, names: list[str]) -> list[str]:
     """Those of ``names`` that already name a run recorded in the repository."""
-    api = runs_api()
-    if api is None:
-        return []
-    from gitstore.runs.read import get_record  # type: ignore[import-not-found, unused-ignore]
+    from gitstore.runs.read import get_record
 
     found = []
     for name in names:
@@ -119,11 +104,8 @@ def recorded_names(repo_root: Path, names: list[str]) -> list[str]:
 
 def read_recorded_runs(repo_root: Path) -> list[Run]:
     """Every run recorded in the repository, as the zen store keeps runs (for export)."""
-    api = runs_api()
-    if api is None:
-        return []
-    from gitstore.runs.read import list_records  # type: ignore[import-not-found, unused-ignore]
-    from gitstore.runs.record import run_from_record  # type: ignore[import-not-found, unused-ignore]
+    from gitstore.runs.read import list_records
+    from gitstore.runs.record import run_from_record
 
     return [run_from_wrapper(run_from_record(body)) for body in list_records(repo_root)]
 

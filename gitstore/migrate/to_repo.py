@@ -53,7 +53,6 @@ class ImportResult:
     rewritten_paths: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
     runs: int = 0
-    runs_recorded: bool = True
     unrecorded: list[str] = field(default_factory=list)  # runs whose stack no longer exists
 
 
@@ -84,7 +83,7 @@ def import_into_repo(data: StoreData, dest: Path, options: ImportOptions,
                           secrets_path if vault and len(vault) else None, rewritten, conflicts,
                           len(data.runs), unrecorded=unrecorded)
     write = _create_repo if existing is None else _add_to_repo
-    result.commit, result.runs_recorded = write(dest, files, data, message)
+    result.commit = write(dest, files, data, message)
     return result
 
 
@@ -172,16 +171,13 @@ def _write(root: Path, files: dict[str, str]) -> None:
         path.write_text(text, encoding="utf-8")
 
 
-def _commit_with_runs(root: Path, rels: list[str], data: StoreData, message: str
-                      ) -> tuple[str, bool]:
+def _commit_with_runs(root: Path, rels: list[str], data: StoreData, message: str) -> str:
     commit = vcs.commit_paths(root, rels, message) if rels else vcs.resolve_commit(root, "HEAD")
-    wrappers = [to_wrapper(run, commit) for run in data.runs]
-    recorded = record_runs(root, wrappers) if wrappers else True
-    return commit, recorded
+    record_runs(root, [to_wrapper(run, commit) for run in data.runs])
+    return commit
 
 
-def _create_repo(dest: Path, files: dict[str, str], data: StoreData, message: str
-                 ) -> tuple[str, bool]:
+def _create_repo(dest: Path, files: dict[str, str], data: StoreData, message: str) -> str:
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.import-", dir=dest.parent))
     try:
@@ -197,8 +193,7 @@ def _create_repo(dest: Path, files: dict[str, str], data: StoreData, message: st
     return outcome
 
 
-def _add_to_repo(dest: Path, files: dict[str, str], data: StoreData, message: str
-                 ) -> tuple[str, bool]:
+def _add_to_repo(dest: Path, files: dict[str, str], data: StoreData, message: str) -> str:
     from gitstore.sources import find_config_repo
 
     repo = find_config_repo(dest)
