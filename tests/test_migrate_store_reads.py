@@ -26,7 +26,8 @@ PORTABLE = "~/.config/gitstore/local_stores/5a5e0d8c-1f39-4bd3-a1a7-7e2a0c6f3e11
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[GitZenStore, StoreData, dict[str, Any]]:
+def setup(tmp_path_factory: pytest.TempPathFactory
+          ) -> tuple[GitZenStore, StoreData, dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("reads")
     store_dir = build_folder_store(tmp / "store")
     result = run_cli("import", "zenml", str(store_dir), str(tmp / "repo"))
