@@ -75,13 +75,13 @@ def import_into_repo(data: StoreData, dest: Path, options: ImportOptions,
     files = repo_files(data, with_settings=existing is None)
     tolerated = SECRET_CODES if options.keep_plaintext_secrets else frozenset()
     _check_valid(files, dest if existing else None, tolerated)
-    secrets_path = _secrets_path(dest, options) if vault else None
-    if vault and len(vault):
-        assert secrets_path is not None
+    secrets_path = None
+    if vault is not None and len(vault):
+        secrets_path = _secrets_path(dest, options)
         vault.write(secrets_path)
     result = ImportResult(dest, existing is None, "", sorted(files), len(vault or ()),
-                          secrets_path if vault and len(vault) else None, rewritten, conflicts,
-                          len(data.runs), unrecorded=unrecorded)
+                          secrets_path, rewritten, conflicts, len(data.runs),
+                          unrecorded=unrecorded)
     write = _create_repo if existing is None else _add_to_repo
     result.commit = write(dest, files, data, message)
     return result
