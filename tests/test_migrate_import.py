@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import stat
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from test_migrate_stores import (
     U_ALICE,
     build_folder_store,
     build_sqlite_store,
+    isolated,
 )
 
 PORTABLE = "~/.config/gitstore/local_stores/5a5e0d8c-1f39-4bd3-a1a7-7e2a0c6f3e11"
@@ -32,12 +34,15 @@ def load(root: Path, rel: str) -> dict[str, object]:
     return yaml.safe_load((root / rel).read_text())
 
 
-@pytest.fixture
-def imported(tmp_path: Path) -> Path:
-    store = build_folder_store(tmp_path / "store")
-    result = run_cli("import", "zenml", str(store), str(tmp_path / "dest"))
-    assert result.code == 0, result
-    return tmp_path / "dest"
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One import shared by the tests that only read its result."""
+    tmp = tmp_path_factory.mktemp("imported")
+    with isolated(tmp_path_factory.mktemp("home")):
+        store = build_folder_store(tmp / "store")
+        result = run_cli("import", "zenml", str(store), str(tmp / "dest"))
+        assert result.code == 0, result
+        yield tmp / "dest"
 
 
 def test_import_reports_files_secrets_and_portable_paths(tmp_path: Path) -> None:
@@ -89,6 +94,8 @@ assignments:
     assert load(imported, "components/artifact_store/default.yaml")["config"] == {"path": PORTABLE}
     assert git(imported, "status", "--porcelain") == ""
     assert git(imported, "rev-list", "--count", "main").strip() == "1"
+    assert git(imported, "log", "-1", "--format=%an <%ae>", "main") == (
+        "Test Author <author@example.com>\n")
 
 
 def test_import_validates_clean_even_strictly(imported: Path) -> None:
@@ -112,7 +119,7 @@ def test_no_secret_reaches_git_and_the_secrets_file_is_private(imported: Path) -
 
 
 def test_importing_twice_gives_byte_identical_files(tmp_path: Path, imported: Path) -> None:
-    again = run_cli("import", "zenml", str(tmp_path / "store"), str(tmp_path / "again"))
+    again = run_cli("import", "zenml", str(imported.parent / "store"), str(tmp_path / "again"))
     assert again.code == 0, again
     assert tree_files(imported) == tree_files(tmp_path / "again")
 

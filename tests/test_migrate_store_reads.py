@@ -8,13 +8,14 @@ with the secrets file the import wrote) and local-store paths are portable.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
 import pytest
 import yaml
 from conftest import run_cli
-from test_migrate_stores import LOCAL, build_folder_store
+from test_migrate_stores import LOCAL, build_folder_store, isolated
 
 from gitstore import GitZenStore
 from gitstore.migrate.model import StoreData
@@ -27,14 +28,15 @@ PORTABLE = "~/.config/gitstore/local_stores/5a5e0d8c-1f39-4bd3-a1a7-7e2a0c6f3e11
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory
-          ) -> tuple[GitZenStore, StoreData, dict[str, Any]]:
+          ) -> Iterator[tuple[GitZenStore, StoreData, dict[str, Any]]]:
     tmp = tmp_path_factory.mktemp("reads")
-    store_dir = build_folder_store(tmp / "store")
-    result = run_cli("import", "zenml", str(store_dir), str(tmp / "repo"))
-    assert result.code == 0, result
-    secrets = yaml.safe_load((tmp / "repo.secrets.yaml").read_text())
-    store = GitZenStore().initialize(str(tmp / "repo"), skip_default_registrations=True)
-    return store, read_folder(store_dir), secrets
+    with isolated(tmp_path_factory.mktemp("home")):
+        store_dir = build_folder_store(tmp / "store")
+        result = run_cli("import", "zenml", str(store_dir), str(tmp / "repo"))
+        assert result.code == 0, result
+        secrets = yaml.safe_load((tmp / "repo.secrets.yaml").read_text())
+        store = GitZenStore().initialize(str(tmp / "repo"), skip_default_registrations=True)
+        yield store, read_folder(store_dir), secrets
 
 
 def _as_source(config: dict[str, Any], secrets: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import json
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -195,6 +197,23 @@ users:
 """
 
 
+@contextmanager
+def isolated(home: Path) -> Iterator[None]:
+    """The isolation of conftest's autouse fixture, for fixtures wider than one test."""
+    gitconfig = home / ".gitconfig"
+    gitconfig.write_text("[user]\n\tname = Test Author\n\temail = author@example.com\n"
+                         "[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HOME", str(home))
+        mp.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+        mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        mp.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
+        for var in ("AUTHOR", "COMMITTER"):
+            mp.setenv(f"GIT_{var}_NAME", "Test Author")
+            mp.setenv(f"GIT_{var}_EMAIL", "author@example.com")
+        yield
+
+
 def _b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
@@ -375,3 +394,18 @@ def test_sqlite_without_the_documented_tables_is_refused(tmp_path: Path) -> None
         "zenflavor, zenstackcomponent, zenstackdefinition")
     assert info.value.exit_code == 2
 
+
+
+@pytest.mark.parametrize(("value", "portable"), [
+    (f"{LOCAL}/metadata.db", "~/.config/gitstore/local_stores/"
+                             "5a5e0d8c-1f39-4bd3-a1a7-7e2a0c6f3e11/metadata.db"),
+    ("C:\\Users\\u\\AppData\\Local\\zenml\\local_stores\\abc\\metadata.db",
+     "~/.config/gitstore/local_stores/abc/metadata.db"),
+    ("/root/.config/gitstore/local_stores/abc", "~/.config/gitstore/local_stores/abc"),
+    ("s3://bucket/zenml/local_stores/abc", None),
+    ("relative/zenml/local_stores/abc", None),
+])
+def test_portable_local_store_paths(value: str, portable: str | None) -> None:
+    from gitstore.migrate.portable import portable_path
+
+    assert portable_path(value) == portable
