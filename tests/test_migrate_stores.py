@@ -269,17 +269,48 @@ def build_folder_store(root: Path, runs: bool = True) -> Path:
     return root
 
 
+SQLITE_TABLES = {  # as ZenML 0.10's SqlZenStore creates them
+    "zenuser": "id INTEGER NOT NULL PRIMARY KEY, name VARCHAR NOT NULL",
+    "zenstack": "name VARCHAR NOT NULL PRIMARY KEY, created_by INTEGER NOT NULL, "
+                "create_time DATETIME NOT NULL",
+    "zenstackcomponent": "component_type VARCHAR NOT NULL, name VARCHAR NOT NULL, "
+                         "component_flavor VARCHAR NOT NULL, configuration BLOB NOT NULL, "
+                         "PRIMARY KEY (component_type, name)",
+    "zenstackdefinition": "stack_name VARCHAR NOT NULL, component_type VARCHAR NOT NULL, "
+                          "component_name VARCHAR NOT NULL, "
+                          "PRIMARY KEY (stack_name, component_type, component_name)",
+    "zenflavor": "type VARCHAR NOT NULL, name VARCHAR NOT NULL, source VARCHAR NOT NULL, "
+                 "integration VARCHAR, PRIMARY KEY (type, name)",
+    "usertable": "id CHAR(32) NOT NULL PRIMARY KEY, creation_date DATETIME NOT NULL, "
+                 "name VARCHAR NOT NULL",
+    "teamtable": "id CHAR(32) NOT NULL PRIMARY KEY, creation_date DATETIME NOT NULL, "
+                 "name VARCHAR NOT NULL",
+    "roletable": "id CHAR(32) NOT NULL PRIMARY KEY, creation_date DATETIME NOT NULL, "
+                 "name VARCHAR NOT NULL",
+    "projecttable": "id CHAR(32) NOT NULL PRIMARY KEY, creation_date DATETIME NOT NULL, "
+                    "name VARCHAR NOT NULL, description VARCHAR",
+    "teamassignmenttable": "user_id CHAR(32) NOT NULL, team_id CHAR(32) NOT NULL, "
+                           "PRIMARY KEY (user_id, team_id)",
+    "roleassignmenttable": "id CHAR(32) NOT NULL PRIMARY KEY, creation_date DATETIME NOT NULL, "
+                           "role_id CHAR(32) NOT NULL, project_id CHAR(32), team_id CHAR(32), "
+                           "user_id CHAR(32)",
+    "pipelineruntable": "name VARCHAR NOT NULL PRIMARY KEY, zenml_version VARCHAR NOT NULL, "
+                        "git_sha VARCHAR, pipeline_name VARCHAR NOT NULL, "
+                        "pipeline VARCHAR NOT NULL, stack VARCHAR NOT NULL, "
+                        "runtime_configuration VARCHAR NOT NULL, user_id CHAR(32) NOT NULL, "
+                        "project_name VARCHAR",
+}
+
+
 def _hex(uid: str | None) -> str | None:
     return uid.replace("-", "") if uid else None
 
 
 def build_sqlite_store(path: Path) -> Path:
     """A SQLite store with the documented tables, holding what the folder store holds."""
-    from gitstore.migrate.zenml_sqlite import TABLES
-
     conn = sqlite3.connect(path)
     with conn:
-        for table, columns in TABLES.items():
+        for table, columns in SQLITE_TABLES.items():
             conn.execute(f"CREATE TABLE {table} ({columns})")
         conn.execute("INSERT INTO zenuser VALUES (1, 'LocalZenUser')")
         for path_, text in COMPONENT_FILES.items():
@@ -409,3 +440,13 @@ def test_portable_local_store_paths(value: str, portable: str | None) -> None:
     from gitstore.migrate.portable import portable_path
 
     assert portable_path(value) == portable
+
+
+def test_sqlite_table_without_a_documented_column_is_refused(tmp_path: Path) -> None:
+    path = build_sqlite_store(tmp_path / "zen.db")
+    with sqlite3.connect(path) as conn:
+        conn.execute("ALTER TABLE zenflavor RENAME COLUMN source TO src")
+    with pytest.raises(SourceError) as info:
+        read_sqlite(path)
+    assert str(info.value) == (f"{path} is not a ZenML SQLite store: table zenflavor has no "
+                               "column source")

@@ -32,39 +32,44 @@ from gitstore.migrate.zenml_folder import (
     read_assignments,
 )
 
-TABLES = {
-    "zenuser": "id INTEGER NOT NULL PRIMARY KEY, name VARCHAR NOT NULL",
-    "zenstack": "name VARCHAR NOT NULL PRIMARY KEY, created_by INTEGER NOT NULL, "
-                "create_time DATETIME NOT NULL",
-    "zenstackcomponent": "component_type VARCHAR NOT NULL, name VARCHAR NOT NULL, "
-                         "component_flavor VARCHAR NOT NULL, configuration BLOB NOT NULL, "
-                         "PRIMARY KEY (component_type, name)",
-    "zenstackdefinition": "stack_name VARCHAR NOT NULL, component_type VARCHAR NOT NULL, "
-                          "component_name VARCHAR NOT NULL, "
-                          "PRIMARY KEY (stack_name, component_type, component_name)",
-    "zenflavor": "type VARCHAR NOT NULL, name VARCHAR NOT NULL, source VARCHAR NOT NULL, "
-                 "integration VARCHAR, PRIMARY KEY (type, name)",
-    "usertable": "id CHAR(32) NOT NULL PRIMARY KEY, creation_date DATETIME NOT NULL, "
-                 "name VARCHAR NOT NULL",
-    "teamtable": "id CHAR(32) NOT NULL PRIMARY KEY, creation_date DATETIME NOT NULL, "
-                 "name VARCHAR NOT NULL",
-    "roletable": "id CHAR(32) NOT NULL PRIMARY KEY, creation_date DATETIME NOT NULL, "
-                 "name VARCHAR NOT NULL",
-    "projecttable": "id CHAR(32) NOT NULL PRIMARY KEY, creation_date DATETIME NOT NULL, "
-                    "name VARCHAR NOT NULL, description VARCHAR",
-    "teamassignmenttable": "user_id CHAR(32) NOT NULL, team_id CHAR(32) NOT NULL, "
-                           "PRIMARY KEY (user_id, team_id)",
-    "roleassignmenttable": "id CHAR(32) NOT NULL PRIMARY KEY, creation_date DATETIME NOT NULL, "
-                           "role_id CHAR(32) NOT NULL, project_id CHAR(32), team_id CHAR(32), "
-                           "user_id CHAR(32)",
-    "pipelineruntable": "name VARCHAR NOT NULL PRIMARY KEY, zenml_version VARCHAR NOT NULL, "
-                        "git_sha VARCHAR, pipeline_name VARCHAR NOT NULL, "
-                        "pipeline VARCHAR NOT NULL, "
-                        "stack VARCHAR NOT NULL, runtime_configuration VARCHAR NOT NULL, "
-                        "user_id CHAR(32) NOT NULL, project_name VARCHAR",
+_ID = "CHAR(32) NOT NULL"
+_TEXT = "VARCHAR NOT NULL"
+_STAMP = "DATETIME NOT NULL"
+# table -> ([(column, type), ...], primary key columns)
+TABLES: dict[str, tuple[list[tuple[str, str]], tuple[str, ...]]] = {
+    "zenuser": ([("id", "INTEGER NOT NULL"), ("name", _TEXT)], ("id",)),
+    "zenstack": ([("name", _TEXT), ("created_by", "INTEGER NOT NULL"), ("create_time", _STAMP)],
+                 ("name",)),
+    "zenstackcomponent": ([("component_type", _TEXT), ("name", _TEXT),
+                           ("component_flavor", _TEXT), ("configuration", "BLOB NOT NULL")],
+                          ("component_type", "name")),
+    "zenstackdefinition": ([("stack_name", _TEXT), ("component_type", _TEXT),
+                            ("component_name", _TEXT)],
+                           ("stack_name", "component_type", "component_name")),
+    "zenflavor": ([("type", _TEXT), ("name", _TEXT), ("source", _TEXT),
+                   ("integration", "VARCHAR")], ("type", "name")),
+    "usertable": ([("id", _ID), ("creation_date", _STAMP), ("name", _TEXT)], ("id",)),
+    "teamtable": ([("id", _ID), ("creation_date", _STAMP), ("name", _TEXT)], ("id",)),
+    "roletable": ([("id", _ID), ("creation_date", _STAMP), ("name", _TEXT)], ("id",)),
+    "projecttable": ([("id", _ID), ("creation_date", _STAMP), ("name", _TEXT),
+                      ("description", "VARCHAR")], ("id",)),
+    "teamassignmenttable": ([("user_id", _ID), ("team_id", _ID)], ("user_id", "team_id")),
+    "roleassignmenttable": ([("id", _ID), ("creation_date", _STAMP), ("role_id", _ID),
+                             ("project_id", "CHAR(32)"), ("team_id", "CHAR(32)"),
+                             ("user_id", "CHAR(32)")], ("id",)),
+    "pipelineruntable": ([("name", _TEXT), ("zenml_version", _TEXT), ("git_sha", "VARCHAR"),
+                          ("pipeline_name", _TEXT), ("pipeline", _TEXT), ("stack", _TEXT),
+                          ("runtime_configuration", _TEXT), ("user_id", _ID),
+                          ("project_name", "VARCHAR")], ("name",)),
 }
 ENTITY_TABLES = {"users": "usertable", "teams": "teamtable", "roles": "roletable",
                  "projects": "projecttable"}
+
+
+def create_statement(table: str) -> str:
+    columns, key = TABLES[table]
+    body = ", ".join(f"{name} {type_}" for name, type_ in columns)
+    return f"CREATE TABLE {table} ({body}, PRIMARY KEY ({', '.join(key)}))"
 
 
 def sqlite_path(url: str) -> Path:
@@ -94,6 +99,12 @@ def _read(conn: sqlite3.Connection, where: str) -> StoreData:
     if missing:
         raise SourceError(f"{where} is not a ZenML SQLite store: it has no table "
                           + ", ".join(missing))
+    for table in sorted(set(TABLES) - {"zenuser"}):
+        have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+        lacking = [c for c, _ in TABLES[table][0] if c not in have]
+        if lacking:
+            raise SourceError(f"{where} is not a ZenML SQLite store: table {table} has no "
+                              "column " + ", ".join(lacking))
     data = StoreData()
     for row in conn.execute("SELECT * FROM zenstackcomponent ORDER BY component_type, name"):
         label = f"{row['component_type']}/{row['name']}"
@@ -184,8 +195,8 @@ def write_sqlite(data: StoreData, path: Path) -> None:
     conn = sqlite3.connect(path)
     try:
         with conn:
-            for table, columns in TABLES.items():
-                conn.execute(f"CREATE TABLE {table} ({columns})")
+            for table in TABLES:
+                conn.execute(create_statement(table))
             conn.execute("INSERT INTO zenuser (id, name) VALUES (1, 'LocalZenUser')")
             _insert_entities(conn, data)
             for (type_, name), c in sorted(data.components.items()):
