@@ -8,12 +8,14 @@ something else (``0o17``, ``1e3``, ``yes`` for YAML 1.1 readers) are quoted.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from gitstore.layout import CONFIG_FILE, entity_path
 from gitstore.migrate.model import Entity, StoreData
 
 
+@cache
 def _dumper() -> Any:
     import yaml
 

@@ -1,9 +1,9 @@
 """Writing a zen store's content into a configuration repository, in one commit.
 
-Nothing is written until everything has been read, converted and validated:
-a new repository is built in a temporary folder beside DEST and moved into
-place at the end; content added to an existing repository is first validated
-together with that repository's files in a temporary copy. Plain-text secrets
+Nothing is written until everything has been read, converted and validated
+(in memory, together with the files of the repository it is added to): a new
+repository is built in a temporary folder beside DEST and moved into place at
+the end. Plain-text secrets
 go to a file outside the repository (mode 0600), never into git.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from gitstore import vcs
 from gitstore.errors import UsageError
-from gitstore.layout import CONFIG_FILE, FOLDERS
+from gitstore.layout import CONFIG_FILE
 from gitstore.migrate.conflicts import resolve_conflicts, resolve_run_conflicts
 from gitstore.migrate.model import SourceProblems, StoreData
 from gitstore.migrate.portable import make_portable
@@ -31,6 +31,7 @@ from gitstore.migrate.runs import (
 )
 from gitstore.migrate.secrets import SecretVault, extract_secrets
 from gitstore.snapshot import Snapshot
+from gitstore.sources import FileEntry, Source
 
 SECRET_CODES = frozenset({"GS301", "GS302"})  # plain-text secret, secret-looking plain value
 
@@ -135,33 +136,43 @@ def _secrets_path(dest: Path, options: ImportOptions) -> Path:
 def _check_valid(files: dict[str, str], existing_root: Path | None,
                  tolerated: frozenset[str]) -> None:
     """Refuse unless the repository with ``files`` added has no error it did not have before."""
-    before = _errors(existing_root, tolerated) if existing_root else set()
-    with tempfile.TemporaryDirectory(prefix="gitstore-import-") as tmp:
-        root = Path(tmp)
-        if existing_root is not None:
-            _copy_layout(existing_root, root)
-        _write(root, files)
-        new = sorted(_errors(root, tolerated) - before)
+    from gitstore.sources import WorkTreeSource
+
+    base = WorkTreeSource("import", None, root=existing_root) if existing_root else None
+    before = _errors(base, tolerated) if base else set()
+    new = sorted(_errors(_WithFiles("import", None, base=base, files=files), tolerated) - before)
     if new:
         raise SourceProblems("the imported content would not be a valid configuration repository",
                              new)
 
 
-def _errors(root: Path, tolerated: frozenset[str]) -> set[str]:
-    from gitstore.sources import WorkTreeSource
+@dataclass
+class _WithFiles(Source):
+    """A repository's files (if any) with ``files`` added, validated without writing anything."""
+
+    base: Source | None = None
+    files: dict[str, str] = field(default_factory=dict)
+
+    def entries(self) -> list[FileEntry]:
+        known = self.base.entries() if self.base else []
+        added = [FileEntry(rel, vcs.blob_oid(text.encode("utf-8")), "100644")
+                 for rel, text in sorted(self.files.items())]
+        return known + added
+
+    def read(self, entries: list[FileEntry]) -> dict[str, bytes]:
+        mine = [e for e in entries if e.path in self.files]
+        theirs = [e for e in entries if e.path not in self.files]
+        found = self.base.read(theirs) if self.base and theirs else {}
+        return {**found, **{e.path: self.files[e.path].encode("utf-8") for e in mine}}
+
+
+def _errors(source: Source, tolerated: frozenset[str]) -> set[str]:
     from gitstore.validate import validate
 
-    report = validate(WorkTreeSource("import", None, root=root), use_cache=False)
+    report = validate(source, use_cache=False)
     return {f"{p.path}:{p.line or 0}:{p.column or 0}: {p.code} {p.message}"
             for p in report.problems
             if (p.is_error or p.code in SECRET_CODES) and p.code not in tolerated}
-
-
-def _copy_layout(source: Path, target: Path) -> None:
-    shutil.copy2(source / CONFIG_FILE, target / CONFIG_FILE)
-    for folder in FOLDERS.values():
-        if (source / folder).is_dir():
-            shutil.copytree(source / folder, target / folder, symlinks=True)
 
 
 def _write(root: Path, files: dict[str, str]) -> None:
