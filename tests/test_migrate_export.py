@@ -68,8 +68,8 @@ def test_folder_export_writes_what_zenml_writes(tmp_path: Path, imported: Path) 
         f"{home}/.config/gitstore/local_stores/5a5e0d8c-1f39-4bd3-a1a7-7e2a0c6f3e11")
 
 
-@pytest.mark.parametrize("with_secrets", [True, False], ids=["secrets-resolved", "references"])
-@pytest.mark.parametrize("target", ["out", "out.db"])
+@pytest.mark.parametrize(("target", "with_secrets"), [("out", True), ("out.db", False)],
+                         ids=["folder-secrets-resolved", "sqlite-references"])
 def test_import_export_import_gives_the_same_repository(tmp_path: Path, imported: Path,
                                                          target: str, with_secrets: bool) -> None:
     extra = ["--secrets-file", str(tmp_path / "repo.secrets.yaml")] if with_secrets else []
