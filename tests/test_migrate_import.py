@@ -198,3 +198,15 @@ def test_runs_become_run_records_without_secrets(tmp_path: Path) -> None:
     assert notes == [f"run scoring-1: metadata_store/default: `uri` {LOCAL}/metadata.db -> "
                      f"{PORTABLE}/metadata.db",
                      f"run scoring-1: artifact_store/default: `path` {LOCAL} -> {PORTABLE}"]
+
+
+def test_import_fills_the_empty_current_directory_in_place(tmp_path: Path) -> None:
+    store = build_folder_store(tmp_path / "store", runs=False)
+    here = tmp_path / "here"
+    here.mkdir()
+    inode = here.stat().st_ino
+    result = run_cli("import", "zenml", str(store), cwd=here)
+    assert result.code == 0, result
+    assert here.stat().st_ino == inode
+    assert (here / "gitstore.yaml").is_file() and (here / ".git").is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["here", "here.secrets.yaml", "store"]

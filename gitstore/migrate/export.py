@@ -55,12 +55,21 @@ def export_store(start: Path, dest: Path, fmt: str, secrets_file: Path | None = 
     return ExportResult(dest, fmt, len(data.stacks), len(data.components))
 
 
+def move_into_place(tmp: Path, dest: Path) -> None:
+    """Move the finished ``tmp`` to ``dest``; an existing empty folder is filled, not replaced
+    (a shell may be sitting in it)."""
+    if not dest.is_dir():
+        os.rename(tmp, dest)
+        return
+    for child in sorted(tmp.iterdir()):
+        os.rename(child, dest / child.name)
+    tmp.rmdir()
+
+
 def _finish(tmp: Path, dest: Path, write: object) -> None:
     try:
         write()  # type: ignore[operator]
-        if dest.is_dir():
-            dest.rmdir()
-        os.rename(tmp, dest)
+        move_into_place(tmp, dest)
     except BaseException:
         if tmp.is_dir():
             shutil.rmtree(tmp, ignore_errors=True)

@@ -19,6 +19,7 @@ from gitstore import vcs
 from gitstore.errors import UsageError
 from gitstore.layout import CONFIG_FILE
 from gitstore.migrate.conflicts import resolve_conflicts, resolve_run_conflicts
+from gitstore.migrate.export import move_into_place
 from gitstore.migrate.model import SourceProblems, StoreData
 from gitstore.migrate.portable import make_portable
 from gitstore.migrate.repo_files import repo_files
@@ -195,9 +196,7 @@ def _create_repo(dest: Path, files: dict[str, str], data: StoreData, message: st
         vcs.init_repo(tmp)
         _write(tmp, files)
         outcome = _commit_with_runs(tmp, sorted(files), data, message)
-        if dest.exists():
-            dest.rmdir()
-        os.rename(tmp, dest)
+        move_into_place(tmp, dest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
