@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import write_files
+from conftest import isolate, write_files
 
 from gitstore.migrate.model import DanglingReference, SourceError
 from gitstore.migrate.zenml_folder import read_folder
@@ -199,18 +199,9 @@ users:
 
 @contextmanager
 def isolated(home: Path) -> Iterator[None]:
-    """The isolation of conftest's autouse fixture, for fixtures wider than one test."""
-    gitconfig = home / ".gitconfig"
-    gitconfig.write_text("[user]\n\tname = Test Author\n\temail = author@example.com\n"
-                         "[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n")
+    """conftest's isolation, for fixtures wider than one test."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HOME", str(home))
-        mp.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-        mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
-        mp.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
-        for var in ("AUTHOR", "COMMITTER"):
-            mp.setenv(f"GIT_{var}_NAME", "Test Author")
-            mp.setenv(f"GIT_{var}_EMAIL", "author@example.com")
+        isolate(mp, home)
         yield
 
 
