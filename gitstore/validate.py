@@ -54,5 +54,17 @@ def validate(source: Source, progress: Progress | None = None, use_cache: bool =
     if not snap.has_settings:
         raise NotAConfigRepository(source.label, f"no {CONFIG_FILE} in the {source.label}")
     report = check_snapshot(snap, cache)
+    report = _with_codeowners(report, source, snap)
     cache.save()
     return report
+
+
+def _with_codeowners(report: Report, source: Source, snap: Snapshot) -> Report:
+    """The report plus a stale generated CODEOWNERS, if the source holds one."""
+    from gitstore.trust.codeowners import stale_codeowners
+
+    stale = stale_codeowners(source, snap)
+    if not stale:
+        return report
+    return Report(report.label, report.files, sorted([*report.problems, *stale],
+                                                     key=Problem.sort_key))
