@@ -29,7 +29,7 @@ def _format_key() -> str:
     reuses results of the code it replaced.
     """
     package = Path(__file__).parent
-    stamps = []
+    stamps: list[int] = []
     for rel in ("yamlio.py", "flavors.py", "layout.py", "problems.py", "checks"):
         target = package / rel
         files = sorted(target.glob("*.py")) if target.is_dir() else [target]

@@ -17,7 +17,7 @@ format: 1
 default_stack: default
 """
 
-DEFAULT_COMPONENTS = {
+DEFAULT_COMPONENTS: dict[str, tuple[str, dict[str, object]]] = {
     # type: (flavor, config)
     "orchestrator": ("local", {}),
     "artifact_store": ("local", {"path": f"{LOCAL_STORES}/default"}),

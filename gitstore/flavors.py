@@ -51,7 +51,8 @@ def builtin_names(type_: str) -> list[str]:
 
 
 def builtin_integration(type_: str, flavor: str) -> str | None:
-    return builtin_flavors()[type_][flavor].get("integration")  # type: ignore[no-any-return]
+    integration: str | None = builtin_flavors()[type_][flavor].get("integration")
+    return integration
 
 
 def secret_fields(type_: str, flavor: str) -> frozenset[str]:

@@ -28,13 +28,15 @@ def available_schemas() -> list[str]:
 
 @cache
 def schema(kind: str) -> dict[str, Any]:
-    return json.loads(schema_text(kind))  # type: ignore[no-any-return]
+    result: dict[str, Any] = json.loads(schema_text(kind))
+    return result
 
 
 @cache
 def builtin_flavors() -> dict[str, dict[str, dict[str, Any]]]:
     """type -> flavor -> {"fields": {name: python type}, "integration", "secret_fields"}."""
-    return json.loads(_read("builtin-flavors.json"))  # type: ignore[no-any-return]
+    result: dict[str, dict[str, dict[str, Any]]] = json.loads(_read("builtin-flavors.json"))
+    return result
 
 
 def hook_script(name: str) -> str:

@@ -118,7 +118,8 @@ class IndexSource(Source):
         return {e.path: blobs[e.oid] for e in entries}
 
 
-class ConfigRepo(NamedTuple):
+@dataclass(frozen=True)
+class ConfigRepo:
     """Where a configuration repository lives."""
 
     root: Path  # the folder holding gitstore.yaml, or the git dir of a bare repository

@@ -55,7 +55,8 @@ class LazyGroup(click.Group):
         if target is None or cmd_name not in self.list_commands(ctx):
             return None
         module, _, attr = target.partition(":")
-        return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+        command: click.Command = getattr(importlib.import_module(module), attr)
+        return command
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
