@@ -194,9 +194,14 @@ def diff_trees(cwd: str | os.PathLike[str], old: str | None, new: str) -> list[T
     are reported as a deletion and an addition."""
     out = run(["diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", old or EMPTY_TREE, new],
               cwd=cwd)
-    fields = out.split(b"\0")
+    return _raw_changes(out.split(b"\0"))
+
+
+def _raw_changes(fields: list[bytes]) -> list[TreeChange]:
+    """Parse git's ``--raw -z`` records: ``:<mode> <mode> <oid> <oid> <status>`` NUL ``<path>``."""
     changes = []
-    for meta, path in zip(fields[0::2], fields[1::2]):
+    for meta, path in zip(fields[0::2], fields[1::2], strict=False):
+        meta = meta.lstrip(b"\n")
         if not meta.startswith(b":"):
             continue
         _, _, old_oid, new_oid, status = meta[1:].decode().split(" ")
@@ -251,3 +256,25 @@ def commit_signatures(cwd: str | os.PathLike[str], revs: Sequence[str],
         parts += [""] * (5 - len(parts))
         found.append(CommitSignature(*parts[:5]))
     return found
+
+
+class LoggedCommit(NamedTuple):
+    oid: str
+    author_name: str
+    author_email: str
+    date: str  # author date, strict ISO 8601
+    subject: str
+    changes: list[TreeChange]  # against the first parent; none for a merge
+
+
+def log_changes(cwd: str | os.PathLike[str], rev: str, paths: Sequence[str]) -> list[LoggedCommit]:
+    """The commits reachable from ``rev`` that change ``paths``, newest first, with their
+    changed files (renames as a deletion and an addition)."""
+    out = run(["log", "--format=%x01%H%x00%an%x00%ae%x00%aI%x00%s", "--raw", "--no-renames",
+               "--no-abbrev", "-z", rev, "--", *paths], cwd=cwd)
+    commits = []
+    for chunk in out.split(b"\x01")[1:]:
+        fields = chunk.split(b"\0")
+        oid, name, email, date, subject = (f.decode("utf-8", "replace") for f in fields[:5])
+        commits.append(LoggedCommit(oid, name, email, date, subject, _raw_changes(fields[5:])))
+    return commits

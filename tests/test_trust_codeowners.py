@@ -32,7 +32,8 @@ def test_codeowners_prints_the_holders_of_each_update_permission(
 
 def test_users_without_an_account_are_named_by_email(make_repo: Callable[..., Path]) -> None:
     files = dict(TRUST_FILES)
-    files["roles/team-admin.yaml"] = "permissions:\n  team: [update]\nassignments:\n  - user: dave\n"
+    files["roles/team-admin.yaml"] = ("permissions:\n  team: [update]\n"
+                                      "assignments:\n  - user: dave\n")
     files["users/bob.yaml"] = "accounts:\n  gitlab.example.com: bob-gl\n"
     files["teams/ml-platform.yaml"] = "members: [carol, bob]\n"
     root = make_repo(files)
@@ -44,7 +45,7 @@ def test_users_without_an_account_are_named_by_email(make_repo: Callable[..., Pa
 def test_a_folder_nobody_may_update_is_a_comment(make_repo: Callable[..., Path]) -> None:
     root = make_repo({"gitstore.yaml": "format: 1\n"})
     out = run_cli("codeowners", cwd=root).out
-    assert out.splitlines()[2:4] == ["# /gitstore.yaml: nobody holds `role: update`",
+    assert out.splitlines()[3:5] == ["# /gitstore.yaml: nobody holds `role: update`",
                                      "# /roles/: nobody holds `role: update`"]
 
 
@@ -61,12 +62,12 @@ def test_write_then_validate_reports_staleness(make_repo: Callable[..., Path]) -
     result = run_cli("validate", cwd=root)
     assert result.code == 1
     assert result.out.splitlines()[:2] == [
-        "CODEOWNERS:8:1: GS520 this generated CODEOWNERS no longer matches the roles: line 8 "
+        "CODEOWNERS:9:1: GS520 this generated CODEOWNERS no longer matches the roles: line 9 "
         "should be `/stacks/ @alice-gh`",
         "    hint: run `gitstore codeowners --write`"]
     assert run_cli("validate", "--rev", "HEAD", cwd=root).code == 0
     git(root, "add", "-A")
-    assert run_cli("validate", "--staged", cwd=root).out.startswith("CODEOWNERS:8:1: GS520")
+    assert run_cli("validate", "--staged", cwd=root).out.startswith("CODEOWNERS:9:1: GS520")
     run_cli("codeowners", "--write", cwd=root)
     assert run_cli("validate", cwd=root).code == 0
 
@@ -74,7 +75,7 @@ def test_write_then_validate_reports_staleness(make_repo: Callable[..., Path]) -
 def test_a_generated_file_in_github_folder_is_kept_there(make_repo: Callable[..., Path]) -> None:
     root = make_repo(TRUST_FILES)
     write_files(root, {".github/CODEOWNERS": HEADER + "/stacks/ @someone\n"})
-    assert run_cli("validate", cwd=root).out.startswith(".github/CODEOWNERS:3:1: GS520")
+    assert run_cli("validate", cwd=root).out.startswith(".github/CODEOWNERS:4:1: GS520")
     result = run_cli("codeowners", "--write", cwd=root)
     assert result.out == f"wrote {root / '.github/CODEOWNERS'}\n"
     assert (root / ".github/CODEOWNERS").read_text() == EXPECTED

@@ -57,7 +57,8 @@ def check_permissions(ctx: click.Context, base: str, head: str, roles_from: str 
 @click.argument("operation", type=click.Choice(OPERATIONS))
 @click.argument("ptype", metavar="TYPE", type=click.Choice(PERMISSION_TYPES))
 @click.option("--project", metavar="P", help="For run records of project P.")
-@click.option("--rev", metavar="REV", help="Read the roles at a commit instead of the working tree.")
+@click.option("--rev", metavar="REV",
+              help="Read the roles at a commit instead of the working tree.")
 @click.pass_context
 def who_can(ctx: click.Context, operation: str, ptype: str, project: str | None,
             rev: str | None) -> int:
@@ -102,12 +103,17 @@ def codeowners(ctx: click.Context, write: bool) -> int:
 
 @click.command("log")
 @click.argument("path")
+@click.option("--rev", default="HEAD", show_default=True, help="Walk the history of this commit.")
 @click.pass_context
-def log(ctx: click.Context, path: str) -> int:
+def log(ctx: click.Context, path: str, rev: str) -> int:
     """Show the history of one entity (e.g. stacks/production), following renames by id."""
     from gitstore.sources import find_config_repo
     from gitstore.trust.audit import entity_history, format_history
 
     repo = find_config_repo(start_dir(ctx), need_worktree_file=False)
-    click.echo(format_history(entity_history(repo, path)), nl=False)
+    history = entity_history(repo, path, rev)
+    if not history:
+        click.echo(f"gitstore: no commit on {rev} touches {path}", err=True)
+        return EXIT_PROBLEMS
+    click.echo(format_history(history), nl=False)
     return EXIT_OK

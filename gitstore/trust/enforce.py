@@ -135,7 +135,7 @@ def check_range(repo: ConfigRepo, base_rev: str, head_rev: str, env: Mapping[str
     ``base_rev``, judged by the roles at ``base_rev`` (or ``roles_from``)."""
     from gitstore.validate import Report
 
-    cwd = repo.git_cwd
+    cwd = git_cwd(repo, "gitstore check-permissions")
     base = vcs.resolve_commit(cwd, base_rev)
     head = vcs.resolve_commit(cwd, head_rev)
     authority_at = vcs.resolve_commit(cwd, roles_from) if roles_from else base
@@ -147,3 +147,10 @@ def check_range(repo: ConfigRepo, base_rev: str, head_rev: str, env: Mapping[str
     changed = len(requirements(cwd, vcs.diff_trees(cwd, fork, head), repo.prefix))
     label = f"change {base[:12]}..{head[:12]}"
     return Report(label, changed, sorted(problems, key=Problem.sort_key))
+
+
+def git_cwd(repo: ConfigRepo, wanted: str) -> Path:
+    """Where git runs for ``repo``; NotAGitRepository for a plain directory."""
+    if repo.git is None:
+        raise vcs.NotAGitRepository(str(repo.root), wanted)
+    return repo.git_cwd
