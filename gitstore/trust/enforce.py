@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gitstore import vcs
 from gitstore.cache import ResultCache
+from gitstore.layout import CONFIG_FILE, FOLDERS
 from gitstore.problems import Problem
 from gitstore.snapshot import Snapshot, load_snapshot
-from gitstore.sources import GitTreeSource
+from gitstore.sources import FileEntry, GitTreeSource
 from gitstore.trust import actor as actors
 from gitstore.trust.changes import Requirement, requirements
 from gitstore.trust.permissions import Authority
@@ -31,11 +33,23 @@ if TYPE_CHECKING:
     from gitstore.validate import Report
 
 
+AUTHORITY_ROOTS = (CONFIG_FILE, FOLDERS["user"], FOLDERS["team"], FOLDERS["role"])
+
+
+@dataclass
+class AuthoritySource(GitTreeSource):
+    """Only the files that say who holds what: settings, users, teams and roles."""
+
+    def entries(self) -> list[FileEntry]:
+        listing = vcs.ls_tree(self.git_cwd, self.treeish, AUTHORITY_ROOTS)
+        return [FileEntry(e.path, e.oid, e.mode) for e in listing]
+
+
 def snapshot_at(git_cwd: str | os.PathLike[str], commit: str, prefix: str = "",
                 cache: ResultCache | None = None) -> Snapshot:
-    """The configuration as it is in ``commit``."""
+    """The settings, users, teams and roles as they are in ``commit``."""
     treeish = f"{commit}:{prefix}" if prefix else commit
-    source = GitTreeSource(f"commit {commit[:12]}", git_cwd=Path(git_cwd), treeish=treeish)
+    source = AuthoritySource(f"commit {commit[:12]}", git_cwd=Path(git_cwd), treeish=treeish)
     return load_snapshot(source, cache)
 
 
