@@ -66,3 +66,22 @@ def test_log_of_nothing_and_of_a_bad_path(renamed: Path) -> None:
     result = run_cli("log", "README.md", cwd=renamed)
     assert result.code == 2
     assert result.err.startswith("gitstore: error: `README.md` does not name an entity")
+
+
+def test_log_prints_each_commit_in_entity_terms(renamed: Path) -> None:
+    pytest.importorskip("gitstore.diff", reason="the semantic diff is not in this tree yet")
+    result = run_cli("log", "stacks/production", cwd=renamed)
+    assert result.code == 0, result
+    blocks = result.out.split("\n\n")
+    assert blocks[0].splitlines()[1:] == [
+        "    trim",
+        "  stack production changed (stacks/production.yaml)",
+        "      description: removed (was second)"]
+    assert blocks[1].splitlines()[0].endswith("  2026-01-01T12:00:00+00:00  bob <bob@example.com>")
+    assert blocks[1].splitlines()[1:] == [
+        "    rename prod",
+        "  stack production renamed from prod (stacks/prod.yaml → stacks/production.yaml)"]
+    assert blocks[2].splitlines()[2:] == [
+        "  stack prod changed (stacks/prod.yaml)",
+        "      description: first → second"]
+    assert blocks[3].splitlines()[2:] == ["  stack prod added (stacks/prod.yaml)"]

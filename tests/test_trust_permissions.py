@@ -210,3 +210,14 @@ def test_cli_usage_errors_exit_2(repo: Path, tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     assert run_cli("check-permissions", "HEAD", "HEAD", cwd=empty).code == 2
+
+
+def test_without_enforcement_or_roles_nothing_is_reported(make_repo: Callable[..., Path]) -> None:
+    root = make_repo({"gitstore.yaml": "format: 1\n", "users/bob.yaml": "email: b@x.io\n"})
+    base = head(root)
+    commit_as(root, "eve@example.com", {"stacks/prod.yaml": STACK})
+    assert tuples(root, base) == []
+    commit_as(root, "eve@example.com", {"gitstore.yaml": "format: 1\nenforce_permissions: true\n"})
+    base = head(root)
+    commit_as(root, "eve@example.com", {"stacks/dev.yaml": STACK})
+    assert [(p[0], p[3]) for p in tuples(root, base)] == [("stacks/dev.yaml", "GS502")]

@@ -5,9 +5,9 @@
 commit (the old tip of a push, the base of a pull request), never from the
 change itself, so a change that grants its own author a role is judged
 without that role. With ``enforce_permissions: true`` in the base's
-gitstore.yaml a missing permission is an error; otherwise the same findings
-are warnings. With ``require_signed_commits: true`` every new commit must be
-signed by its user.
+gitstore.yaml a missing permission is an error; otherwise, in a repository
+that has roles, the same findings are warnings. With
+``require_signed_commits: true`` every new commit must be signed by its user.
 """
 
 from __future__ import annotations
@@ -74,9 +74,11 @@ def check_change(git_cwd: str | os.PathLike[str], old: str | None, new: str,
     authority = Authority(base)
     enforce = base.settings.get("enforce_permissions") is True
     revs = [new, f"^{old}"]
-    needs = requirements(git_cwd, vcs.diff_trees(git_cwd, diff_from or old, new), prefix)
-    problems = permission_problems(authority, needs, _actors(git_cwd, authority, env, revs, needs,
-                                                             prefix), enforce)
+    problems: list[Problem] = []
+    if enforce or any(base.of_kind("role")):  # without roles there is nothing to preview
+        needs = requirements(git_cwd, vcs.diff_trees(git_cwd, diff_from or old, new), prefix)
+        acting = _actors(git_cwd, authority, env, revs, needs, prefix)
+        problems = permission_problems(authority, needs, acting, enforce)
     if base.settings.get("require_signed_commits") is True:
         from gitstore.trust.signatures import signature_problems
 
