@@ -488,3 +488,99 @@ def read_path_at(cwd: str | os.PathLike[str], commit: str, path: str) -> bytes |
     """The contents of ``path`` in ``commit``, or None when it holds no such file."""
     code, out, _ = run_status(["cat-file", "blob", f"{commit}:{path}"], cwd=cwd)
     return out if code == 0 else None
+class TreeChange(NamedTuple):
+    status: str  # A added, M modified, D deleted, T type changed
+    old_oid: str
+    new_oid: str
+    path: str
+
+
+def diff_trees(cwd: str | os.PathLike[str], old: str | None, new: str) -> list[TreeChange]:
+    """Every file that differs between two commits (``old`` None: the empty tree); renames
+    are reported as a deletion and an addition."""
+    out = run(["diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", old or EMPTY_TREE, new],
+              cwd=cwd)
+    return _raw_changes(out.split(b"\0"))
+
+
+def _raw_changes(fields: list[bytes]) -> list[TreeChange]:
+    """Parse git's ``--raw -z`` records: ``:<mode> <mode> <oid> <oid> <status>`` NUL ``<path>``."""
+    changes = []
+    for meta, path in zip(fields[0::2], fields[1::2], strict=False):
+        meta = meta.lstrip(b"\n")
+        if not meta.startswith(b":"):
+            continue
+        _, _, old_oid, new_oid, status = meta[1:].decode().split(" ")
+        changes.append(TreeChange(status[:1], old_oid, new_oid,
+                                  path.decode("utf-8", "surrogateescape")))
+    return changes
+
+
+def merge_base(cwd: str | os.PathLike[str], a: str, b: str) -> str | None:
+    """The best common ancestor of two commits, or None when they share no history."""
+    code, out, _ = run_status(["merge-base", a, b], cwd=cwd)
+    return out.decode().strip() if code == 0 else None
+
+
+class CommitFiles(NamedTuple):
+    oid: str
+    author_email: str
+    paths: tuple[str, ...]  # files the commit changed against its first parent (none for merges)
+
+
+def commits_with_files(cwd: str | os.PathLike[str], revs: Sequence[str]) -> list[CommitFiles]:
+    """The commits ``git log REVS`` lists, newest first, each with the files it changed."""
+    out = run(["log", "--no-renames", "--format=%x01%H%x00%ae", "--name-only", "-z", *revs, "--"],
+              cwd=cwd)
+    commits = []
+    for chunk in out.split(b"\x01")[1:]:
+        oid, _, rest = chunk.partition(b"\0")
+        email, _, names = rest.partition(b"\0")
+        paths = tuple(p.decode("utf-8", "surrogateescape") for p in names.strip(b"\n").split(b"\0")
+                      if p.strip(b"\n"))
+        commits.append(CommitFiles(oid.decode(), email.decode("utf-8", "replace"), paths))
+    return commits
+
+
+class CommitSignature(NamedTuple):
+    oid: str
+    author_email: str
+    status: str  # git's %G?: G good, B bad, U unknown validity, N none, E cannot check, ...
+    signer: str  # the principal of the allowed-signers file that matched, or ''
+    key: str  # the signing key's fingerprint, or ''
+
+
+def commit_signatures(cwd: str | os.PathLike[str], revs: Sequence[str],
+                      allowed_signers: str | os.PathLike[str]) -> list[CommitSignature]:
+    """The SSH signature of each commit ``git log REVS`` lists, verified by git against
+    an allowed-signers file."""
+    out = run(["-c", "gpg.format=ssh", "-c", f"gpg.ssh.allowedSignersFile={allowed_signers}",
+               "log", "--format=%x01%H%x00%ae%x00%G?%x00%GS%x00%GK", *revs, "--"], cwd=cwd)
+    found = []
+    for chunk in out.split(b"\x01")[1:]:
+        parts = chunk.rstrip(b"\n").decode("utf-8", "replace").split("\0")
+        parts += [""] * (5 - len(parts))
+        found.append(CommitSignature(*parts[:5]))
+    return found
+
+
+class LoggedCommit(NamedTuple):
+    oid: str
+    author_name: str
+    author_email: str
+    date: str  # author date, strict ISO 8601
+    subject: str
+    changes: list[TreeChange]  # against the first parent; none for a merge
+
+
+def log_changes(cwd: str | os.PathLike[str], rev: str, paths: Sequence[str]) -> list[LoggedCommit]:
+    """The commits reachable from ``rev`` that change ``paths``, newest first, with their
+    changed files (renames as a deletion and an addition)."""
+    out = run(["log", "--format=%x01%H%x00%an%x00%ae%x00%aI%x00%s", "--raw", "--no-renames",
+               "--no-abbrev", "-z", rev, "--", *paths], cwd=cwd)
+    commits = []
+    for chunk in out.split(b"\x01")[1:]:
+        fields = chunk.split(b"\0")
+        oid, name, email, date, subject = (f.decode("utf-8", "replace") for f in fields[:5])
+        commits.append(LoggedCommit(oid, name, email, date, subject, _raw_changes(fields[5:])))
+    return commits
