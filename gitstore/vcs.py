@@ -180,3 +180,99 @@ def commit_paths(cwd: str | os.PathLike[str], paths: Sequence[str], message: str
     run(["add", "--", *paths], cwd=cwd)
     run(["commit", "--quiet", "--no-verify", "-m", message, "--only", "--", *paths], cwd=cwd)
     return run(["rev-parse", "HEAD"], cwd=cwd).decode().strip()
+
+
+# --- remotes: clone, fetch, push (network commands have a deadline) ---------
+
+NETWORK_TIMEOUT = 120.0  # seconds a clone, fetch or push may take before it is stopped
+_NETWORK_ENV = {"GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never", "LC_ALL": "C"}
+
+
+def run_network(args: Sequence[str], cwd: str | os.PathLike[str] | None = None,
+                timeout: float = NETWORK_TIMEOUT) -> tuple[int, bytes, bytes]:
+    """Run a git command that talks to a remote: never prompts, stopped after ``timeout``.
+
+    Returns (exit code, stdout, stderr) without raising; a command that ran out
+    of time is killed with its whole process group (ssh, remote helpers) and
+    reports exit code -1.
+    """
+    import signal
+
+    try:
+        proc = subprocess.Popen(
+            ["git", *args], cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env={**os.environ, **_NETWORK_ENV}, start_new_session=True)
+    except FileNotFoundError as exc:
+        raise GitNotFound() from exc
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        return -1, out, err + f"\ngit {args[0]} timed out after {timeout:g}s".encode()
+    return proc.returncode, out, err
+
+
+def clone_repo(url: str, dest: str | os.PathLike[str], timeout: float = NETWORK_TIMEOUT
+               ) -> tuple[int, str]:
+    """``git clone`` URL into DEST (origin named ``origin``); returns (exit code, stderr)."""
+    code, _, err = run_network(["clone", "--quiet", "--no-checkout", "--origin", "origin",
+                                "--", url, str(dest)], timeout=timeout)
+    return code, err.decode("utf-8", "replace")
+
+
+def fetch_remote(cwd: str | os.PathLike[str], remote: str = "origin",
+                 timeout: float = NETWORK_TIMEOUT) -> tuple[int, str]:
+    """``git fetch --prune REMOTE`` with its configured refspecs; returns (exit code, stderr)."""
+    code, _, err = run_network(["fetch", "--quiet", "--prune", "--no-tags", remote],
+                               cwd=cwd, timeout=timeout)
+    return code, err.decode("utf-8", "replace")
+
+
+class PushResult(NamedTuple):
+    code: int  # git's exit code (-1: timed out)
+    status: str  # "ok", "rejected" (not a fast-forward), "remote-rejected", "error"
+    reason: str  # git's reason, e.g. "fetch first", "pre-receive hook declined"
+    remote_messages: list[str]  # what the remote's hooks printed ("remote: " lines)
+    stderr: str
+
+
+def push_ref(cwd: str | os.PathLike[str], local_ref: str, remote_ref: str,
+             remote: str = "origin", timeout: float = NETWORK_TIMEOUT) -> PushResult:
+    """``git push --porcelain REMOTE LOCAL:REMOTE_REF`` (never forced), its outcome parsed."""
+    code, out, err = run_network(["push", "--porcelain", "--no-verify", remote,
+                                  f"{local_ref}:{remote_ref}"], cwd=cwd, timeout=timeout)
+    stderr = err.decode("utf-8", "replace")
+    messages = [line[len("remote:"):].strip() for line in stderr.splitlines()
+                if line.startswith("remote:")]
+    status, reason = ("ok", "") if code == 0 else ("error", "")
+    for line in out.decode("utf-8", "replace").splitlines():
+        flag, _, rest = line.partition("\t")
+        if flag != "!" or "\t" not in rest:
+            continue
+        summary = rest.split("\t", 1)[1]
+        reason = summary[summary.find("(") + 1:summary.rfind(")")] if "(" in summary else summary
+        status = "remote-rejected" if summary.startswith("[remote rejected]") else (
+            "rejected" if summary.startswith("[rejected]") else "error")
+    return PushResult(code, status, reason, [m for m in messages if m], stderr.strip())
+
+
+def reset_worktree(cwd: str | os.PathLike[str], branch: str, commit: str | None) -> None:
+    """Point BRANCH (checked out) at COMMIT and make index and working tree match it exactly.
+
+    With ``commit=None`` the branch becomes unborn and the tree empty. Files
+    that git does not track are removed too.
+    """
+    run(["symbolic-ref", "HEAD", f"refs/heads/{branch}"], cwd=cwd)
+    if commit is None:
+        run_status(["update-ref", "-d", f"refs/heads/{branch}"], cwd=cwd)
+        run(["read-tree", "--empty"], cwd=cwd)
+    else:
+        run(["reset", "--quiet", "--hard", commit], cwd=cwd)
+    run(["clean", "-ffdxq"], cwd=cwd)
+
+
+def ref_commit(cwd: str | os.PathLike[str], ref: str) -> str | None:
+    """The commit REF points at, or None when it does not exist."""
+    code, out, _ = run_status(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd=cwd)
+    return out.decode().strip() if code == 0 else None
