@@ -205,7 +205,11 @@ class RemoteClone:
             return False
         if result.status == "remote-rejected":
             raise PushRejectedError(self.url.display, result.reason, result.remote_messages)
-        raise RemoteError(f"cannot push to {self.url.display}: {_last_lines(result.stderr)}")
+        raise RemoteError(f"cannot push to {self.url.display}: {self._explain(result.stderr)}")
+
+    def _explain(self, stderr: str) -> str:
+        """git's last words, with the URL's secrets hidden."""
+        return _last_lines(stderr).replace(self.url.url, self.url.display)
 
     def _backoff(self, attempt: int) -> None:
         time.sleep(random.uniform(0, min(1.0, 0.02 * 2 ** attempt)))
@@ -229,7 +233,7 @@ class RemoteClone:
         code, err = vcs.clone_repo(self.url.url, partial)
         if code != 0:
             shutil.rmtree(partial, ignore_errors=True)
-            raise RemoteError(f"cannot clone {self.url.display}: {_last_lines(err)}")
+            raise RemoteError(f"cannot clone {self.url.display}: {self._explain(err)}")
         partial.rename(self.path)
         return True
 
@@ -250,7 +254,7 @@ class RemoteClone:
     def _fetch(self) -> None:
         code, err = vcs.fetch_remote(self.path)
         if code != 0:
-            raise RemoteError(f"cannot fetch from {self.url.display}: {_last_lines(err)}")
+            raise RemoteError(f"cannot fetch from {self.url.display}: {self._explain(err)}")
 
     def _remote_default_branch(self) -> str:
         code, out, _ = vcs.run_status(["symbolic-ref", "--quiet", "refs/remotes/origin/HEAD"],

@@ -48,8 +48,13 @@ class StoreUrl:
 
 
 def redact(url: str) -> str:
-    """``https://user:secret@host/x`` -> ``https://user:***@host/x``; other URLs unchanged."""
-    return re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://[^/@:]*):[^/@]*@", r"\1:***@", url)
+    """The URL without secrets: ``https://user:secret@host/x`` -> ``https://user:***@host/x``.
+
+    Over http(s) a user name alone is often a token (``https://TOKEN@host``),
+    so it is hidden too; ``ssh://git@host`` and ``git@host:path`` stay as they are.
+    """
+    url = re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://[^/@:]*):[^/@]*@", r"\1:***@", url)
+    return re.sub(r"^(https?://)[^/@:]+@", r"\1***@", url, flags=re.IGNORECASE)
 
 
 def _is_bare_repository(path: Path) -> bool:

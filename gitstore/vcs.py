@@ -229,6 +229,11 @@ def fetch_remote(cwd: str | os.PathLike[str], remote: str = "origin",
     return code, err.decode("utf-8", "replace")
 
 
+# what receive-pack says when a concurrent push took the ref first
+_LOST_REF_RACE = ("failed to update ref", "failed to lock", "cannot lock ref",
+                  "incorrect old value")
+
+
 class PushResult(NamedTuple):
     code: int  # git's exit code (-1: timed out)
     status: str  # "ok", "rejected" (not a fast-forward), "remote-rejected", "error"
@@ -254,6 +259,8 @@ def push_ref(cwd: str | os.PathLike[str], local_ref: str, remote_ref: str,
         reason = summary[summary.find("(") + 1:summary.rfind(")")] if "(" in summary else summary
         status = "remote-rejected" if summary.startswith("[remote rejected]") else (
             "rejected" if summary.startswith("[rejected]") else "error")
+        if status == "remote-rejected" and reason.startswith(_LOST_REF_RACE):
+            status = "rejected"  # another push updated the ref between our check and our lock
     return PushResult(code, status, reason, [m for m in messages if m], stderr.strip())
 
 

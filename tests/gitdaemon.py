@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from conftest import git
 
 
@@ -34,7 +33,7 @@ def _wait_listening(port: int, proc: subprocess.Popen[bytes], seconds: float) ->
 
 
 class GitDaemon:
-    """``git daemon --enable=receive-pack`` on 127.0.0.1, serving every repository below ``base``."""
+    """``git daemon --enable=receive-pack`` on 127.0.0.1, serving each repository below ``base``."""
 
     def __init__(self, base: Path, home: Path) -> None:
         self.base = base
@@ -48,7 +47,7 @@ class GitDaemon:
         gitconfig.write_text("[user]\n\tname = Server\n\temail = server@example.com\n")
         env = {**os.environ, "HOME": str(self.home), "GIT_CONFIG_NOSYSTEM": "1",
                "GIT_CONFIG_GLOBAL": str(gitconfig)}
-        for _ in range(5):  # another process may take the free port first
+        for _ in range(5):  # another process may take the free port first: try another
             self.port = free_port()
             self.proc = subprocess.Popen(
                 ["git", "daemon", "--reuseaddr", "--enable=receive-pack", "--export-all",
@@ -83,8 +82,8 @@ class GitDaemon:
         return f"git://127.0.0.1:{self.port}/{name}"
 
 
-@pytest.fixture(scope="module")
-def git_daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitDaemon]:
+@pytest.fixture(scope="module", name="git_daemon")
+def served_git_daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitDaemon]:
     daemon = GitDaemon(tmp_path_factory.mktemp("served"), tmp_path_factory.mktemp("server-home"))
     daemon.start()
     try:
