@@ -149,18 +149,33 @@ class RemoteClone:
         writers won every race; in each case the clone is left at the remote's
         tip and the remote holds no part of the write.
         """
+        return self.publish(lambda: self._apply(operation, message, check))
+
+    def publish(self, make_commit: Callable[[], str | None]) -> str | None:
+        """Push the commit ``make_commit`` makes on the clone's branch; replay it until it lands.
+
+        ``make_commit`` is called with the clone's branch, index and working
+        tree at the remote's tip, commits one change there (or returns None
+        when there is nothing to change) and returns the commit. It must be
+        replayable: when the push is rejected because the remote moved on,
+        the clone is reset to the new tip and ``make_commit`` is called again.
+        This is the door a store's own writer uses: it plans, checks and
+        commits; this method fetches, pushes and retries.
+        """
         with self._locked():
             self._reset_to_remote()
             for attempt in range(self.attempts):
                 try:
-                    commit = self._apply(operation, message, check)
+                    commit = make_commit()
                     if commit is None:
+                        self._reset_to_remote()
                         return None
                     pushed = self._push(commit)
                 except BaseException:
                     self._reset_to_remote()
                     raise
                 if pushed:
+                    self._reset_to_remote()  # the working tree as the pushed commit holds it
                     return commit
                 self._backoff(attempt)
                 self._fetch()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -112,6 +114,40 @@ def test_stale_clone_replays_the_same_operation_on_the_new_tip(
     assert git(bare, "log", "--format=%s", "main").splitlines() == [
         "add user bob", "add user alice", "gitstore: initialize configuration repository"]
     assert git(bare, "rev-list", "--merges", "main") == ""
+    assert_clean_at_remote_tip(second, bare)
+
+
+def test_publish_pushes_a_commit_made_with_plumbing_and_replays_it(
+        git_daemon: GitDaemon, tmp_path: Path) -> None:
+    """The door a store's writer uses: it commits on the branch itself; publish pushes."""
+    bare, url, first = initialized(git_daemon, tmp_path / "a")
+    second = RemoteClone.open(url, cache=tmp_path / "b")
+    stale = second.tip
+    first.write(add_user("alice"), "add user alice")
+    bases: list[str] = []
+
+    def make_commit() -> str:
+        head = git(second.path, "rev-parse", "HEAD").strip()
+        bases.append(head)
+        blob = subprocess.run(["git", "hash-object", "-w", "--stdin"], cwd=second.path, text=True,
+                              input="email: henry@example.com\n", capture_output=True,
+                              check=True).stdout.strip()
+        env = {**os.environ, "GIT_INDEX_FILE": str(tmp_path / "private-index")}
+        for args in (["read-tree", head], ["update-index", "--add", "--cacheinfo",
+                                           f"100644,{blob},users/henry.yaml"]):
+            subprocess.run(["git", *args], cwd=second.path, env=env, check=True)
+        tree = subprocess.run(["git", "write-tree"], cwd=second.path, env=env, text=True,
+                              capture_output=True, check=True).stdout.strip()
+        commit = git(second.path, "commit-tree", tree, "-p", head, "-m", "add user henry").strip()
+        git(second.path, "update-ref", "HEAD", commit, head)
+        return commit
+
+    commit = second.publish(make_commit)
+    assert bases == [stale, first.tip]  # rejected on the stale tip, replayed on alice's commit
+    assert commit == git(bare, "rev-parse", "main").strip()
+    assert git(bare, "log", "--format=%s", "-2", "main").splitlines() == [
+        "add user henry", "add user alice"]
+    assert (second.path / "users" / "henry.yaml").read_text() == "email: henry@example.com\n"
     assert_clean_at_remote_tip(second, bare)
 
 
