@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gitstore import vcs
-from gitstore.errors import GitstoreError
+from gitstore.errors import GitstoreError, UsageError
 from gitstore.exceptions import IntegrityError, LockTimeoutError
 from gitstore.remote_url import StoreUrl, classify_url
 
@@ -104,6 +104,9 @@ class RemoteClone:
         parsed = url if isinstance(url, StoreUrl) else classify_url(url)
         if not parsed.is_remote:
             raise RemoteError(f"{parsed.display} is a local repository, not a remote")
+        if branch is not None and vcs.run_status(
+                ["check-ref-format", f"refs/heads/{branch}"])[0] != 0:
+            raise UsageError(f"{branch!r} is not a valid branch name")
         root = cache or cache_root()
         clone = cls(parsed, root / parsed.cache_key, branch or "", attempts, lock_timeout)
         with clone._locked():
@@ -288,9 +291,13 @@ class RemoteClone:
         """Hold the clone's lock (one writer or fetcher per cached clone at a time)."""
         import fcntl
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         lock_path = self.path.with_name(self.path.name + ".lock")
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise RemoteError(f"cannot use the clone cache {self.path.parent}: "
+                              f"{exc.strerror or exc}") from None
         try:
             deadline = time.monotonic() + self.lock_timeout
             while True:

@@ -247,11 +247,15 @@ def push_ref(cwd: str | os.PathLike[str], local_ref: str, remote_ref: str,
     """``git push --porcelain REMOTE LOCAL:REMOTE_REF`` (never forced), its outcome parsed."""
     code, out, err = run_network(["push", "--porcelain", "--no-verify", remote,
                                   f"{local_ref}:{remote_ref}"], cwd=cwd, timeout=timeout)
-    stderr = err.decode("utf-8", "replace")
+    return parse_push(code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
+
+
+def parse_push(code: int, stdout: str, stderr: str) -> PushResult:
+    """The outcome of ``git push --porcelain`` from its exit code and output."""
     messages = [line[len("remote:"):].strip() for line in stderr.splitlines()
                 if line.startswith("remote:")]
     status, reason = ("ok", "") if code == 0 else ("error", "")
-    for line in out.decode("utf-8", "replace").splitlines():
+    for line in stdout.splitlines():
         flag, _, rest = line.partition("\t")
         if flag != "!" or "\t" not in rest:
             continue

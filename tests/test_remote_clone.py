@@ -14,6 +14,7 @@ from gitdaemon import GitDaemon, served_git_daemon  # noqa: F401  (the git_daemo
 
 from gitstore import vcs
 from gitstore.defaults import initial_files
+from gitstore.errors import UsageError
 from gitstore.exceptions import EntityExistsError, IntegrityError
 from gitstore.remote import (
     PushRejectedError,
@@ -279,3 +280,15 @@ def test_a_remote_that_never_answers_is_stopped_by_the_deadline(tmp_path: Path) 
                                        timeout=1.0)
     assert code == -1
     assert err.decode().endswith("git ls-remote timed out after 1s")
+
+
+def test_unusable_cache_branch_or_local_url_are_clear_errors(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(RemoteError) as info:
+        RemoteClone.open("git://127.0.0.1:1/x.git", cache=blocker / "clones")
+    assert str(info.value) == f"cannot use the clone cache {blocker}/clones: Not a directory"
+    with pytest.raises(UsageError, match=r"^'-x\.\.y' is not a valid branch name$"):
+        RemoteClone.open("git://127.0.0.1:1/x.git", cache=tmp_path, branch="-x..y")
+    with pytest.raises(RemoteError, match="is a local repository, not a remote$"):
+        RemoteClone.open(str(tmp_path / "work"), cache=tmp_path)
