@@ -35,6 +35,27 @@ for i in range(count):
     clone.write(add, f"add user {name}")
 """
 
+DIES = """
+import os, signal, sys
+from pathlib import Path
+from gitstore.remote import RemoteClone
+
+url, cache, when = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+clone = RemoteClone.open(url, cache=cache)
+
+def dying(root):
+    (root / "users" / "zed.yaml").write_text("email: zed@example.com\\n")
+    if when == "editing":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return ["users/zed.yaml"]
+
+def make_commit():
+    commit = clone._apply(dying, "add user zed", True)
+    os.kill(os.getpid(), signal.SIGKILL)  # committed in the clone, never pushed
+
+clone.publish(make_commit) if when == "committed" else clone.write(dying, "add user zed")
+"""
+
 HOLDER = """
 import fcntl, os, sys, time
 fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
@@ -101,3 +122,24 @@ def test_a_second_user_of_a_busy_clone_waits_then_times_out(
         holder.communicate(timeout=10)
     reopened = RemoteClone.open(url, cache=tmp_path, lock_timeout=5)
     assert reopened.tip == git(bare, "rev-parse", "main").strip()
+
+
+@pytest.mark.parametrize("when", ["editing", "committed"])
+def test_a_writer_killed_mid_write_leaves_the_remote_untouched(
+        git_daemon: GitDaemon, tmp_path: Path, when: str) -> None:
+    bare, url, _ = seed(git_daemon, tmp_path / "seed")
+    tip = git(bare, "rev-parse", "main")
+    proc = subprocess.run([sys.executable, "-c", DIES, url, str(tmp_path / "c"), when],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    assert git(bare, "rev-parse", "main") == tip
+    clone = RemoteClone.open(url, cache=tmp_path / "c", lock_timeout=5)
+    assert git(clone.path, "status", "--porcelain", "--untracked-files=all") == ""
+    def add(root: Path) -> list[str]:
+        (root / "users" / "amy.yaml").write_text("email: amy@example.com\n")
+        return ["users/amy.yaml"]
+    clone.write(add, "add user amy")
+    assert git(bare, "log", "--format=%s", "-2", "main").splitlines() == [
+        "add user amy", "gitstore: initialize configuration repository"]
+    assert "users/zed.yaml" not in git(bare, "ls-tree", "-r", "--name-only", "main")
+    git(bare, "fsck", "--strict", "--no-progress")
