@@ -114,6 +114,25 @@ def _flavor(doc: Document) -> Iterator[Problem]:
             line, col = _at(doc, ("config_schema", *exc.absolute_path))
             yield Problem(doc.path, line, col, "GS211",
                           f"config_schema is not a valid JSON Schema: {exc.message}")
+            return
+        for where, ref in _outside_refs(schema, ("config_schema",)):
+            line, col = _at(doc, where)
+            yield Problem(doc.path, line, col, "GS211",
+                          f"config_schema refers to `{ref}`, outside this file; it is never fetched",
+                          "use only references within the schema (`#/$defs/...`)")
+
+
+def _outside_refs(node: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """Every ``$ref`` (or ``$dynamicRef``) of a schema that points outside it."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("$ref", "$dynamicRef") and isinstance(value, str) and not value.startswith("#"):
+                yield (*path, key), value
+            else:
+                yield from _outside_refs(value, (*path, key))
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _outside_refs(item, (*path, index))
 
 
 def _component(snap: Snapshot, doc: Document, cache: ResultCache) -> Iterator[Problem]:
@@ -124,8 +143,10 @@ def _component(snap: Snapshot, doc: Document, cache: ResultCache) -> Iterator[Pr
         return
     config = doc.data.get("config") or {}
     custom = snap.get("flavor", flavor, type_)
+    declared: frozenset[str] = frozenset()  # fields the flavor declares to hold no secret
     if flavors.is_builtin(type_, flavor):
         secret = flavors.secret_fields(type_, flavor)
+        declared = flavors.field_names(type_, flavor) - secret
     elif snap.exists("flavor", flavor, type_):
         secret = frozenset()
         if custom is not None:
@@ -141,7 +162,7 @@ def _component(snap: Snapshot, doc: Document, cache: ResultCache) -> Iterator[Pr
                       did_you_mean(flavor, known) or f"{type_} flavors: " + ", ".join(sorted(known)))
         secret = frozenset()
     if isinstance(config, dict):
-        yield from _secrets(doc, config, secret, ("config",))
+        yield from _secrets(doc, config, secret, declared, ("config",))
 
 
 def _write_only_fields(flavor_doc: Document) -> frozenset[str]:
@@ -179,24 +200,29 @@ def _custom_config(doc: Document, flavor_doc: Document, config: dict[str, Any],
         yield Problem(*item)
 
 
-def _secrets(doc: Document, value: Any, secret: frozenset[str],
-             path: tuple[Any, ...]) -> Iterator[Problem]:
-    if not isinstance(value, dict):
-        return
+def _secrets(doc: Document, value: dict[str, Any], secret: frozenset[str],
+             declared: frozenset[str], path: tuple[Any, ...]) -> Iterator[Problem]:
+    """Secret fields must hold references (GS301); plain values under
+    secret-looking keys warn (GS302), except a built-in flavor's own fields,
+    which ZenML declares as holding no secret (``authentication_secret`` names
+    a secret, it holds no value)."""
     for key, item in value.items():
         here = (*path, key)
         if isinstance(item, dict):
-            yield from _secrets(doc, item, frozenset(), here)
+            yield from _secrets(doc, item, frozenset(), frozenset(), here)
             continue
         plain = item is not None and not flavors.is_secret_reference(item) and item != ""
         if not plain:
             continue
         line, col = _at(doc, here)
         if key in secret and len(path) == 1:
+            hint = SECRET_HINT
+            if isinstance(item, str) and item.lstrip().startswith("{{"):
+                hint = "a secret reference names a secret and one of its keys: `{{ <secret>.<key> }}`"
             yield Problem(doc.path, line, col, "GS301",
                           f"`{key}` holds a secret and must be a secret reference, not a plain value",
-                          SECRET_HINT)
-        elif isinstance(item, str) and SECRET_NAME.search(str(key)):
+                          hint)
+        elif isinstance(item, str) and key not in declared and SECRET_NAME.search(str(key)):
             yield Problem(doc.path, line, col, "GS302",
                           f"`{key}` looks like a secret but holds a plain value", SECRET_HINT)
 
@@ -214,7 +240,7 @@ def _stack(snap: Snapshot, doc: Document) -> Iterator[Problem]:
         elsewhere = [t for t in COMPONENT_TYPES if snap.exists("component", name, t)]
         hint = did_you_mean(name, snap.names("component", type_))
         if elsewhere and not hint:
-            hint = f"`{name}` is a {elsewhere[0]}, not a {type_}"
+            hint = f"`{name}` is a component of type {elsewhere[0]}, not {type_}"
         yield Problem(doc.path, line, col, "GS203",
                       f"{type_} `{name}` does not exist (expected {entity_path('component', name, type_)})",
                       hint)
