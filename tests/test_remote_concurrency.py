@@ -77,6 +77,7 @@ def seed(daemon: GitDaemon, cache: Path) -> tuple[Path, str, RemoteClone]:
     return bare, url, clone
 
 
+@pytest.mark.slow
 def test_concurrent_writers_lose_nothing_and_keep_history_linear(
         git_daemon: GitDaemon, tmp_path: Path) -> None:
     bare, url, _ = seed(git_daemon, tmp_path / "seed")
