@@ -252,13 +252,14 @@ class RemoteClone:
         if code != 0:
             shutil.rmtree(partial, ignore_errors=True)
             raise RemoteError(f"cannot clone {self.url.display}: {self._explain(err)}")
+        vcs.run(["config", "gitstore.url", self.url.url], cwd=partial)
         partial.rename(self.path)
         return True
 
     def _usable_clone(self) -> bool:
         if not (self.path / ".git").is_dir():
             return False
-        code, out, _ = vcs.run_status(["config", "--get", "remote.origin.url"], cwd=self.path)
+        code, out, _ = vcs.run_status(["config", "--get", "gitstore.url"], cwd=self.path)
         return code == 0 and out.decode("utf-8", "surrogateescape").strip() == self.url.url
 
     def _remove_stale_git_locks(self) -> None:

@@ -87,7 +87,10 @@ def classify_url(url: str) -> StoreUrl:
     if _looks_scp_like(url):
         return StoreUrl("scp", url, None)
     path = Path(url).expanduser()
-    return StoreUrl("file" if _is_bare_repository(path) else "local", url, path)
+    if _is_bare_repository(path):
+        path = path.resolve()  # the same repository from any working directory
+        return StoreUrl("file", str(path), path)
+    return StoreUrl("local", url, path)
 
 
 def _looks_scp_like(url: str) -> bool:

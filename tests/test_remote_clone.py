@@ -292,3 +292,18 @@ def test_unusable_cache_branch_or_local_url_are_clear_errors(tmp_path: Path) -> 
         RemoteClone.open("git://127.0.0.1:1/x.git", cache=tmp_path, branch="-x..y")
     with pytest.raises(RemoteError, match="is a local repository, not a remote$"):
         RemoteClone.open(str(tmp_path / "work"), cache=tmp_path)
+
+
+def test_bare_repository_by_path_or_file_url_is_shared_like_a_server(tmp_path: Path) -> None:
+    bare = tmp_path / "shared.git"
+    git(tmp_path, "init", "-q", "--bare", "--initial-branch=main", str(bare))
+    by_url = RemoteClone.open(f"file://{bare}", cache=tmp_path / "cache")
+    by_url.write(put(initial_files()), "gitstore: initialize configuration repository")
+    by_path = RemoteClone.open(str(bare), cache=tmp_path / "cache")
+    (by_path.path / ".git" / "kept").write_text("")
+    by_path.write(add_user("ivy"), "add user ivy")
+    again = RemoteClone.open(str(bare) + "/", cache=tmp_path / "cache")
+    assert again.path == by_path.path != by_url.path
+    assert (again.path / ".git" / "kept").exists()  # the cached clone was reused, not re-cloned
+    assert remote_files(bare) == sorted([*initial_files(), "users/ivy.yaml"])
+    assert by_url.refresh() == again.tip

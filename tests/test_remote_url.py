@@ -27,12 +27,17 @@ def test_network_urls_are_remote(url: str, kind: str) -> None:
     assert is_remote_url(url)
 
 
-def test_bare_repository_is_remote_by_file_url_or_path(tmp_path: Path) -> None:
+def test_bare_repository_is_remote_by_file_url_or_path(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     bare = tmp_path / "shared.git"
     git(tmp_path, "init", "-q", "--bare", str(bare))
     for url in (f"file://{bare}", str(bare)):
         parsed = classify_url(url)
         assert (parsed.kind, parsed.path, parsed.is_remote) == ("file", bare, True)
+    monkeypatch.chdir(tmp_path)
+    relative = classify_url("./shared.git/")
+    assert (relative.kind, relative.url) == ("file", str(bare.resolve()))
+    assert relative.cache_key == classify_url(str(bare)).cache_key
 
 
 def test_working_repository_missing_path_and_relative_paths_are_local(tmp_path: Path) -> None:
