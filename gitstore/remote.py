@@ -214,7 +214,7 @@ class RemoteClone:
 
     def _push(self, commit: str) -> bool:
         """True when pushed; False when the remote moved on; raises on any other outcome."""
-        result = vcs.push_ref(self.path, commit, f"refs/heads/{self.branch}")
+        result = vcs.push_commit(self.path, commit, f"refs/heads/{self.branch}")
         if result.status == "ok":
             vcs.run(["update-ref", self.tracking_ref, commit], cwd=self.path)
             self.tip = commit
