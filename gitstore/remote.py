@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 Operation = Callable[[Path], Sequence[str]]
 """Edits files below the given working tree; returns the changed paths (relative, '/'-separated)."""
 
-DEFAULT_ATTEMPTS = 10
+DEFAULT_ATTEMPTS = 25  # pushes per write; a busy branch can make a writer lose many races
 LOCK_TIMEOUT = 120.0
 _STALE_GIT_LOCKS = ("index.lock", "HEAD.lock", "packed-refs.lock", "config.lock", "shallow.lock")
 
@@ -230,7 +230,8 @@ class RemoteClone:
         return _last_lines(stderr).replace(self.url.url, self.url.display)
 
     def _backoff(self, attempt: int) -> None:
-        time.sleep(random.uniform(0, min(1.0, 0.02 * 2 ** attempt)))
+        """A short random pause, so that writers who lost together do not collide again."""
+        time.sleep(random.uniform(0, min(0.25, 0.01 * 2 ** attempt)))
 
     # -- the clone ------------------------------------------------------------
 
