@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from gitstore import vcs
@@ -21,6 +22,9 @@ from gitstore.snapshot import Document
 from gitstore.sources import ConfigRepo
 from gitstore.store.state import FileChanges, Tree, WorkTreeReader, commit_tree
 from gitstore.store.transaction import Operation, Writer, recover
+
+if TYPE_CHECKING:
+    from gitstore.remote import RemoteClone
 
 DATED_KINDS = ("user", "team", "project", "role")
 
@@ -34,6 +38,8 @@ class StoreBase:
     _writer: Writer | None = None
     _rev: str | None = None  # set on a read-only view of one commit
     _dates: dict[str, dict[str, int]]
+    _remote: RemoteClone | None = None  # set when the repository is a clone of a git remote
+    _remote_tree: tuple[str | None, Tree] | None = None  # the last fetched tip, read
 
     # --- opening ---------------------------------------------------------------
 
@@ -74,6 +80,11 @@ class StoreBase:
         repo = self.repo  # a clear error before initialize()
         if self._rev is not None:
             return commit_tree(repo, self._rev, self._cache)
+        if self._remote is not None:  # reads come from the last fetched (or pushed) commit
+            tip = self._remote.tip
+            if self._remote_tree is None or self._remote_tree[0] != tip:
+                self._remote_tree = (tip, commit_tree(repo, tip, self._cache))
+            return self._remote_tree[1]
         assert self._reader is not None
         return self._reader.tree()
 
@@ -113,7 +124,10 @@ class StoreBase:
                     f"`{message}` needs the store itself"
                 )
             raise NotAConfigRepository("(none)", "call GitZenStore().initialize(path) first")
-        return self._writer.apply(Operation(message, plan))
+        operation, writer = Operation(message, plan), self._writer
+        if self._remote is not None:  # commit in the clone, push, replay on a lost race
+            return self._remote.publish(lambda: writer.apply(operation))
+        return writer.apply(operation)
 
 
 def require_name(name: str, kind: str) -> None:
