@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from gitstore import vcs
@@ -20,6 +20,7 @@ from gitstore.exceptions import ReadOnlyStoreError
 from gitstore.layout import FOLDERS, derive_id, entity_path, is_valid_name
 from gitstore.snapshot import Document
 from gitstore.sources import ConfigRepo
+from gitstore.store import writer
 from gitstore.store.state import FileChanges, Tree, WorkTreeReader, commit_tree
 from gitstore.store.transaction import Operation, Writer, recover
 
@@ -128,6 +129,24 @@ class StoreBase:
         if self._remote is not None:  # commit in the clone, push, replay on a lost race
             return self._remote.publish(lambda: writer.apply(operation))
         return writer.apply(operation)
+
+    def _all(self, kind: str, convert: Callable[[Document], Any]) -> list[Any]:
+        return [convert(doc) for doc in by_name(self._tree().snapshot.of_kind(kind))]
+
+    def _create(self, kind: str, name: str, body: dict[str, Any]) -> None:
+        """Commit a new entity file (EntityExistsError when the name is taken)."""
+        require_name(name, kind)
+
+        def plan(tree: Tree) -> FileChanges:
+            require_absent(tree, kind, name)
+            return {entity_path(kind, name): writer.new_file(body)}
+
+        self._write(f"create {kind} {name}", plan)
+
+
+def names_in(doc: Document, key: str) -> list[str]:
+    value = doc.data.get(key) or []
+    return [str(v) for v in value]
 
 
 def require_name(name: str, kind: str) -> None:
