@@ -109,5 +109,6 @@ def test_invalid_examples_cover_every_rule_git_can_store() -> None:
         for line in read_expected(case).text.splitlines():
             if ": GS" in line:
                 seen.add(line.split(": ", 1)[1].split()[0])
-    # GS010 (a file over 1 MB) and GS012 (an unmerged or special entry) live in test_rules.py
-    assert set(RULES) - seen == {"GS010", "GS012"}
+    # GS010 (a file over 1 MB) and GS012 (an unmerged or special entry) live in test_rules.py;
+    # GS4xx are about run records on the runs branch, not the configuration
+    assert {code for code in set(RULES) - seen if not code.startswith("GS4")} == {"GS010", "GS012"}

@@ -46,7 +46,7 @@ def check_integrity(snap: Snapshot, cache: ResultCache | None = None) -> list[Pr
         elif kind == "role":
             problems.extend(_role(snap, doc))
         elif kind == "flavor":
-            problems.extend(_flavor(doc))
+            problems.extend(_flavor_cached(doc, cache))
     return problems
 
 
@@ -70,9 +70,12 @@ def _case_collisions(snap: Snapshot) -> Iterator[Problem]:
 
 
 def _duplicate_ids(snap: Snapshot) -> Iterator[Problem]:
+    # Ids derived from distinct names never collide, so a kind without any explicit
+    # id cannot hold a duplicate; deriving ids (uuid5) is skipped for those kinds.
+    explicit = {doc.ref.kind for doc in snap.documents.values() if "id" in doc.data}
     seen: dict[tuple[str, str], Document] = {}
     for doc in sorted(snap.documents.values(), key=lambda d: d.path):
-        if doc.ref.kind == "settings":
+        if doc.ref.kind == "settings" or doc.ref.kind not in explicit:
             continue
         key = (doc.ref.kind, doc.id)
         other = seen.get(key)
@@ -95,6 +98,16 @@ def _settings(snap: Snapshot) -> Iterator[Problem]:
         yield Problem(doc.path, line, col, "GS208",
                       f"default stack `{default}` does not exist (expected {entity_path('stack', default)})",
                       did_you_mean(default, snap.names("stack")))
+
+
+def _flavor_cached(doc: Document, cache: ResultCache) -> list[Problem]:
+    """A flavor's own checks depend on its file alone, so they are kept by blob id."""
+    key = f"flv\0{doc.path}\0{doc.oid}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = [p.to_tuple() for p in _flavor(doc)]
+        cache.put(key, cached)
+    return [Problem(*item) for item in cached]
 
 
 def _flavor(doc: Document) -> Iterator[Problem]:
@@ -181,23 +194,41 @@ def _custom_config(doc: Document, flavor_doc: Document, config: dict[str, Any],
     key = f"cfg\0{doc.path}\0{doc.oid}\0{flavor_doc.oid}"
     cached = cache.get(key)
     if cached is None:
-        from jsonschema.exceptions import SchemaError
-
         from gitstore.checks.files import config_problems
-        from gitstore.checks.schema import make_validator
 
+        validator = _flavor_validator(flavor_doc.oid, schema)
         try:
-            validator = make_validator(schema)
-            found = config_problems(validator, config, doc.positions, doc.path,
-                                    f"`{flavor_doc.ref.name}` {doc.ref.type}")
-        except (SchemaError, Exception) as exc:  # a broken schema is reported on the flavor (GS211)
-            if not isinstance(exc, SchemaError) and "Unresolvable" not in type(exc).__name__:
+            found = [] if validator is None else config_problems(
+                validator, config, doc.positions, doc.path, f"`{flavor_doc.ref.name}` {doc.ref.type}")
+        except Exception as exc:  # a reference the schema cannot resolve: reported on the flavor
+            if "Unresolvable" not in type(exc).__name__:
                 raise
             found = []
         cached = [p.to_tuple() for p in found]
         cache.put(key, cached)
     for item in cached:
         yield Problem(*item)
+
+
+_validators: dict[str, Any] = {}  # flavor blob id -> validator, or None for a broken schema
+
+
+def _flavor_validator(oid: str, schema: dict[str, Any]) -> Any:
+    """One validator per custom flavor; None when its schema is broken (reported as GS211)."""
+    if oid in _validators:
+        return _validators[oid]
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
+    from gitstore.checks.schema import make_validator
+
+    try:
+        Draft202012Validator.check_schema(schema)
+        validator = make_validator(schema)
+    except SchemaError:
+        validator = None
+    _validators[oid] = validator
+    return validator
 
 
 def _secrets(doc: Document, value: dict[str, Any], secret: frozenset[str],
