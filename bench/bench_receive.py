@@ -106,7 +106,8 @@ def main() -> None:
     last = ""
     for round_ in range(opts.runs):
         old, new = change(work, gen, round_)
-        git(work, "push", "-q", str(bare), "+HEAD:refs/bench/incoming")  # objects only; no branch moves
+        # objects only; no branch moves
+        git(work, "push", "-q", str(bare), "+HEAD:refs/bench/incoming")
         cache = bare / "gitstore"
         shutil.rmtree(cache)
         results["no cache"].append(time_hook(bare, old, new)[:2])
@@ -126,7 +127,8 @@ def main() -> None:
     for name, pairs in results.items():
         walls, cpus = sorted(p[0] for p in pairs), sorted(p[1] for p in pairs)
         mid = len(pairs) // 2
-        print(f"  {name:14s} {walls[0]:8.3f}s {walls[mid]:6.3f}s   {cpus[0]:7.3f}s {cpus[mid]:6.3f}s")
+        print(f"  {name:14s} {walls[0]:8.3f}s {walls[mid]:6.3f}s   "
+              f"{cpus[0]:7.3f}s {cpus[mid]:6.3f}s")
     print(f"  hook output: {last}")
 
 
