@@ -159,13 +159,3 @@ def test_unknown_revision_is_a_usage_error(repo: Path):
     assert result.code == 2
     assert result.err == "gitstore: error: unknown revision: 'nope'\n"
 
-
-def test_every_subpackage_ships_in_the_wheel():
-    """setuptools lists packages explicitly: a new one (like gitstore.diff) must be listed."""
-    tomllib = pytest.importorskip("tomllib", reason="tomllib is in Python >= 3.11")
-    project = Path(__file__).resolve().parent.parent
-    listed = set(tomllib.loads((project / "pyproject.toml").read_text())["tool"]["setuptools"]
-                 ["packages"])
-    found = {".".join(p.parent.relative_to(project).parts)
-             for p in (project / "gitstore").rglob("__init__.py")}
-    assert found <= listed
