@@ -19,13 +19,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gitstore import vcs
 from gitstore.layout import CONFIG_FILE
 from gitstore.problems import Problem
 from gitstore.sources import ConfigRepo
 from gitstore.validate import Report
+
+if TYPE_CHECKING:
+    from gitstore.diff.model import Change
 
 DEFAULT_RUNS_BRANCH = "gitstore/runs"
 LEGACY_SHOWN = 20  # problems already on a branch listed in full; the rest are counted
@@ -64,6 +67,18 @@ class RefContext:
     base: str | None  # the commit compared against: old tip, default branch, or None
     new_report: Report | None = None  # None when the new tip holds no configuration
     base_report: Report | None = None
+    _change: Change | None = field(default=None, repr=False)
+
+    def change(self) -> Change:
+        """The semantic change this update makes to the branch (from the empty tree for a
+        branch without a base): entities, fields, roles, memberships; computed once."""
+        if self._change is None:
+            from gitstore.diff import compare, load
+            from gitstore.snapshot import Snapshot
+
+            old = load(self.repo, self.base) if self.base else Snapshot("empty tree", [])
+            self._change = compare(old, load(self.repo, self.update.new))
+        return self._change
 
 
 @dataclass
