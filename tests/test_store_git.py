@@ -270,3 +270,30 @@ def test_write_on_a_detached_head_moves_head_only(store):
     store.create_user("alice")
     assert git(root, "rev-parse", "main") != git(root, "rev-parse", "HEAD")
     assert last_commit(root)[0] == "gitstore: create user alice"
+
+
+def test_a_commit_landing_mid_write_is_kept_and_the_write_replayed(store):
+    from gitstore.store import writer
+    from gitstore.store.transaction import Operation
+
+    root = store.repo.root
+    calls: list[str | None] = []
+
+    def plan(tree):  # type: ignore[no-untyped-def]
+        calls.append(tree.snapshot.label)
+        if len(calls) == 1:  # someone commits after this write planned against HEAD
+            write_files(root, {"users/bob.yaml": "{}\n"})
+            git(root, "add", "users/bob.yaml")
+            git(root, "commit", "-qm", "add bob by hand")
+        return {"users/carol.yaml": writer.new_file({"email": "carol@example.com"})}
+
+    assert store._writer is not None
+    store._writer.apply(Operation("create user carol", plan))
+    assert len(calls) == 2
+    assert git(root, "log", "-3", "--format=%s").splitlines() == [
+        "gitstore: create user carol",
+        "add bob by hand",
+        "gitstore: initialize configuration repository",
+    ]
+    assert [u.name for u in store.users] == ["bob", "carol", "default"]
+    assert status(root) == ""

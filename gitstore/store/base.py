@@ -10,16 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from gitstore import vcs
 from gitstore.cache import ResultCache
 from gitstore.errors import NotAConfigRepository
 from gitstore.exceptions import ReadOnlyStoreError
-from gitstore.layout import FOLDERS, entity_path, is_valid_name
+from gitstore.layout import FOLDERS, derive_id, entity_path, is_valid_name
 from gitstore.snapshot import Document
 from gitstore.sources import ConfigRepo
+from gitstore.store import writer
 from gitstore.store.state import FileChanges, Tree, WorkTreeReader, commit_tree
 from gitstore.store.transaction import Operation, Writer, recover
 
@@ -77,12 +78,13 @@ class StoreBase:
     # --- reading ---------------------------------------------------------------
 
     def _tree(self) -> Tree:
+        repo = self.repo  # a clear error before initialize()
         if self._rev is not None:
-            return commit_tree(self.repo, self._rev, self._cache)
+            return commit_tree(repo, self._rev, self._cache)
         if self._remote is not None:  # reads come from the last fetched (or pushed) commit
             tip = self._remote.tip
             if self._remote_tree is None or self._remote_tree[0] != tip:
-                self._remote_tree = (tip, commit_tree(self.repo, tip, self._cache))
+                self._remote_tree = (tip, commit_tree(repo, tip, self._cache))
             return self._remote_tree[1]
         assert self._reader is not None
         return self._reader.tree()
@@ -128,6 +130,24 @@ class StoreBase:
             return self._remote.publish(lambda: writer.apply(operation))
         return writer.apply(operation)
 
+    def _all(self, kind: str, convert: Callable[[Document], Any]) -> list[Any]:
+        return [convert(doc) for doc in by_name(self._tree().snapshot.of_kind(kind))]
+
+    def _create(self, kind: str, name: str, body: dict[str, Any]) -> None:
+        """Commit a new entity file (EntityExistsError when the name is taken)."""
+        require_name(name, kind)
+
+        def plan(tree: Tree) -> FileChanges:
+            require_absent(tree, kind, name)
+            return {entity_path(kind, name): writer.new_file(body)}
+
+        self._write(f"create {kind} {name}", plan)
+
+
+def names_in(doc: Document, key: str) -> list[str]:
+    value = doc.data.get(key) or []
+    return [str(v) for v in value]
+
 
 def require_name(name: str, kind: str) -> None:
     if not isinstance(name, str) or not is_valid_name(name):
@@ -152,4 +172,8 @@ def by_name(docs: Iterable[Document]) -> list[Document]:
 
 
 def as_uuid(doc: Document) -> UUID:
-    return UUID(doc.id)
+    """The entity's id; the derived one when the file's is not a UUID (validation reports it)."""
+    try:
+        return UUID(doc.id)
+    except ValueError:
+        return UUID(derive_id(doc.ref.kind, doc.ref.name, doc.ref.type))

@@ -8,11 +8,11 @@ from uuid import UUID, uuid4
 
 from gitstore import defaults
 from gitstore.exceptions import StackComponentExistsError, StackExistsError
-from gitstore.layout import CONFIG_FILE, entity_path
+from gitstore.layout import COMPONENT_TYPES, CONFIG_FILE, entity_path
 from gitstore.models import ComponentWrapper, StackComponentType, StackWrapper
 from gitstore.snapshot import Document
 from gitstore.store import writer
-from gitstore.store.base import StoreBase, by_name, require_name
+from gitstore.store.base import StoreBase, as_uuid, by_name, require_name
 from gitstore.store.state import FileChanges, Tree
 
 
@@ -29,13 +29,17 @@ def _yaml_dump(data: dict[str, Any]) -> str:
 def component_wrapper(doc: Document) -> ComponentWrapper:
     """A component file as ZenML sees it: config = base64 YAML of name, uuid and the config."""
     assert doc.ref.type is not None
-    config = doc.data.get("config") or {}
-    full = {"name": doc.ref.name, "uuid": doc.id, **config}
+    config = doc.data.get("config")
+    full = {
+        "name": doc.ref.name,
+        "uuid": str(as_uuid(doc)),
+        **(config if isinstance(config, dict) else {}),
+    }
     return ComponentWrapper(
         type=StackComponentType(doc.ref.type),
         flavor=str(doc.data.get("flavor", "")),
         name=doc.ref.name,
-        uuid=UUID(doc.id),
+        uuid=as_uuid(doc),
         config=base64.b64encode(_yaml_dump(full).encode("utf-8")),
     )
 
@@ -81,7 +85,7 @@ def plan_missing_components(tree: Tree, components: list[ComponentWrapper]) -> F
         uuid, _ = decoded_config(component)
         existing = tree.doc("component", component.name, type_)
         if existing is not None:
-            if UUID(existing.id) != uuid:
+            if as_uuid(existing) != uuid:
                 raise StackComponentExistsError(
                     f"a {type_} named {component.name!r} exists already "
                     f"with another uuid ({existing.id})"
@@ -132,8 +136,12 @@ class StackMethods(StoreBase):
         return self._stack(tree, self._doc(tree, "stack", name))
 
     def _configuration(self, doc: Document) -> dict[StackComponentType, str]:
-        components = doc.data.get("components") or {}
-        return {StackComponentType(t): str(n) for t, n in components.items()}
+        components = doc.data.get("components")
+        if not isinstance(components, dict):
+            return {}  # a broken file: validation reports it
+        return {
+            StackComponentType(t): str(n) for t, n in components.items() if t in COMPONENT_TYPES
+        }
 
     def _stack(self, tree: Tree, doc: Document) -> StackWrapper:
         wrappers = []

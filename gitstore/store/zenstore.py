@@ -15,6 +15,7 @@ from gitstore.remote_url import is_remote_url
 from gitstore.store.access import AccessMethods
 from gitstore.store.flavors import FlavorMethods
 from gitstore.store.lock import lock_timeout
+from gitstore.store.roles import RoleMethods
 from gitstore.store.stacks import StackMethods
 from gitstore.store.state import FileChanges, Tree
 
@@ -22,7 +23,7 @@ FILE_SCHEME = "file://"
 BARE_SETTINGS = "# gitstore repository settings (format version 1).\nformat: 1\n"
 
 
-class GitZenStore(StackMethods, AccessMethods, FlavorMethods):
+class GitZenStore(StackMethods, AccessMethods, RoleMethods, FlavorMethods):
     """A zen store whose every change is one commit of a configuration repository.
 
     ``GitZenStore().initialize(path)`` opens the repository at ``path``, or
