@@ -59,8 +59,8 @@ class ResultCache:
 
     def _load(self, path: Path) -> dict[str, Any]:
         try:
-            with open(path, "rb") as fh:
-                blob = marshal.load(fh)
+            raw = path.read_bytes()  # marshal.load on a file object reads in small steps: far slower
+            blob = marshal.loads(raw)
         except (OSError, EOFError, ValueError, TypeError):
             return {}
         if not isinstance(blob, tuple) or len(blob) != 2 or blob[0] != self.format:

@@ -55,6 +55,10 @@ def builtin_integration(type_: str, flavor: str) -> str | None:
     return integration
 
 
+def field_names(type_: str, flavor: str) -> frozenset[str]:
+    return frozenset(builtin_flavors()[type_][flavor]["fields"])
+
+
 def secret_fields(type_: str, flavor: str) -> frozenset[str]:
     return frozenset(builtin_flavors()[type_][flavor].get("secret_fields", ()))
 

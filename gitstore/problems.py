@@ -59,6 +59,12 @@ _RULES = [
     # secrets
     Rule("GS301", ERROR, "plain-text secret in a secret field"),
     Rule("GS302", WARNING, "value that looks like a plain-text secret"),
+    # pipeline run records (gitstore validate --runs)
+    Rule("GS401", ERROR, "run record does not match the run schema"),
+    Rule("GS402", ERROR, "run record's configuration commit does not exist"),
+    Rule("GS403", ERROR, "run record's stack did not exist at its configuration commit"),
+    Rule("GS404", ERROR, "run record in an unexpected place"),
+    Rule("GS405", ERROR, "run name index disagrees with the records"),
     # trust: permissions, signatures, ownership
     Rule("GS501", ERROR, "change needs a permission its actor does not hold"),
     Rule("GS502", ERROR, "change by an actor who is not a gitstore user"),

@@ -122,13 +122,13 @@ def _entry_ref(entry: FileEntry, snap: Snapshot, seen_unmerged: set[str]) -> Ent
                                          "unmerged path: this file has an unresolved merge conflict",
                                          "resolve the conflict and `git add` the file"))
         return None
-    if path in FOLDERS.values():
-        snap.problems.append(Problem(path, None, None, "GS021", f"`{path}` must be a folder"))
-        return None
     if entry.mode == vcs.MODE_SYMLINK:
         snap.problems.append(Problem(path, None, None, "GS011",
-                                     "symbolic links are never followed; this entity is not read",
-                                     "replace the link with a regular file"))
+                                     "symbolic link: links are never followed, so nothing here is read",
+                                     "replace the link with the file or folder itself"))
+        return None
+    if path in FOLDERS.values():
+        snap.problems.append(Problem(path, None, None, "GS021", f"`{path}` must be a folder"))
         return None
     if not entry.mode.startswith("100"):
         snap.problems.append(Problem(path, None, None, "GS012",

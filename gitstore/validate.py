@@ -9,6 +9,7 @@ cheap because they never touch a file.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 
 from gitstore.cache import ResultCache
@@ -49,13 +50,21 @@ def check_snapshot(snap: Snapshot, cache: ResultCache | None = None) -> Report:
 
 def validate(source: Source, progress: Progress | None = None, use_cache: bool = True) -> Report:
     """Validate every file of ``source`` and the references between them."""
-    cache = ResultCache(source.cache_dir if use_cache else None)
-    snap = load_snapshot(source, cache, progress)
-    if not snap.has_settings:
-        raise NotAConfigRepository(source.label, f"no {CONFIG_FILE} in the {source.label}")
-    report = check_snapshot(snap, cache)
-    report = _with_codeowners(report, source, snap)
-    cache.save()
+    # Reading builds many small containers and frees none of them until the end;
+    # the cyclic collector would only walk them again and again.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        cache = ResultCache(source.cache_dir if use_cache else None)
+        snap = load_snapshot(source, cache, progress)
+        if not snap.has_settings:
+            raise NotAConfigRepository(source.label, f"no {CONFIG_FILE} in the {source.label}")
+        report = check_snapshot(snap, cache)
+        report = _with_codeowners(report, source, snap)
+        cache.save()
+    finally:
+        if collecting:
+            gc.enable()
     return report
 
 

@@ -113,17 +113,17 @@ def resolve_commit(cwd: str | os.PathLike[str], rev: str) -> str:
 
 
 def _parse_entries(out: bytes, staged: bool) -> list[TreeEntry]:
+    text = out.decode("utf-8", "surrogateescape")
     entries = []
-    for record in out.split(b"\0"):
+    for record in text.split("\0"):
         if not record:
             continue
-        meta, _, path = record.partition(b"\t")
-        fields = meta.split()
-        name = path.decode("utf-8", "surrogateescape")
+        meta, _, name = record.partition("\t")
+        fields = meta.split(" ")
         if staged:  # <mode> <oid> <stage>
-            entries.append(TreeEntry(fields[0].decode(), fields[1].decode(), name, int(fields[2])))
+            entries.append(TreeEntry(fields[0], fields[1], name, int(fields[2])))
         else:  # <mode> <type> <oid>
-            entries.append(TreeEntry(fields[0].decode(), fields[2].decode(), name))
+            entries.append(TreeEntry(fields[0], fields[2], name))
     return entries
 
 
@@ -182,16 +182,231 @@ def commit_paths(cwd: str | os.PathLike[str], paths: Sequence[str], message: str
     return run(["rev-parse", "HEAD"], cwd=cwd).decode().strip()
 
 
+# --- writing commits without touching the checked-out index (the library's writes) ---
+
+
+def head_commit(cwd: str | os.PathLike[str]) -> str | None:
+    """The commit HEAD points at, or None on an unborn branch."""
+    code, out, _ = run_status(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], cwd=cwd)
+    return out.decode().strip() if code == 0 else None
+
+
+def hash_blob(cwd: str | os.PathLike[str], data: bytes) -> str:
+    """Store ``data`` as a blob in the object database; return its id."""
+    return run(["hash-object", "-w", "--stdin"], cwd=cwd, input=data).decode().strip()
+
+
+def build_tree(cwd: str | os.PathLike[str], base: str | None,
+               updates: dict[str, tuple[str, str] | None], index_file: str | os.PathLike[str]) -> str:
+    """The tree of commit ``base`` with ``updates`` (path -> (mode, blob id), or None to remove).
+
+    Works in a private index file, so the repository's index (and whatever is
+    staged there) is never read or changed.
+    """
+    env = {"GIT_INDEX_FILE": str(index_file)}
+    if base:
+        run(["read-tree", base], cwd=cwd, env=env)
+    else:
+        run(["read-tree", "--empty"], cwd=cwd, env=env)
+    lines = []
+    for path, entry in updates.items():
+        mode, oid = entry if entry else ("0", ZERO_OID)
+        lines.append(f"{mode} {oid}\t{path}")
+    run(["update-index", "-z", "--index-info"], cwd=cwd, env=env,
+        input="\0".join(lines).encode("utf-8", "surrogateescape") + b"\0")
+    return run(["write-tree"], cwd=cwd, env=env).decode().strip()
+
+
+def update_ref_checked(cwd: str | os.PathLike[str], ref: str, new: str, old: str | None,
+                       message: str) -> bool:
+    """Move ``ref`` to ``new`` only if it still points at ``old``; False when it moved meanwhile."""
+    code, _, err = run_status(["update-ref", "-m", message, ref, new, old or ZERO_OID], cwd=cwd)
+    if code == 0:
+        return True
+    if b"but expected" in err or b"is at" in err or b"already exists" in err:
+        return False
+    raise GitError(["update-ref", ref], err.decode("utf-8", "replace"), code)
+
+
+def refresh_index_paths(cwd: str | os.PathLike[str], paths: Sequence[str]) -> None:
+    """Stage exactly ``paths`` as they are in the working tree (removed files leave the index)."""
+    if paths:
+        run(["update-index", "--add", "--remove", "-z", "--stdin"], cwd=cwd,
+            input="\0".join(paths).encode("utf-8", "surrogateescape") + b"\0")
+
+
+def file_added_times(cwd: str | os.PathLike[str], rev: str, paths: Sequence[str]) -> dict[str, int]:
+    """path -> commit time (unix seconds) of the commit that added it, for files below ``paths``."""
+    out = run(["log", "--no-renames", "--diff-filter=A", "--name-only", "-z", "--format=%x01%ct",
+               rev, "--", *paths], cwd=cwd)
+    added: dict[str, int] = {}
+    for chunk in out.decode("utf-8", "surrogateescape").split("\x01")[1:]:
+        stamp, _, names = chunk.partition("\0")
+        for name in names.split("\0"):
+            name = name.strip("\n")
+            if name:
+                added[name] = int(stamp)  # log runs newest first: the oldest add wins
+    return added
+
+
+def object_exists(cwd: str | os.PathLike[str], name: str) -> bool:
+    """True when ``name`` (such as ``<commit>:<folder>``) names an object."""
+    code, _, _ = run_status(["cat-file", "-e", name], cwd=cwd)
+    return code == 0
+# --- object plumbing for machine-written branches (pipeline run records) ---
+
+class GitObject(NamedTuple):
+    type: str
+    oid: str
+    data: bytes
+
+
+def cat_objects(cwd: str | os.PathLike[str], specs: Sequence[str]) -> list[GitObject | None]:
+    """Read many objects named by ``rev``, ``rev:path`` or an id, in one ``cat-file --batch``.
+
+    The answer has one item per spec, in order; None where the spec names no object.
+    """
+    if not specs:
+        return []
+    for spec in specs:
+        if "\n" in spec:
+            raise UnknownRevision(spec)
+    out = run(["cat-file", "--batch"], cwd=cwd, input="\n".join(specs).encode() + b"\n")
+    found: list[GitObject | None] = []
+    pos = 0
+    for _spec in specs:
+        end = out.index(b"\n", pos)
+        header = out[pos:end].split()
+        pos = end + 1
+        if len(header) != 3 or header[-1] in (b"missing", b"ambiguous"):
+            found.append(None)
+            continue
+        size = int(header[2])
+        found.append(GitObject(header[1].decode(), header[0].decode(), out[pos:pos + size]))
+        pos += size + 1
+    return found
+
+
+def object_oid(type_: str, data: bytes) -> str:
+    """The id git gives an object of this type and contents."""
+    import hashlib
+
+    return hashlib.sha1(b"%s %d\0" % (type_.encode(), len(data)) + data).hexdigest()
+
+
+def write_objects(cwd: str | os.PathLike[str], objects: Sequence[tuple[str, bytes]]) -> list[str]:
+    """Store blobs and trees (``(type, contents)``) in the object database; return their ids.
+
+    One ``hash-object -w --stdin-paths`` per type; git writes each object to a
+    temporary file and renames it into place, so an interrupted write leaves
+    no corrupt object.
+    """
+    import tempfile
+
+    ids = [object_oid(t, data) for t, data in objects]
+    with tempfile.TemporaryDirectory(prefix="gitstore-objects-") as tmp:
+        by_type: dict[str, list[tuple[str, str]]] = {}
+        for n, ((type_, data), oid) in enumerate(zip(objects, ids, strict=True)):
+            path = os.path.join(tmp, str(n))
+            with open(path, "wb") as fh:
+                fh.write(data)
+            by_type.setdefault(type_, []).append((path, oid))
+        for type_, items in by_type.items():
+            out = run(["hash-object", "-w", "--no-filters", "-t", type_, "--stdin-paths"], cwd=cwd,
+                      input="".join(f"{p}\n" for p, _ in items).encode())
+            written = out.decode().split()
+            if written != [oid for _, oid in items]:
+                raise GitError(["hash-object", "-w"], f"unexpected object ids {written}")
+    return ids
+
+
+def commit_tree(cwd: str | os.PathLike[str], tree: str, parents: Sequence[str],
+                message: str, sign: bool | None = False) -> str:
+    """A new commit of ``tree`` with these parents; no ref moves.
+
+    Author and committer come from the environment's git identity. ``sign``:
+    False never signs, None follows the user's ``commit.gpgSign``.
+    """
+    args = ["commit-tree", tree]
+    if sign is False:
+        args.insert(1, "--no-gpg-sign")
+    for parent in parents:
+        args += ["-p", parent]
+    return run(args, cwd=cwd, input=message.encode()).decode().strip()
+
+
+STALE_LOCK_SECONDS = 5.0
+
+
+REF_UPDATED, REF_MOVED, REF_LOCKED = "updated", "moved", "locked"
+
+
+def update_ref_cas(cwd: str | os.PathLike[str], ref: str, new: str, old: str | None,
+                   message: str, common_dir: Path) -> str:
+    """Move ``ref`` from ``old`` (None: it must not exist) to ``new``, atomically.
+
+    Returns REF_UPDATED; REF_MOVED when the ref is not at ``old`` any more
+    (rebuild on the new tip); REF_LOCKED when another writer holds its lock
+    (try the same update again). A lock left behind by a killed process is
+    removed once it is older than :data:`STALE_LOCK_SECONDS`.
+    """
+    code, _, err = run_status(["update-ref", "-m", message, ref, new, old or ZERO_OID], cwd=cwd)
+    if code == 0:
+        return REF_UPDATED
+    text = err.decode("utf-8", "replace")
+    if "File exists" in text:
+        _remove_stale_lock(common_dir / f"{ref}.lock")
+        return REF_LOCKED
+    if "but expected" in text or "reference already exists" in text or "unable to resolve" in text:
+        return REF_MOVED
+    raise GitError(["update-ref", ref], text, code)
+
+
+def _remove_stale_lock(lock: Path) -> None:
+    import time
+
+    try:
+        age = time.time() - lock.stat().st_mtime
+    except FileNotFoundError:
+        return
+    if age < STALE_LOCK_SECONDS:
+        return
+    stale = lock.with_name(f"{lock.name}.stale-{os.getpid()}")
+    try:
+        os.rename(lock, stale)
+        os.unlink(stale)
+    except FileNotFoundError:
+        pass
+
+
+def ref_commit(cwd: str | os.PathLike[str], ref: str) -> str | None:
+    """The commit a ref points at, or None when it does not exist."""
+    code, out, _ = run_status(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd=cwd)
+    return out.decode().strip() if code == 0 else None
+
+
+def is_ancestor(cwd: str | os.PathLike[str], ancestor: str, descendant: str) -> bool:
+    code, _, err = run_status(["merge-base", "--is-ancestor", ancestor, descendant], cwd=cwd)
+    if code > 1:
+        raise GitError(["merge-base", "--is-ancestor"], err.decode("utf-8", "replace"), code)
+    return code == 0
+
+
 class TreeChange(NamedTuple):
-    status: str  # A added, M modified, D deleted, T type changed
-    old_oid: str
-    new_oid: str
+    status: str  # A added, D deleted, M modified, T type changed (as git diff-tree says)
+    mode: str  # the mode on the new side
+    oid: str  # the id on the new side (ZERO_OID for a deletion)
     path: str
+    old_oid: str = ZERO_OID  # the id on the old side (ZERO_OID for an addition)
+
+    @property
+    def new_oid(self) -> str:
+        return self.oid
 
 
 def diff_trees(cwd: str | os.PathLike[str], old: str | None, new: str) -> list[TreeChange]:
-    """Every file that differs between two commits (``old`` None: the empty tree); renames
-    are reported as a deletion and an addition."""
+    """Every file that differs between two trees or commits (``old`` None: the empty tree);
+    equal subtrees are skipped unread, and a rename is a deletion and an addition."""
     out = run(["diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", old or EMPTY_TREE, new],
               cwd=cwd)
     return _raw_changes(out.split(b"\0"))
@@ -201,13 +416,110 @@ def _raw_changes(fields: list[bytes]) -> list[TreeChange]:
     """Parse git's ``--raw -z`` records: ``:<mode> <mode> <oid> <oid> <status>`` NUL ``<path>``."""
     changes = []
     for meta, path in zip(fields[0::2], fields[1::2], strict=False):
-        meta = meta.lstrip(b"\n")
-        if not meta.startswith(b":"):
+        parts = meta.lstrip(b"\n").lstrip(b":").split()
+        if len(parts) < 5:
             continue
-        _, _, old_oid, new_oid, status = meta[1:].decode().split(" ")
-        changes.append(TreeChange(status[:1], old_oid, new_oid,
-                                  path.decode("utf-8", "surrogateescape")))
+        changes.append(TreeChange(parts[4].decode()[:1], parts[1].decode(), parts[3].decode(),
+                                  path.decode("utf-8", "surrogateescape"), parts[2].decode()))
     return changes
+
+
+def fetch_ref(cwd: str | os.PathLike[str], remote: str, branch: str, into: str) -> str | None:
+    """Fetch ``branch`` of ``remote`` into the local ref ``into``; None when the remote lacks it."""
+    code, _, err = run_status(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote,
+                               f"+refs/heads/{branch}:{into}"], cwd=cwd)
+    if code != 0:
+        text = err.decode("utf-8", "replace")
+        if "couldn't find remote ref" in text:
+            return None
+        raise GitError(["fetch", remote, branch], text, code)
+    return ref_commit(cwd, into)
+
+
+def push_ref(cwd: str | os.PathLike[str], remote: str, commit: str, branch: str) -> bool:
+    """Push ``commit`` to ``branch`` of ``remote``; False when it is not a fast-forward there."""
+    code, out, err = run_status(["push", "--porcelain", "--quiet", remote,
+                                 f"{commit}:refs/heads/{branch}"], cwd=cwd)
+    if code == 0:
+        return True
+    text = out.decode("utf-8", "replace") + err.decode("utf-8", "replace")
+    if "[rejected]" in text and ("non-fast-forward" in text or "fetch first" in text):
+        return False
+    if "[remote rejected]" in text and ("but expected" in text or "cannot lock ref" in text):
+        return False  # another push won the race on the server
+    raise GitError(["push", remote, branch], text, code)
+
+
+def clean_head(cwd: str | os.PathLike[str]) -> str | None:
+    """HEAD of the repository holding ``cwd`` when its tree is clean; None when it has
+    uncommitted or untracked files, or is no git repository."""
+    code, out, _ = run_status(["status", "--porcelain", "--untracked-files=normal"], cwd=cwd)
+    if code != 0 or out.strip():
+        return None
+    return ref_commit(cwd, "HEAD")
+
+
+def objects_dir(common_dir: Path) -> Path:
+    """Where a repository keeps its objects."""
+    env = os.environ.get("GIT_OBJECT_DIRECTORY")
+    return Path(env) if env else common_dir / "objects"
+
+
+def write_loose_objects(objects: Path, items: Sequence[tuple[str, bytes]]) -> list[str]:
+    """Store objects as loose files the way git does, without starting git.
+
+    Each object is compressed into a temporary file in its fan-out folder and
+    linked into place, so a reader (or a killed writer) never sees a partial
+    object; one that exists already is left alone.
+    """
+    import tempfile
+    import zlib
+
+    ids = []
+    for type_, data in items:
+        oid = object_oid(type_, data)
+        ids.append(oid)
+        folder = objects / oid[:2]
+        final = folder / oid[2:]
+        if final.exists():
+            continue
+        folder.mkdir(exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix="tmp_obj_", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(zlib.compress(b"%s %d\0" % (type_.encode(), len(data)) + data))
+            os.chmod(tmp, 0o444)
+            try:
+                os.link(tmp, final)
+            except FileExistsError:
+                pass
+        finally:
+            os.unlink(tmp)
+    return ids
+def git_path(cwd: str | os.PathLike[str], name: str) -> Path:
+    """Where git keeps ``name`` (``hooks``, ...) for the repository at ``cwd``; honours core.hooksPath."""
+    out = run(["rev-parse", "--git-path", name], cwd=cwd).decode("utf-8", "surrogateescape").strip()
+    path = Path(out)
+    return path if path.is_absolute() else Path(cwd) / path
+
+
+def head_branch(cwd: str | os.PathLike[str]) -> str | None:
+    """The ref HEAD points at (``refs/heads/main``), or None when HEAD is detached."""
+    code, out, _ = run_status(["symbolic-ref", "-q", "HEAD"], cwd=cwd)
+    return out.decode().strip() if code == 0 else None
+
+
+def rev_parse_or_none(cwd: str | os.PathLike[str], rev: str) -> str | None:
+    """The commit ``rev`` names, or None when it names none (an unborn branch)."""
+    code, out, _ = run_status(["rev-parse", "--verify", "--quiet", "--end-of-options",
+                               f"{rev}^{{commit}}"], cwd=cwd)
+    return out.decode().strip() if code == 0 else None
+
+
+def read_path_at(cwd: str | os.PathLike[str], commit: str, path: str) -> bytes | None:
+    """The contents of ``path`` in ``commit``, or None when it holds no such file."""
+    code, out, _ = run_status(["cat-file", "blob", f"{commit}:{path}"], cwd=cwd)
+    return out if code == 0 else None
 
 
 def merge_base(cwd: str | os.PathLike[str], a: str, b: str) -> str | None:

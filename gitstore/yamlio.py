@@ -27,7 +27,7 @@ from gitstore.problems import Problem
 try:  # the C binding is what makes reading fast; fall back for odd builds
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - PyYAML without libyaml
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment,unused-ignore]
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64
@@ -122,22 +122,38 @@ def read_document(path: str, raw: bytes) -> Parsed | Problem:
     try:
         return _Builder(path, text).build()
     except _Reject as rej:
-        line, col = _mark(rej.mark)
-        return Problem(path, line, col, rej.code, rej.message, rej.hint)
+        return Problem(path, *_mark(rej.mark), rej.code, rej.message, rej.hint)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = _mark(mark)
-        message = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
-        hint = None
-        if mark is not None and text[mark.index:mark.index + 1] == "\t":
-            message = "tab character: " + message
-            hint = "YAML does not allow tabs for indentation; use spaces"
-        return Problem(path, line, col, "GS001", message, hint)
+        return _syntax_problem(path, text, exc)
     except yaml.YAMLError as exc:  # reader errors carry no MarkedYAMLError base
-        line, col = _mark(getattr(exc, "mark", None))
-        if hasattr(exc, "position") and line is None:
-            line, col = _line_col(text.encode("utf-8"), int(exc.position))
-        return Problem(path, line, col, "GS001", str(getattr(exc, "reason", exc)) or "invalid YAML")
+        where = _mark(getattr(exc, "mark", None))
+        if hasattr(exc, "position") and where[0] is None:
+            where = _line_col(text.encode("utf-8"), int(exc.position))
+        return Problem(path, *where, "GS001", str(getattr(exc, "reason", exc)) or "invalid YAML")
+
+
+def _syntax_problem(path: str, text: str, exc: Any) -> Problem:
+    """A libyaml syntax error as a located problem, with the words of a person."""
+    mark = exc.problem_mark or exc.context_mark
+    line, col = _mark(mark)
+    problem = exc.problem or ""
+    if "maximum nesting depth" in problem:
+        return Problem(path, line, col, "GS009", f"nesting is deeper than {MAX_DEPTH} levels")
+    message = problem or exc.context or "invalid YAML"
+    start = exc.context_mark
+    if exc.context and problem and start is not None and mark is not None and start.line != mark.line:
+        message += f" ({exc.context} that starts at line {start.line + 1}, column {start.column + 1})"
+    hint = None
+    if mark is not None and text[mark.index:mark.index + 1] == "\t":
+        message = "tab character: " + message
+        hint = "YAML does not allow tabs for indentation; use spaces"
+    return Problem(path, line, col, "GS001", message, hint)
+
+
+def _shown_tag(tag: str) -> str:
+    """A tag as it is written in a file: ``!!python/...`` rather than its full URI."""
+    prefix = "tag:yaml.org,2002:"
+    return "!!" + tag[len(prefix):] if tag.startswith(prefix) else tag
 
 
 def _mark(mark: Any) -> tuple[int | None, int | None]:
@@ -192,8 +208,8 @@ class _Builder:
                           "write the value out in full; anchors and aliases are not part of the format")
         tag = event.tag
         if tag is not None and tag not in _PLAIN_TAGS and tag != "!":
-            raise _Reject("GS004", event.start_mark, f"tag `{tag}` is not allowed",
-                          "tags are never constructed; write a plain value")
+            raise _Reject("GS004", event.start_mark, f"tag `{_shown_tag(tag)}` is not allowed",
+                          "tags are never constructed or executed; write a plain value")
 
     def _value(self, event: Any, path: tuple[Any, ...], depth: int) -> Any:
         if isinstance(event, yaml.ScalarEvent):
@@ -222,7 +238,10 @@ class _Builder:
             if not isinstance(key_event, yaml.ScalarEvent):
                 if isinstance(key_event, yaml.AliasEvent):
                     self._value(key_event, path, depth)
-                raise _Reject("GS001", key_event.start_mark, "mapping keys must be plain strings")
+                hint = None
+                if isinstance(key_event, yaml.MappingStartEvent) and key_event.flow_style:
+                    hint = 'a secret reference must be quoted: "{{ <secret>.<key> }}"'
+                raise _Reject("GS001", key_event.start_mark, "mapping keys must be plain strings", hint)
             self._check_node(key_event)
             key = key_event.value
             if key_event.implicit[0] and not isinstance(resolve_plain(key), str):
@@ -230,12 +249,12 @@ class _Builder:
                               f"mapping key `{key or 'null'}` is not a string",
                               f'quote it: "{key}"')
             key_mark = key_event.start_mark
+            child = (*path, key)
             if key in result:
-                first = positions[(*path, key)]
+                first = positions[child]
                 raise _Reject("GS002", key_mark, f"duplicate key `{key}` (first defined at line {first[0]})",
                               "each key may appear once in a mapping")
             value_event = next(events)
-            child = (*path, key)
             vmark = value_event.start_mark
             positions[child] = (key_mark.line + 1, key_mark.column + 1, vmark.line + 1, vmark.column + 1)
             result[key] = self._value(value_event, child, depth + 1)

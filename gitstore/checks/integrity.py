@@ -46,7 +46,7 @@ def check_integrity(snap: Snapshot, cache: ResultCache | None = None) -> list[Pr
         elif kind == "role":
             problems.extend(_role(snap, doc))
         elif kind == "flavor":
-            problems.extend(_flavor(doc))
+            problems.extend(_flavor_cached(doc, cache))
     return problems
 
 
@@ -70,9 +70,12 @@ def _case_collisions(snap: Snapshot) -> Iterator[Problem]:
 
 
 def _duplicate_ids(snap: Snapshot) -> Iterator[Problem]:
+    # Ids derived from distinct names never collide, so a kind without any explicit
+    # id cannot hold a duplicate; deriving ids (uuid5) is skipped for those kinds.
+    explicit = {doc.ref.kind for doc in snap.documents.values() if "id" in doc.data}
     seen: dict[tuple[str, str], Document] = {}
     for doc in sorted(snap.documents.values(), key=lambda d: d.path):
-        if doc.ref.kind == "settings":
+        if doc.ref.kind == "settings" or doc.ref.kind not in explicit:
             continue
         key = (doc.ref.kind, doc.id)
         other = seen.get(key)
@@ -97,6 +100,16 @@ def _settings(snap: Snapshot) -> Iterator[Problem]:
                       did_you_mean(default, snap.names("stack")))
 
 
+def _flavor_cached(doc: Document, cache: ResultCache) -> list[Problem]:
+    """A flavor's own checks depend on its file alone, so they are kept by blob id."""
+    key = f"flv\0{doc.path}\0{doc.oid}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = [p.to_tuple() for p in _flavor(doc)]
+        cache.put(key, cached)
+    return [Problem(*item) for item in cached]
+
+
 def _flavor(doc: Document) -> Iterator[Problem]:
     assert doc.ref.type is not None
     if flavors.is_builtin(doc.ref.type, doc.ref.name):
@@ -114,6 +127,25 @@ def _flavor(doc: Document) -> Iterator[Problem]:
             line, col = _at(doc, ("config_schema", *exc.absolute_path))
             yield Problem(doc.path, line, col, "GS211",
                           f"config_schema is not a valid JSON Schema: {exc.message}")
+            return
+        for where, ref in _outside_refs(schema, ("config_schema",)):
+            line, col = _at(doc, where)
+            yield Problem(doc.path, line, col, "GS211",
+                          f"config_schema refers to `{ref}`, outside this file; it is never fetched",
+                          "use only references within the schema (`#/$defs/...`)")
+
+
+def _outside_refs(node: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """Every ``$ref`` (or ``$dynamicRef``) of a schema that points outside it."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("$ref", "$dynamicRef") and isinstance(value, str) and not value.startswith("#"):
+                yield (*path, key), value
+            else:
+                yield from _outside_refs(value, (*path, key))
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _outside_refs(item, (*path, index))
 
 
 def _component(snap: Snapshot, doc: Document, cache: ResultCache) -> Iterator[Problem]:
@@ -124,8 +156,10 @@ def _component(snap: Snapshot, doc: Document, cache: ResultCache) -> Iterator[Pr
         return
     config = doc.data.get("config") or {}
     custom = snap.get("flavor", flavor, type_)
+    declared: frozenset[str] = frozenset()  # fields the flavor declares to hold no secret
     if flavors.is_builtin(type_, flavor):
         secret = flavors.secret_fields(type_, flavor)
+        declared = flavors.field_names(type_, flavor) - secret
     elif snap.exists("flavor", flavor, type_):
         secret = frozenset()
         if custom is not None:
@@ -141,7 +175,7 @@ def _component(snap: Snapshot, doc: Document, cache: ResultCache) -> Iterator[Pr
                       did_you_mean(flavor, known) or f"{type_} flavors: " + ", ".join(sorted(known)))
         secret = frozenset()
     if isinstance(config, dict):
-        yield from _secrets(doc, config, secret, ("config",))
+        yield from _secrets(doc, config, secret, declared, ("config",))
 
 
 def _write_only_fields(flavor_doc: Document) -> frozenset[str]:
@@ -160,17 +194,14 @@ def _custom_config(doc: Document, flavor_doc: Document, config: dict[str, Any],
     key = f"cfg\0{doc.path}\0{doc.oid}\0{flavor_doc.oid}"
     cached = cache.get(key)
     if cached is None:
-        from jsonschema.exceptions import SchemaError
-
         from gitstore.checks.files import config_problems
-        from gitstore.checks.schema import make_validator
 
+        validator = _flavor_validator(flavor_doc.oid, schema)
         try:
-            validator = make_validator(schema)
-            found = config_problems(validator, config, doc.positions, doc.path,
-                                    f"`{flavor_doc.ref.name}` {doc.ref.type}")
-        except (SchemaError, Exception) as exc:  # a broken schema is reported on the flavor (GS211)
-            if not isinstance(exc, SchemaError) and "Unresolvable" not in type(exc).__name__:
+            found = [] if validator is None else config_problems(
+                validator, config, doc.positions, doc.path, f"`{flavor_doc.ref.name}` {doc.ref.type}")
+        except Exception as exc:  # a reference the schema cannot resolve: reported on the flavor
+            if "Unresolvable" not in type(exc).__name__:
                 raise
             found = []
         cached = [p.to_tuple() for p in found]
@@ -179,24 +210,50 @@ def _custom_config(doc: Document, flavor_doc: Document, config: dict[str, Any],
         yield Problem(*item)
 
 
-def _secrets(doc: Document, value: Any, secret: frozenset[str],
-             path: tuple[Any, ...]) -> Iterator[Problem]:
-    if not isinstance(value, dict):
-        return
+_validators: dict[str, Any] = {}  # flavor blob id -> validator, or None for a broken schema
+
+
+def _flavor_validator(oid: str, schema: dict[str, Any]) -> Any:
+    """One validator per custom flavor; None when its schema is broken (reported as GS211)."""
+    if oid in _validators:
+        return _validators[oid]
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
+    from gitstore.checks.schema import make_validator
+
+    try:
+        Draft202012Validator.check_schema(schema)
+        validator = make_validator(schema)
+    except SchemaError:
+        validator = None
+    _validators[oid] = validator
+    return validator
+
+
+def _secrets(doc: Document, value: dict[str, Any], secret: frozenset[str],
+             declared: frozenset[str], path: tuple[Any, ...]) -> Iterator[Problem]:
+    """Secret fields must hold references (GS301); plain values under
+    secret-looking keys warn (GS302), except a built-in flavor's own fields,
+    which ZenML declares as holding no secret (``authentication_secret`` names
+    a secret, it holds no value)."""
     for key, item in value.items():
         here = (*path, key)
         if isinstance(item, dict):
-            yield from _secrets(doc, item, frozenset(), here)
+            yield from _secrets(doc, item, frozenset(), frozenset(), here)
             continue
         plain = item is not None and not flavors.is_secret_reference(item) and item != ""
         if not plain:
             continue
         line, col = _at(doc, here)
         if key in secret and len(path) == 1:
+            hint = SECRET_HINT
+            if isinstance(item, str) and item.lstrip().startswith("{{"):
+                hint = "a secret reference names a secret and one of its keys: `{{ <secret>.<key> }}`"
             yield Problem(doc.path, line, col, "GS301",
                           f"`{key}` holds a secret and must be a secret reference, not a plain value",
-                          SECRET_HINT)
-        elif isinstance(item, str) and SECRET_NAME.search(str(key)):
+                          hint)
+        elif isinstance(item, str) and key not in declared and SECRET_NAME.search(str(key)):
             yield Problem(doc.path, line, col, "GS302",
                           f"`{key}` looks like a secret but holds a plain value", SECRET_HINT)
 
@@ -214,7 +271,7 @@ def _stack(snap: Snapshot, doc: Document) -> Iterator[Problem]:
         elsewhere = [t for t in COMPONENT_TYPES if snap.exists("component", name, t)]
         hint = did_you_mean(name, snap.names("component", type_))
         if elsewhere and not hint:
-            hint = f"`{name}` is a {elsewhere[0]}, not a {type_}"
+            hint = f"`{name}` is a component of type {elsewhere[0]}, not {type_}"
         yield Problem(doc.path, line, col, "GS203",
                       f"{type_} `{name}` does not exist (expected {entity_path('component', name, type_)})",
                       hint)

@@ -15,6 +15,21 @@ from gitstore.problems import Problem, did_you_mean
 from gitstore.yamlio import Positions, locate
 
 
+# Words for the patterns of the shipped schemas, so a mismatch reads as what was meant.
+PATTERN_WORDS = {
+    "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$":
+        "a valid name (letters, digits, `.`, `_` and `-`, starting with a letter or digit)",
+    "^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$": "a UUID",
+    "^[^@\\s]+@[^@\\s]+$": "an email address",
+    "^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)+$":
+        "a dotted import path such as `package.module.Class`",
+    "^(ssh-|ecdsa-|sk-)[A-Za-z0-9@.-]+ [A-Za-z0-9+/=]+( .*)?$":
+        "an SSH public key (`ssh-ed25519 AAAA... comment`)",
+    "^(?!/)(?!.*\\.\\.)(?!.*//)(?!.*@\\{)[^\\s~^:?*\\[\\\\]+(?<!/)(?<!\\.lock)(?<!\\.)$": "a valid git branch name",
+}
+YAML11_BOOLEANS = frozenset({"yes", "no", "on", "off", "y", "n"})
+
+
 @cache
 def validator_for_kind(kind: str) -> Any:
     from gitstore.resources import SCHEMA_OF_KIND, schema
@@ -83,11 +98,20 @@ def _convert(error: Any, positions: Positions, path: str, base: tuple[Any, ...],
         return _property_name(error, positions, path, where, code)
     line, col = locate(positions, where)
     custom = schema.get("x-message")
+    if not custom and kind == "pattern" and error.validator_value in PATTERN_WORDS:
+        custom = f"{error.instance!r} is not {PATTERN_WORDS[error.validator_value]}"
     message = f"`{_dotted(where)}`: {custom or error.message}"
     hint = None
     if kind == "enum" and isinstance(error.instance, str):
         hint = did_you_mean(error.instance, error.validator_value)
+    elif kind == "type" and isinstance(error.instance, str) and _wants_boolean(error.validator_value):
+        if error.instance.lower() in YAML11_BOOLEANS:
+            hint = f"YAML 1.2 reads `{error.instance}` as a string; write `true` or `false`"
     return [Problem(path, line, col, code or "GS101", message, hint)]
+
+
+def _wants_boolean(expected: Any) -> bool:
+    return expected == "boolean" or (isinstance(expected, list) and "boolean" in expected)
 
 
 def _property_name(error: Any, positions: Positions, path: str, where: tuple[Any, ...],

@@ -81,13 +81,25 @@ def start_dir(ctx: click.Context, path: Path | None = None) -> Path:
     return base / path if path is not None else base
 
 
+def _one_line_usage_error(exc: click.ClickException) -> str:
+    """A click error as one line, pointing at the help of the command that was run."""
+    message = exc.format_message().replace("\n", " ").rstrip(".")
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None:
+        message += f" (see `{ctx.command_path} --help`)"
+    return message
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         result: Any = cli.main(args=argv, prog_name="gitstore", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `gitstore`: the help, as it is
+            click.echo(exc.format_message(), err=True)
+        else:
+            click.echo(f"gitstore: error: {_one_line_usage_error(exc)}", err=True)
         return EXIT_USAGE
     except click.Abort:
         click.echo("gitstore: aborted", err=True)

@@ -17,9 +17,11 @@ from gitstore.errors import EXIT_OK, EXIT_PROBLEMS, UsageError
               show_default=True, help="Output format.")
 @click.option("--strict", is_flag=True, help="Warnings fail validation too.")
 @click.option("--no-cache", is_flag=True, help="Check every file again instead of reusing results.")
+@click.option("--runs", "check_runs", is_flag=True,
+              help="Also check the pipeline run records on the runs branch.")
 @click.pass_context
 def validate(ctx: click.Context, path: Path | None, staged: bool, rev: str | None, fmt: str,
-             strict: bool, no_cache: bool) -> int:
+             strict: bool, no_cache: bool, check_runs: bool) -> int:
     """Check a configuration repository: files, schemas and references.
 
     PATH (default: the current directory, or -C) is the repository or a folder
@@ -39,5 +41,9 @@ def validate(ctx: click.Context, path: Path | None, staged: bool, rev: str | Non
         report = run_validation(source, progress=progress, use_cache=not no_cache)
     finally:
         progress.close()
+    if check_runs:
+        from gitstore.runs.check import with_runs
+
+        report = with_runs(report, repo.root)
     click.echo(FORMATTERS[fmt](report, strict=strict), nl=False)
     return EXIT_OK if report.ok(strict) else EXIT_PROBLEMS

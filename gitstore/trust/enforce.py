@@ -60,20 +60,22 @@ def check_change(git_cwd: str | os.PathLike[str], old: str | None, new: str,
     """Problems of moving a branch from ``old`` to ``new``.
 
     Permissions are judged at ``authority_at`` (default ``old``); the files
-    compared are those between ``diff_from`` (default ``old``) and ``new``;
-    the new commits are those reachable from ``new`` and not from ``old``.
-    Nothing is judged when ``old`` is absent or holds no configuration (a new
-    repository has nobody to ask).
+    compared are those between ``diff_from`` (default ``old``; the empty tree
+    when both are absent) and ``new``; the new commits are those reachable
+    from ``new`` and not from ``old`` (without ``old``: from no ref, as in a
+    pre-receive hook). Nothing is judged when there is no configuration to
+    judge by (a new repository has nobody to ask).
     """
+    old = None if old == vcs.ZERO_OID else old
     judge_at = authority_at or old
-    if old is None or old == vcs.ZERO_OID or judge_at is None:
+    if judge_at is None:
         return []
     base = snapshot_at(git_cwd, judge_at, prefix, cache)
     if not base.has_settings:
         return []
     authority = Authority(base)
     enforce = base.settings.get("enforce_permissions") is True
-    revs = [new, f"^{old}"]
+    revs = [new, f"^{old}"] if old else [new, "--not", "--all"]
     problems: list[Problem] = []
     if enforce or any(base.of_kind("role")):  # without roles there is nothing to preview
         needs = requirements(git_cwd, vcs.diff_trees(git_cwd, diff_from or old, new), prefix)

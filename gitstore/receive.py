@@ -1,0 +1,257 @@
+"""The server side: decide whether a push may update its branches.
+
+git runs the ``pre-receive`` hook with one ``<old> <new> <ref>`` line per
+updated ref. For each branch, :func:`check_ref_update` validates the new tip
+and compares its problems with those of the tip it replaces (for a new
+branch, the default branch): a problem already there is a warning, never a
+reason to reject, so a repository with legacy problems can adopt the hook.
+
+Both tips are read through the per-blob result cache in the bare
+repository's ``gitstore/`` folder, so a push that changes a few files parses
+only those files; the cross-file checks run over already-parsed facts.
+
+Further checks (permissions, signatures) append themselves to
+:data:`EXTRA_CHECKS`; each gets the same :class:`RefContext` and returns
+problems, whose severity decides whether they block the push.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from gitstore import vcs
+from gitstore.cache import ResultCache
+from gitstore.layout import CONFIG_FILE
+from gitstore.problems import Problem
+from gitstore.sources import ConfigRepo
+from gitstore.validate import Report
+
+DEFAULT_RUNS_BRANCH = "gitstore/runs"
+LEGACY_SHOWN = 20  # problems already on a branch listed in full; the rest are counted
+BRANCH_PREFIX = "refs/heads/"
+
+
+class RefUpdate(NamedTuple):
+    old: str
+    new: str
+    ref: str
+
+    @property
+    def is_branch(self) -> bool:
+        return self.ref.startswith(BRANCH_PREFIX)
+
+    @property
+    def is_deletion(self) -> bool:
+        return self.new == vcs.ZERO_OID
+
+    @property
+    def is_creation(self) -> bool:
+        return self.old == vcs.ZERO_OID
+
+    @property
+    def branch(self) -> str:
+        return self.ref[len(BRANCH_PREFIX):] if self.is_branch else self.ref
+
+
+@dataclass
+class RefContext:
+    """What a check of one ref update may look at."""
+
+    repo: ConfigRepo
+    update: RefUpdate
+    env: dict[str, str]
+    base: str | None  # the commit compared against: old tip, default branch, or None
+    new_report: Report | None = None  # None when the new tip holds no configuration
+    base_report: Report | None = None
+
+
+@dataclass
+class RefVerdict:
+    ref: str
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    legacy: list[Problem] = field(default_factory=list)  # errors already at the base
+    notes: list[str] = field(default_factory=list)
+    refusal: str | None = None  # a reason to reject that is not a located problem
+
+    @property
+    def accepted(self) -> bool:
+        return not self.errors and self.refusal is None
+
+
+ExtraCheck = Callable[[RefContext], Iterable[Problem]]
+
+
+def _trust_check(ctx: RefContext) -> Iterable[Problem]:
+    """Permissions and signed commits (gitstore.trust), judged at the base."""
+    from gitstore.trust.hook import check_ref
+
+    return check_ref(ctx)
+
+
+EXTRA_CHECKS: list[ExtraCheck] = [_trust_check]
+
+
+def parse_updates(text: str) -> list[RefUpdate]:
+    """The ``<old> <new> <ref>`` lines git writes to a pre-receive hook."""
+    updates = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 3:
+            updates.append(RefUpdate(*parts))
+    return updates
+
+
+def problem_identity(problem: Problem) -> tuple[str, str, str]:
+    """What makes two problems the same across commits (lines move; messages do not)."""
+    return (problem.path, problem.code, problem.message)
+
+
+def runs_branch(repo: ConfigRepo, commits: Iterable[str | None]) -> str:
+    """The runs branch named in gitstore.yaml of the first of ``commits`` that has one."""
+    import yaml
+
+    for commit in commits:
+        if commit is None:
+            continue
+        raw = vcs.read_path_at(repo.git_cwd, commit, _config_path(repo))
+        if raw is None:
+            continue
+        try:
+            data = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            continue
+        if isinstance(data, dict) and isinstance(data.get("runs_branch"), str):
+            return str(data["runs_branch"])
+        return DEFAULT_RUNS_BRANCH
+    return DEFAULT_RUNS_BRANCH
+
+
+def _config_path(repo: ConfigRepo) -> str:
+    return f"{repo.prefix}/{CONFIG_FILE}" if repo.prefix else CONFIG_FILE
+
+
+def default_tip(repo: ConfigRepo) -> str | None:
+    head = vcs.head_branch(repo.git_cwd)
+    return vcs.rev_parse_or_none(repo.git_cwd, head) if head else None
+
+
+def check_push(repo: ConfigRepo, updates: list[RefUpdate],
+               env: dict[str, str] | None = None) -> list[RefVerdict]:
+    """One verdict per ref update; the push is accepted when every verdict is."""
+    cache = ResultCache(repo.cache_dir)
+    verdicts = [check_ref_update(repo, u.old, u.new, u.ref, env or {}, cache) for u in updates]
+    cache.save()
+    return verdicts
+
+
+def check_ref_update(repo: ConfigRepo, old: str, new: str, ref: str, env: dict[str, str],
+                     cache: ResultCache | None = None) -> RefVerdict:
+    """Whether moving ``ref`` from ``old`` to ``new`` keeps its configuration valid."""
+    update = RefUpdate(old, new, ref)
+    verdict = RefVerdict(ref)
+    if not update.is_branch:
+        verdict.notes.append("not a branch; not checked")
+        return verdict
+    if update.is_deletion:
+        verdict.notes.append("branch deleted")
+        return verdict
+    default = default_tip(repo)
+    if update.branch == runs_branch(repo, (default, new)):
+        verdict.notes.append("runs branch; its records are checked separately")
+        from gitstore.trust.hook import check_runs_update
+
+        for problem in check_runs_update(repo, old, new, env, default):
+            (verdict.errors if problem.is_error else verdict.warnings).append(problem)
+        return verdict
+    base = default if update.is_creation else old
+    if base == new:
+        base = None if update.is_creation else base
+    ctx = RefContext(repo, update, env, base)
+    _validate_tips(ctx, cache or ResultCache(repo.cache_dir))
+    _judge(ctx, verdict)
+    for check in EXTRA_CHECKS:
+        for problem in check(ctx):
+            (verdict.errors if problem.is_error else verdict.warnings).append(problem)
+    return verdict
+
+
+def _validate_tips(ctx: RefContext, cache: ResultCache) -> None:
+    """Validate the new tip; the base too, but only when there are problems to compare."""
+    ctx.new_report = _report_at(ctx.repo, ctx.update.new, cache)
+    if ctx.base is not None and (ctx.new_report is None or ctx.new_report.problems):
+        ctx.base_report = _report_at(ctx.repo, ctx.base, cache)
+
+
+def _report_at(repo: ConfigRepo, commit: str, cache: ResultCache) -> Report | None:
+    from gitstore.snapshot import load_snapshot
+    from gitstore.validate import check_snapshot
+
+    snap = load_snapshot(repo.commit(commit), cache)
+    if not snap.has_settings:
+        return None
+    return check_snapshot(snap, cache)
+
+
+def _judge(ctx: RefContext, verdict: RefVerdict) -> None:
+    new, base = ctx.new_report, ctx.base_report
+    if new is None:
+        if base is not None:
+            verdict.refusal = (f"{_config_path(ctx.repo)} is deleted: the branch would no longer "
+                               "be a configuration repository")
+        else:
+            verdict.notes.append(f"no {CONFIG_FILE}; not a configuration branch")
+        return
+    before = {problem_identity(p) for p in base.problems} if base else set()
+    for problem in new.problems:
+        known = problem_identity(problem) in before
+        if problem.is_error:
+            (verdict.legacy if known else verdict.errors).append(problem)
+        elif not known:
+            verdict.warnings.append(problem)
+    verdict.notes.append(f"{new.files} files checked")
+
+
+def format_verdicts(verdicts: list[RefVerdict]) -> str:
+    """The message a pusher sees (git prefixes each line with ``remote:``)."""
+    lines: list[str] = []
+    for verdict in verdicts:
+        lines.extend(_verdict_lines(verdict))
+    rejected = sum(1 for v in verdicts if not v.accepted)
+    if rejected:
+        lines.append(f"gitstore: push rejected: {rejected} of {len(verdicts)} ref"
+                     f"{'s' if len(verdicts) != 1 else ''} would be left invalid; "
+                     "fix the errors above and push again")
+    return "\n".join(lines) + "\n"
+
+
+def _verdict_lines(verdict: RefVerdict) -> list[str]:
+    notes = f" ({'; '.join(verdict.notes)})" if verdict.notes else ""
+    if verdict.refusal:
+        return [f"gitstore: {verdict.ref}: rejected: {verdict.refusal}"]
+    if verdict.errors:
+        head = [f"gitstore: {verdict.ref}: rejected: {_count(verdict.errors, 'new error')}{notes}"]
+    else:
+        head = [f"gitstore: {verdict.ref}: ok{notes}"]
+    body = [_problem_line(p, "error") for p in verdict.errors]
+    body += [_problem_line(p, "warning") for p in verdict.warnings]
+    if verdict.legacy:
+        body.append(f"gitstore: {verdict.ref}: {_count(verdict.legacy, 'error')} already on the "
+                    "branch before this push (not blocking):")
+        body += [_problem_line(p, "warning") for p in verdict.legacy[:LEGACY_SHOWN]]
+        if len(verdict.legacy) > LEGACY_SHOWN:
+            body.append(f"... and {len(verdict.legacy) - LEGACY_SHOWN} more "
+                        f"(`gitstore validate --rev {verdict.ref}` lists them all)")
+    return head + body
+
+
+def _problem_line(problem: Problem, severity: str) -> str:
+    where = problem.path if problem.line is None else f"{problem.path}:{problem.line}:{problem.column}"
+    text = f"{where}: {problem.code} {severity}: {problem.message}"
+    return text + (f"\n    hint: {problem.hint}" if problem.hint else "")
+
+
+def _count(items: list[Any], noun: str) -> str:
+    return f"{len(items)} {noun}{'s' if len(items) != 1 else ''}"

@@ -1,0 +1,137 @@
+"""The store's plumbing shared by every group of methods: reading, writing, dates.
+
+Reads see the checked-out working tree (or, for a view made by
+:meth:`StoreBase.at`, one commit). Writes go through
+:class:`~gitstore.store.transaction.Writer`: one operation, one commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from uuid import UUID
+
+from gitstore import vcs
+from gitstore.cache import ResultCache
+from gitstore.errors import NotAConfigRepository
+from gitstore.exceptions import ReadOnlyStoreError
+from gitstore.layout import FOLDERS, entity_path, is_valid_name
+from gitstore.snapshot import Document
+from gitstore.sources import ConfigRepo
+from gitstore.store.state import FileChanges, Tree, WorkTreeReader, commit_tree
+from gitstore.store.transaction import Operation, Writer, recover
+
+DATED_KINDS = ("user", "team", "project", "role")
+
+
+class StoreBase:
+    """State and plumbing of a store; the API methods live in the mixins."""
+
+    _repo: ConfigRepo | None = None
+    _cache: ResultCache
+    _reader: WorkTreeReader | None = None
+    _writer: Writer | None = None
+    _rev: str | None = None  # set on a read-only view of one commit
+    _dates: dict[str, dict[str, int]]
+
+    # --- opening ---------------------------------------------------------------
+
+    def _open(self, root: Path, lock_timeout: float) -> None:
+        git = vcs.repo_info(root)
+        if git is None or git.toplevel is None:
+            raise NotAConfigRepository(
+                str(root), "the library needs a git repository with a working tree"
+            )
+        self._repo = ConfigRepo(root, git, git.prefix)
+        self._cache = ResultCache(self._repo.cache_dir)
+        self._reader = WorkTreeReader(root, self._cache)
+        self._writer = Writer(self._repo, self._cache, lock_timeout)
+        self._dates = {}
+        recover_path = self._writer.state_dir / "write-journal.json"
+        if recover_path.exists():
+            from gitstore.store.lock import write_lock
+
+            with write_lock(self._writer.lock_path, self._writer.timeout):
+                recover(self._repo, self._writer.state_dir)
+
+    @property
+    def repo(self) -> ConfigRepo:
+        if self._repo is None:
+            raise NotAConfigRepository("(none)", "call GitZenStore().initialize(path) first")
+        return self._repo
+
+    def _view_of(self, rev: str) -> StoreBase:
+        view = object.__new__(type(self))
+        view.__dict__.update(self.__dict__)
+        view._rev = vcs.resolve_commit(self.repo.git_cwd, rev)
+        view._writer = None
+        return view
+
+    # --- reading ---------------------------------------------------------------
+
+    def _tree(self) -> Tree:
+        if self._rev is not None:
+            return commit_tree(self.repo, self._rev, self._cache)
+        assert self._reader is not None
+        return self._reader.tree()
+
+    def _doc(self, tree: Tree, kind: str, name: str, type_: str | None = None) -> Document:
+        doc = tree.doc(kind, name, type_)
+        if doc is None:
+            what = f"{type_} {name}" if type_ else name
+            raise KeyError(
+                f"no {kind.replace('_', ' ')} named {what!r} "
+                f"(expected {entity_path(kind, name, type_)})"
+            )
+        return doc
+
+    def _created(self, doc: Document) -> datetime:
+        """When the entity's file was first committed (now, for a file not committed yet)."""
+        rev = self._rev or vcs.head_commit(self.repo.git_cwd)
+        if rev is None:
+            return datetime.now(timezone.utc)
+        if rev not in self._dates:
+            prefix = f"{self.repo.prefix}/" if self.repo.prefix else ""
+            folders = [prefix + FOLDERS[k] for k in DATED_KINDS]
+            self._dates = {rev: vcs.file_added_times(self.repo.git_cwd, rev, folders)}
+        stamp = self._dates[rev].get(
+            (f"{self.repo.prefix}/" if self.repo.prefix else "") + doc.path
+        )
+        if stamp is None:
+            return datetime.now(timezone.utc)
+        return datetime.fromtimestamp(stamp, timezone.utc)
+
+    # --- writing ---------------------------------------------------------------
+
+    def _write(self, message: str, plan: Callable[[Tree], FileChanges]) -> str | None:
+        if self._writer is None:
+            if self._rev is not None:
+                raise ReadOnlyStoreError(
+                    f"this store is a read-only view of commit {self._rev[:12]}; "
+                    f"`{message}` needs the store itself"
+                )
+            raise NotAConfigRepository("(none)", "call GitZenStore().initialize(path) first")
+        return self._writer.apply(Operation(message, plan))
+
+
+def require_name(name: str, kind: str) -> None:
+    if not isinstance(name, str) or not is_valid_name(name):
+        raise ValueError(
+            f"{name!r} is not a valid {kind} name: names start with a letter or digit and "
+            "hold only letters, digits, `.`, `_` and `-` (at most 128 characters)"
+        )
+
+
+def require_absent(tree: Tree, kind: str, name: str, type_: str | None = None) -> None:
+    from gitstore.exceptions import EntityExistsError
+
+    if tree.snapshot.exists(kind, name, type_):
+        what = f"{type_} {name}" if type_ else name
+        raise EntityExistsError(
+            f"a {kind} named {what!r} exists already ({entity_path(kind, name, type_)})"
+        )
+
+
+def as_uuid(doc: Document) -> UUID:
+    return UUID(doc.id)

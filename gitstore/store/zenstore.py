@@ -1,0 +1,155 @@
+"""``GitZenStore``: ZenML 0.10's zen store API over a configuration repository."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from gitstore import vcs
+from gitstore.defaults import initial_files
+from gitstore.errors import UsageError
+from gitstore.layout import CONFIG_FILE
+from gitstore.models import PipelineRunWrapper, StoreType
+from gitstore.store.access import AccessMethods
+from gitstore.store.flavors import FlavorMethods
+from gitstore.store.lock import lock_timeout
+from gitstore.store.stacks import StackMethods
+from gitstore.store.state import FileChanges, Tree
+
+FILE_SCHEME = "file://"
+BARE_SETTINGS = "# gitstore repository settings (format version 1).\nformat: 1\n"
+
+
+class GitZenStore(StackMethods, AccessMethods, FlavorMethods):
+    """A zen store whose every change is one commit of a configuration repository.
+
+    ``GitZenStore().initialize(path)`` opens the repository at ``path``, or
+    creates it when the folder is missing or empty.
+    """
+
+    def initialize(
+        self,
+        url: str,
+        skip_default_registrations: bool = False,
+        track_analytics: bool = True,
+        skip_migration: bool = False,
+        **kwargs: Any,
+    ) -> GitZenStore:
+        """Open (or create) the repository; ``track_analytics`` is accepted, nothing is sent."""
+        root = self.get_path_from_url(url)
+        if root is None:
+            raise UsageError(
+                f"{url!r}: only local repositories (a path or a file:// URL) are supported"
+            )
+        root = root.expanduser().absolute()
+        if not (root / CONFIG_FILE).exists():
+            _prepare_new(root)
+        self._open(root, lock_timeout(kwargs.get("lock_timeout")))
+        if not (root / CONFIG_FILE).exists():
+            files = (
+                initial_files() if not skip_default_registrations else {CONFIG_FILE: BARE_SETTINGS}
+            )
+            self._write("initialize configuration repository", _create_plan(files))
+        if not skip_default_registrations:
+            if self.stacks_empty:
+                self.register_default_stack()
+            self.create_default_user()
+        return self
+
+    def at(self, rev: str) -> GitZenStore:
+        """A read-only view of commit ``rev``; its writes raise ReadOnlyStoreError."""
+        view = self._view_of(rev)
+        assert isinstance(view, GitZenStore)
+        return view
+
+    # --- ZenML's store identity ------------------------------------------------
+
+    @staticmethod
+    def get_path_from_url(url: str) -> Path | None:
+        if not GitZenStore.is_valid_url(url):
+            return None
+        return Path(url[len(FILE_SCHEME) :]) if url.startswith(FILE_SCHEME) else Path(url)
+
+    @staticmethod
+    def get_local_url(path: str) -> str:
+        return FILE_SCHEME + str(Path(path).expanduser().absolute())
+
+    @staticmethod
+    def is_valid_url(url: str) -> bool:
+        if not isinstance(url, str) or not url:
+            return False
+        if url.startswith(FILE_SCHEME):
+            return True
+        return "://" not in url and not url.startswith("git@")
+
+    @property
+    def type(self) -> StoreType:
+        return StoreType.GIT
+
+    @property
+    def url(self) -> str:
+        return self.get_local_url(str(self.repo.root))
+
+    # --- pipeline runs (records on the runs branch, see gitstore.runs) ---------
+
+    def register_pipeline_run(self, pipeline_run: PipelineRunWrapper) -> None:
+        self._require_writable("register pipeline run " + pipeline_run.name)
+        from gitstore import runs
+
+        runs.record_run(self.repo.root, pipeline_run)
+
+    def get_pipeline_run(
+        self, pipeline_name: str, run_name: str, project_name: str | None = None
+    ) -> PipelineRunWrapper:
+        from gitstore import runs
+
+        return runs.get_run(self.repo.root, pipeline_name, run_name, project_name)
+
+    def get_pipeline_runs(
+        self, pipeline_name: str, project_name: str | None = None
+    ) -> list[PipelineRunWrapper]:
+        from gitstore import runs
+
+        return runs.list_runs(self.repo.root, pipeline_name, project_name)
+
+    def _require_writable(self, what: str) -> None:
+        if self._writer is None:
+            from gitstore.exceptions import ReadOnlyStoreError
+
+            raise ReadOnlyStoreError(
+                f"`{what}` needs a writable store, not a read-only view of a commit"
+            )
+
+    def __repr__(self) -> str:
+        where = self._repo.root if self._repo else "(not initialized)"
+        view = f" at {self._rev[:12]}" if self._rev else ""
+        return f"GitZenStore({where}{view})"
+
+
+def _prepare_new(root: Path) -> None:
+    """Make ``root`` a git repository ready for a configuration (refusing a foreign folder)."""
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"{root} is a file, not a folder")
+    root.mkdir(parents=True, exist_ok=True)
+    info = vcs.repo_info(root)
+    if info is not None and info.toplevel is None:
+        raise UsageError(f"{root} is a bare git repository; open a clone of it instead")
+    if info is None:
+        with os.scandir(root) as entries:
+            empty = next(entries, None) is None
+        if not empty:
+            raise UsageError(
+                f"{root} is not empty and not a configuration repository "
+                f"(no {CONFIG_FILE}); use an empty folder or run `gitstore init` there"
+            )
+        vcs.init_repo(root)
+
+
+def _create_plan(files: dict[str, str]) -> Any:
+    def plan(tree: Tree) -> FileChanges:
+        if tree.snapshot.has_settings:
+            return {}
+        return dict(files)
+
+    return plan
