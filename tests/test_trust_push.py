@@ -10,7 +10,6 @@ import pytest
 from conftest import git, run_cli
 from trust_repo import TRUST_FILES, commit_as
 
-pytest.importorskip("gitstore.receive", reason="the pre-receive hook is not in this tree yet")
 STACK = "components:\n  orchestrator: local\n  artifact_store: local\n"
 
 
@@ -111,3 +110,18 @@ def test_without_enforcement_a_push_lands_with_warnings(tmp_path: Path) -> None:
     assert code == 0
     assert remote[1].startswith("stacks/prod.yaml: GS511 warning: adding stacks/prod.yaml needs")
     assert server.tip() == new
+
+
+def test_run_records_need_pipeline_run_in_their_project(server: Server) -> None:
+    git(server.work, "checkout", "-q", "--orphan", "gitstore/runs")
+    git(server.work, "rm", "-rqf", ".")
+    record = "name: r1\npipeline:\n  name: train\nproject_name: {}\n"
+    commit_as(server.work, "dave@example.com", {"runs/train/ab/r1.yaml": record.format("fraud")})
+    code, _ = server.push("gitstore/runs")
+    assert code == 0
+    commit_as(server.work, "dave@example.com", {"runs/train/cd/r2.yaml": record.format("churn")})
+    code, remote = server.push("gitstore/runs")
+    assert code != 0
+    assert remote[1] == ("runs/train/cd/r2.yaml: GS501 error: adding runs/train/cd/r2.yaml needs "
+                         "`pipeline_run: create` in project churn, which user dave (author "
+                         "dave@example.com) does not hold")
