@@ -65,6 +65,7 @@ class RefContext:
     base: str | None  # the commit compared against: old tip, default branch, or None
     new_report: Report | None = None  # None when the new tip holds no configuration
     base_report: Report | None = None
+    cache: ResultCache | None = None  # the push's per-blob result cache, for checks to share
 
 
 @dataclass
@@ -159,18 +160,19 @@ def check_ref_update(repo: ConfigRepo, old: str, new: str, ref: str, env: dict[s
         verdict.notes.append("branch deleted")
         return verdict
     default = default_tip(repo)
+    cache = cache or ResultCache(repo.cache_dir)
     if update.branch == runs_branch(repo, (default, new)):
         verdict.notes.append("runs branch; its records are checked separately")
         from gitstore.trust.hook import check_runs_update
 
-        for problem in check_runs_update(repo, old, new, env, default):
+        for problem in check_runs_update(repo, old, new, env, default, cache):
             (verdict.errors if problem.is_error else verdict.warnings).append(problem)
         return verdict
     base = default if update.is_creation else old
     if base == new:
         base = None if update.is_creation else base
-    ctx = RefContext(repo, update, env, base)
-    _validate_tips(ctx, cache or ResultCache(repo.cache_dir))
+    ctx = RefContext(repo, update, env, base, cache=cache)
+    _validate_tips(ctx, cache)
     _judge(ctx, verdict)
     for check in EXTRA_CHECKS:
         for problem in check(ctx):
