@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 from conftest import git, run_cli
-from trust_repo import TRUST_FILES, commit_as
+from trust_repo import TRUST_FILES, commit_as, make_key
 
 STACK = "components:\n  orchestrator: local\n  artifact_store: local\n"
 
@@ -125,3 +126,22 @@ def test_run_records_need_pipeline_run_in_their_project(server: Server) -> None:
     assert remote[1] == ("runs/train/cd/r2.yaml: GS501 error: adding runs/train/cd/r2.yaml needs "
                          "`pipeline_run: create` in project churn, which user dave (author "
                          "dave@example.com) does not hold")
+
+
+@pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="ssh-keygen is needed to sign")
+def test_signed_commits_are_required_when_the_settings_say_so(tmp_path: Path) -> None:
+    key, public = make_key(tmp_path, "carol")
+    files = {**TRUST_FILES, "gitstore.yaml": "format: 1\nrequire_signed_commits: true\n"}
+    files["users/carol.yaml"] += f"signing_key: {public}\n"
+    server = Server(tmp_path, files)
+    unsigned = commit_as(server.work, "carol@example.com", {"stacks/prod.yaml": STACK})
+    code, remote = server.push("main")
+    assert code != 0
+    assert remote[1] == (f"commit {unsigned[:12]}: GS503 error: commit by carol@example.com is "
+                         "not signed, and gitstore.yaml sets `require_signed_commits: true`")
+    git(server.work, "reset", "-q", "--hard", "HEAD~1")
+    signed = commit_as(server.work, "carol@example.com", {"stacks/prod.yaml": STACK},
+                       sign_key=key)
+    code, remote = server.push("main")
+    assert code == 0, remote
+    assert server.tip() == signed
