@@ -112,7 +112,8 @@ def test_initialize_refuses_a_foreign_non_empty_folder(tmp_path):
 def test_urls_and_type(store, tmp_path):
     assert GitZenStore.is_valid_url("file:///some/where")
     assert GitZenStore.is_valid_url("/some/where")
-    assert not GitZenStore.is_valid_url("https://example.com/repo.git")
+    assert GitZenStore.is_valid_url("https://example.com/repo.git")  # a remote, cloned
+    assert not GitZenStore.is_valid_url("ftp://example.com/repo.git")
     assert GitZenStore.get_path_from_url("file:///some/where") == Path("/some/where")
     assert GitZenStore.get_path_from_url("https://example.com/x") is None
     assert GitZenStore.get_local_url(str(tmp_path)) == f"file://{tmp_path}"

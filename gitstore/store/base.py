@@ -7,9 +7,10 @@ Reads see the checked-out working tree (or, for a view made by
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from gitstore import vcs
@@ -21,6 +22,9 @@ from gitstore.snapshot import Document
 from gitstore.sources import ConfigRepo
 from gitstore.store.state import FileChanges, Tree, WorkTreeReader, commit_tree
 from gitstore.store.transaction import Operation, Writer, recover
+
+if TYPE_CHECKING:
+    from gitstore.remote import RemoteClone
 
 DATED_KINDS = ("user", "team", "project", "role")
 
@@ -34,6 +38,8 @@ class StoreBase:
     _writer: Writer | None = None
     _rev: str | None = None  # set on a read-only view of one commit
     _dates: dict[str, dict[str, int]]
+    _remote: RemoteClone | None = None  # set when the repository is a clone of a git remote
+    _remote_tree: tuple[str | None, Tree] | None = None  # the last fetched tip, read
 
     # --- opening ---------------------------------------------------------------
 
@@ -45,7 +51,7 @@ class StoreBase:
             )
         self._repo = ConfigRepo(root, git, git.prefix)
         self._cache = ResultCache(self._repo.cache_dir)
-        self._reader = WorkTreeReader(root, self._cache)
+        self._reader = WorkTreeReader(root, self._cache, git.git_dir / "gitstore" / "worktree-stat")
         self._writer = Writer(self._repo, self._cache, lock_timeout)
         self._dates = {}
         recover_path = self._writer.state_dir / "write-journal.json"
@@ -73,6 +79,11 @@ class StoreBase:
     def _tree(self) -> Tree:
         if self._rev is not None:
             return commit_tree(self.repo, self._rev, self._cache)
+        if self._remote is not None:  # reads come from the last fetched (or pushed) commit
+            tip = self._remote.tip
+            if self._remote_tree is None or self._remote_tree[0] != tip:
+                self._remote_tree = (tip, commit_tree(self.repo, tip, self._cache))
+            return self._remote_tree[1]
         assert self._reader is not None
         return self._reader.tree()
 
@@ -112,7 +123,10 @@ class StoreBase:
                     f"`{message}` needs the store itself"
                 )
             raise NotAConfigRepository("(none)", "call GitZenStore().initialize(path) first")
-        return self._writer.apply(Operation(message, plan))
+        operation, writer = Operation(message, plan), self._writer
+        if self._remote is not None:  # commit in the clone, push, replay on a lost race
+            return self._remote.publish(lambda: writer.apply(operation))
+        return writer.apply(operation)
 
 
 def require_name(name: str, kind: str) -> None:
@@ -131,6 +145,10 @@ def require_absent(tree: Tree, kind: str, name: str, type_: str | None = None) -
         raise EntityExistsError(
             f"a {kind} named {what!r} exists already ({entity_path(kind, name, type_)})"
         )
+
+
+def by_name(docs: Iterable[Document]) -> list[Document]:
+    return sorted(docs, key=lambda d: d.ref.name)
 
 
 def as_uuid(doc: Document) -> UUID:

@@ -11,6 +11,7 @@ from gitstore.defaults import initial_files
 from gitstore.errors import UsageError
 from gitstore.layout import CONFIG_FILE
 from gitstore.models import PipelineRunWrapper, StoreType
+from gitstore.remote_url import is_remote_url
 from gitstore.store.access import AccessMethods
 from gitstore.store.flavors import FlavorMethods
 from gitstore.store.lock import lock_timeout
@@ -36,16 +37,30 @@ class GitZenStore(StackMethods, AccessMethods, FlavorMethods):
         skip_migration: bool = False,
         **kwargs: Any,
     ) -> GitZenStore:
-        """Open (or create) the repository; ``track_analytics`` is accepted, nothing is sent."""
-        root = self.get_path_from_url(url)
+        """Open (or create) the repository; ``track_analytics`` is accepted, nothing is sent.
+
+        ``url`` is a local path or ``file://`` URL, or a git remote (``https://``,
+        ``ssh://``, ``git://``, ``user@host:path``, a bare repository): a remote is
+        worked on in a cached clone, read as last fetched (:meth:`refresh` fetches),
+        and each write is pushed (see :mod:`gitstore.remote`).
+        """
+        timeout = lock_timeout(kwargs.get("lock_timeout"))
+        if isinstance(url, str) and is_remote_url(url):
+            from gitstore.remote import RemoteClone
+
+            self._remote = RemoteClone.open(url, lock_timeout=timeout)
+            root: Path | None = self._remote.path
+        else:
+            root = self.get_path_from_url(url)
         if root is None:
             raise UsageError(
-                f"{url!r}: only local repositories (a path or a file:// URL) are supported"
+                f"{url!r}: not a path, a file:// URL or a git remote URL "
+                "(https://, ssh://, git://, user@host:path)"
             )
         root = root.expanduser().absolute()
         if not (root / CONFIG_FILE).exists():
             _prepare_new(root)
-        self._open(root, lock_timeout(kwargs.get("lock_timeout")))
+        self._open(root, timeout)
         if not (root / CONFIG_FILE).exists():
             files = (
                 initial_files() if not skip_default_registrations else {CONFIG_FILE: BARE_SETTINGS}
@@ -57,6 +72,11 @@ class GitZenStore(StackMethods, AccessMethods, FlavorMethods):
             self.create_default_user()
         return self
 
+    def refresh(self) -> None:
+        """Fetch a remote repository, so that reads see its current state (local: no-op)."""
+        if self._remote is not None:
+            self._remote.refresh()
+
     def at(self, rev: str) -> GitZenStore:
         """A read-only view of commit ``rev``; its writes raise ReadOnlyStoreError."""
         view = self._view_of(rev)
@@ -67,8 +87,8 @@ class GitZenStore(StackMethods, AccessMethods, FlavorMethods):
 
     @staticmethod
     def get_path_from_url(url: str) -> Path | None:
-        if not GitZenStore.is_valid_url(url):
-            return None
+        if not GitZenStore.is_valid_url(url) or is_remote_url(url):
+            return None  # not a store URL, or a remote, which has no path on this machine
         return Path(url[len(FILE_SCHEME) :]) if url.startswith(FILE_SCHEME) else Path(url)
 
     @staticmethod
@@ -79,7 +99,7 @@ class GitZenStore(StackMethods, AccessMethods, FlavorMethods):
     def is_valid_url(url: str) -> bool:
         if not isinstance(url, str) or not url:
             return False
-        if url.startswith(FILE_SCHEME):
+        if url.startswith(FILE_SCHEME) or is_remote_url(url):
             return True
         return "://" not in url and not url.startswith("git@")
 
@@ -89,6 +109,8 @@ class GitZenStore(StackMethods, AccessMethods, FlavorMethods):
 
     @property
     def url(self) -> str:
+        if self._remote is not None:
+            return self._remote.url.url
         return self.get_local_url(str(self.repo.root))
 
     # --- pipeline runs (records on the runs branch, see gitstore.runs) ---------

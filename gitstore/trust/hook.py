@@ -24,14 +24,14 @@ def check_ref(ctx: RefContext) -> list[Problem]:
     if ctx.base is not None and ctx.update.is_creation:  # judge what the branch adds
         fork = vcs.merge_base(repo.git_cwd, ctx.base, ctx.update.new)
     return check_change(repo.git_cwd, ctx.base, ctx.update.new, ctx.env, prefix=repo.prefix,
-                        diff_from=fork, cache=ctx.cache or ResultCache(repo.cache_dir))
+                        diff_from=fork, cache=ResultCache(repo.cache_dir))
 
 
 def check_runs_update(repo: ConfigRepo, old: str, new: str, env: Mapping[str, str],
-                      default_tip: str | None, cache: ResultCache | None = None) -> list[Problem]:
+                      default_tip: str | None) -> list[Problem]:
     """``pipeline_run`` permissions of a push to the runs branch, judged by the roles on
     the default branch (the runs branch holds records only)."""
     if default_tip is None:
         return []
     return check_change(repo.git_cwd, old, new, env, prefix=repo.prefix,
-                        authority_at=default_tip, cache=cache or ResultCache(repo.cache_dir))
+                        authority_at=default_tip, cache=ResultCache(repo.cache_dir))
