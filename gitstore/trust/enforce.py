@@ -23,7 +23,7 @@ from gitstore.cache import ResultCache
 from gitstore.layout import CONFIG_FILE, FOLDERS
 from gitstore.problems import Problem
 from gitstore.snapshot import Snapshot, load_snapshot
-from gitstore.sources import FileEntry, GitTreeSource
+from gitstore.sources import FileEntry, GitTreeSource, WorkTreeSource
 from gitstore.trust import actor as actors
 from gitstore.trust.changes import Requirement, requirements
 from gitstore.trust.permissions import Authority
@@ -43,6 +43,29 @@ class AuthoritySource(GitTreeSource):
     def entries(self) -> list[FileEntry]:
         listing = vcs.ls_tree(self.git_cwd, self.treeish, AUTHORITY_ROOTS)
         return [FileEntry(e.path, e.oid, e.mode) for e in listing]
+
+
+@dataclass
+class AuthorityWorkTree(WorkTreeSource):
+    """Only the settings, users, teams and roles of a working tree."""
+
+    def entries(self) -> list[FileEntry]:
+        found: list[FileEntry] = []
+        for name in AUTHORITY_ROOTS:
+            full = os.path.join(self.root, name)
+            if os.path.lexists(full):
+                self._add(full, name, os.lstat(full).st_mode, found)
+        return found
+
+
+def authority_snapshot(repo: ConfigRepo, rev: str | None = None) -> Snapshot:
+    """The settings, users, teams and roles of the working tree (or of commit ``rev``),
+    read through the repository's result cache (which this never rewrites)."""
+    cache = ResultCache(repo.cache_dir)
+    if rev is None:
+        return load_snapshot(AuthorityWorkTree("working tree", root=repo.root), cache)
+    commit = vcs.resolve_commit(git_cwd(repo, "--rev"), rev)
+    return snapshot_at(repo.git_cwd, commit, repo.prefix, cache)
 
 
 def snapshot_at(git_cwd: str | os.PathLike[str], commit: str, prefix: str = "",
