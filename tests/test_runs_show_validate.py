@@ -124,7 +124,7 @@ def test_validate_runs_reports_located_problems(make_repo):
         (noc, 12, 16, "GS402", f"configuration commit {missing} does not exist"),
         (nos, 17, 9, "GS403", f"stack `gone` did not exist at configuration commit {later[:12]} "
                               "(expected stacks/gone.yaml)"),
-        (sch, 13, 15, "GS401", "`config_dirty`: 'maybe' is not of type 'boolean'"),
+        (sch, 13, 15, "GS401", "`config_dirty`: expected true or false, not the string 'maybe'"),
         (sch, 14, 1, "GS401", "unknown key `colour`"),
         ("runs/train/misplaced.yaml", 3, 7, "GS404",
          f"run `misplaced` of pipeline `train` belongs at {record_path('train', 'misplaced')}"),
