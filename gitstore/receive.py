@@ -96,7 +96,16 @@ class RefVerdict:
 
 
 ExtraCheck = Callable[[RefContext], Iterable[Problem]]
-EXTRA_CHECKS: list[ExtraCheck] = []
+
+
+def _trust_check(ctx: RefContext) -> Iterable[Problem]:
+    """Permissions and signed commits (gitstore.trust), judged at the base."""
+    from gitstore.trust.hook import check_ref
+
+    return check_ref(ctx)
+
+
+EXTRA_CHECKS: list[ExtraCheck] = [_trust_check]
 
 
 def parse_updates(text: str) -> list[RefUpdate]:
@@ -163,6 +172,10 @@ def check_ref_update(repo: ConfigRepo, old: str, new: str, ref: str,
     default = default_tip(repo)
     if update.branch == runs_branch(repo, (default, new)):
         verdict.notes.append("runs branch; its records are checked separately")
+        from gitstore.trust.hook import check_runs_update
+
+        for problem in check_runs_update(repo, old, new, env, default):
+            (verdict.errors if problem.is_error else verdict.warnings).append(problem)
         return verdict
     base = default if update.is_creation else old
     ctx = RefContext(repo, update, env, None if base == new and update.is_creation else base)

@@ -69,7 +69,6 @@ def test_log_of_nothing_and_of_a_bad_path(renamed: Path) -> None:
 
 
 def test_log_prints_each_commit_in_entity_terms(renamed: Path) -> None:
-    pytest.importorskip("gitstore.diff", reason="the semantic diff is not in this tree yet")
     result = run_cli("log", "stacks/production", cwd=renamed)
     assert result.code == 0, result
     blocks = result.out.split("\n\n")

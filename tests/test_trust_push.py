@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 from conftest import git, run_cli
-from trust_repo import TRUST_FILES, commit_as
+from trust_repo import TRUST_FILES, commit_as, make_key
 
-pytest.importorskip("gitstore.receive", reason="the pre-receive hook is not in this tree yet")
 STACK = "components:\n  orchestrator: local\n  artifact_store: local\n"
 
 
@@ -111,3 +111,37 @@ def test_without_enforcement_a_push_lands_with_warnings(tmp_path: Path) -> None:
     assert code == 0
     assert remote[1].startswith("stacks/prod.yaml: GS511 warning: adding stacks/prod.yaml needs")
     assert server.tip() == new
+
+
+def test_run_records_need_pipeline_run_in_their_project(server: Server) -> None:
+    git(server.work, "checkout", "-q", "--orphan", "gitstore/runs")
+    git(server.work, "rm", "-rqf", ".")
+    record = "name: r1\npipeline:\n  name: train\nproject_name: {}\n"
+    commit_as(server.work, "dave@example.com", {"runs/train/ab/r1.yaml": record.format("fraud")})
+    code, _ = server.push("gitstore/runs")
+    assert code == 0
+    commit_as(server.work, "dave@example.com", {"runs/train/cd/r2.yaml": record.format("churn")})
+    code, remote = server.push("gitstore/runs")
+    assert code != 0
+    assert remote[1] == ("runs/train/cd/r2.yaml: GS501 error: adding runs/train/cd/r2.yaml needs "
+                         "`pipeline_run: create` in project churn, which user dave (author "
+                         "dave@example.com) does not hold")
+
+
+@pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="ssh-keygen is needed to sign")
+def test_signed_commits_are_required_when_the_settings_say_so(tmp_path: Path) -> None:
+    key, public = make_key(tmp_path, "carol")
+    files = {**TRUST_FILES, "gitstore.yaml": "format: 1\nrequire_signed_commits: true\n"}
+    files["users/carol.yaml"] += f"signing_key: {public}\n"
+    server = Server(tmp_path, files)
+    unsigned = commit_as(server.work, "carol@example.com", {"stacks/prod.yaml": STACK})
+    code, remote = server.push("main")
+    assert code != 0
+    assert remote[1] == (f"commit {unsigned[:12]}: GS503 error: commit by carol@example.com is "
+                         "not signed, and gitstore.yaml sets `require_signed_commits: true`")
+    git(server.work, "reset", "-q", "--hard", "HEAD~1")
+    signed = commit_as(server.work, "carol@example.com", {"stacks/prod.yaml": STACK},
+                       sign_key=key)
+    code, remote = server.push("main")
+    assert code == 0, remote
+    assert server.tip() == signed

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from conftest import git
-from trust_repo import TRUST_FILES, commit_as
+from trust_repo import TRUST_FILES, commit_as, make_key
 
 from gitstore.trust import check_change
 from gitstore.trust.permissions import Authority
@@ -18,13 +17,6 @@ from gitstore.trust.signatures import allowed_signers
 pytestmark = pytest.mark.skipif(shutil.which("ssh-keygen") is None,
                                 reason="ssh-keygen (openssh-client) is needed to sign commits")
 STACK = "components:\n  orchestrator: local\n"
-
-
-def make_key(where: Path, name: str) -> tuple[Path, str]:
-    key = where / f"{name}_ed25519"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"{name}@laptop",
-                    "-f", str(key)], check=True)
-    return key, Path(f"{key}.pub").read_text().strip()
 
 
 @pytest.fixture

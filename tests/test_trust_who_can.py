@@ -42,3 +42,12 @@ def test_who_can_rejects_unknown_operations(make_repo: Callable[..., Path]) -> N
     result = run_cli("who-can", "stacks", "create", cwd=root)
     assert result.code == 2
     assert "'stacks' is not one of" in result.err
+
+
+def test_who_can_reads_a_commit_or_the_working_tree(make_repo: Callable[..., Path]) -> None:
+    root = make_repo(TRUST_FILES)
+    (root / "teams/ml-platform.yaml").write_text("members: []\n")
+    assert run_cli("who-can", "stack", "create", cwd=root).out == (
+        "users holding `stack: create`:\n  alice  role admin (directly)\n")
+    assert run_cli("who-can", "stack", "create", "--rev", "HEAD", cwd=root).out.endswith(
+        "  carol  role stack-editor (team ml-platform)\n")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 from conftest import git, write_files
@@ -45,11 +47,16 @@ def commit_as(root: Path, email: str, files: dict[str, str], message: str = "cha
     if sign_key is not None:
         args += ["-c", "gpg.format=ssh", "-c", f"user.signingkey={sign_key}"]
     env_args = ["commit", "-q", "-m", message] + (["-S"] if sign_key else [])
-    import os
-    import subprocess
-
     env = {**os.environ, "GIT_AUTHOR_EMAIL": email, "GIT_AUTHOR_NAME": name,
            "GIT_COMMITTER_EMAIL": email, "GIT_COMMITTER_NAME": name}
     subprocess.run(["git", *args, *env_args], cwd=root, check=True, env=env,
                    capture_output=True)
     return git(root, "rev-parse", "HEAD").strip()
+
+
+def make_key(where: Path, name: str) -> tuple[Path, str]:
+    """A new ed25519 key pair (no passphrase): the private key's path and the public key."""
+    key = where / f"{name}_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"{name}@laptop",
+                    "-f", str(key)], check=True)
+    return key, Path(f"{key}.pub").read_text().strip()

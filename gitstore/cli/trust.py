@@ -70,11 +70,11 @@ def who_can(ctx: click.Context, operation: str, ptype: str, project: str | None,
 
 
 def _snapshot(ctx: click.Context, rev: str | None = None) -> Snapshot:
-    from gitstore.snapshot import load_snapshot
     from gitstore.sources import find_config_repo
+    from gitstore.trust.enforce import authority_snapshot
 
     repo = find_config_repo(start_dir(ctx), need_worktree_file=rev is None)
-    return load_snapshot(repo.commit(rev) if rev else repo.worktree())
+    return authority_snapshot(repo, rev)
 
 
 @click.command("codeowners")
@@ -96,7 +96,7 @@ def codeowners(ctx: click.Context, write: bool) -> int:
 
         click.echo(generate(_snapshot(ctx)), nl=False)
         return EXIT_OK
-    path, changed = write_codeowners(repo.root)
+    path, changed = write_codeowners(repo.root, _snapshot(ctx))
     click.echo(f"{'wrote' if changed else 'up to date:'} {path}")
     return EXIT_OK
 

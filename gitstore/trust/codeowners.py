@@ -112,12 +112,10 @@ def stale_codeowners(source: Source, snap: Snapshot) -> list[Problem]:
                     f"should be {wanted}", "run `gitstore codeowners --write`")]
 
 
-def write_codeowners(root: Path) -> tuple[Path, bool]:
-    """Write the generated CODEOWNERS below ``root``; the path and whether it changed."""
-    from gitstore.snapshot import load_snapshot
-
+def write_codeowners(root: Path, snap: Snapshot) -> tuple[Path, bool]:
+    """Write the CODEOWNERS ``snap``'s roles give below ``root``; the path and whether it
+    changed."""
     source = WorkTreeSource("working tree", root=root)
-    snap = load_snapshot(source)
     existing = _read_locations(source)
     generated = read_generated(source)
     foreign = [p for p, raw in existing.items() if not raw.startswith(HEADER.encode())]

@@ -23,7 +23,7 @@ from gitstore.cache import ResultCache
 from gitstore.layout import CONFIG_FILE, FOLDERS
 from gitstore.problems import Problem
 from gitstore.snapshot import Snapshot, load_snapshot
-from gitstore.sources import FileEntry, GitTreeSource
+from gitstore.sources import FileEntry, GitTreeSource, WorkTreeSource
 from gitstore.trust import actor as actors
 from gitstore.trust.changes import Requirement, requirements
 from gitstore.trust.permissions import Authority
@@ -45,6 +45,29 @@ class AuthoritySource(GitTreeSource):
         return [FileEntry(e.path, e.oid, e.mode) for e in listing]
 
 
+@dataclass
+class AuthorityWorkTree(WorkTreeSource):
+    """Only the settings, users, teams and roles of a working tree."""
+
+    def entries(self) -> list[FileEntry]:
+        found: list[FileEntry] = []
+        for name in AUTHORITY_ROOTS:
+            full = os.path.join(self.root, name)
+            if os.path.lexists(full):
+                self._add(full, name, os.lstat(full).st_mode, found)
+        return found
+
+
+def authority_snapshot(repo: ConfigRepo, rev: str | None = None) -> Snapshot:
+    """The settings, users, teams and roles of the working tree (or of commit ``rev``),
+    read through the repository's result cache (which this never rewrites)."""
+    cache = ResultCache(repo.cache_dir)
+    if rev is None:
+        return load_snapshot(AuthorityWorkTree("working tree", root=repo.root), cache)
+    commit = vcs.resolve_commit(git_cwd(repo, "--rev"), rev)
+    return snapshot_at(repo.git_cwd, commit, repo.prefix, cache)
+
+
 def snapshot_at(git_cwd: str | os.PathLike[str], commit: str, prefix: str = "",
                 cache: ResultCache | None = None) -> Snapshot:
     """The settings, users, teams and roles as they are in ``commit``."""
@@ -60,20 +83,22 @@ def check_change(git_cwd: str | os.PathLike[str], old: str | None, new: str,
     """Problems of moving a branch from ``old`` to ``new``.
 
     Permissions are judged at ``authority_at`` (default ``old``); the files
-    compared are those between ``diff_from`` (default ``old``) and ``new``;
-    the new commits are those reachable from ``new`` and not from ``old``.
-    Nothing is judged when ``old`` is absent or holds no configuration (a new
-    repository has nobody to ask).
+    compared are those between ``diff_from`` (default ``old``; the empty tree
+    when both are absent) and ``new``; the new commits are those reachable
+    from ``new`` and not from ``old`` (without ``old``: from no ref, as in a
+    pre-receive hook). Nothing is judged when there is no configuration to
+    judge by (a new repository has nobody to ask).
     """
+    old = None if old == vcs.ZERO_OID else old
     judge_at = authority_at or old
-    if old is None or old == vcs.ZERO_OID or judge_at is None:
+    if judge_at is None:
         return []
     base = snapshot_at(git_cwd, judge_at, prefix, cache)
     if not base.has_settings:
         return []
     authority = Authority(base)
     enforce = base.settings.get("enforce_permissions") is True
-    revs = [new, f"^{old}"]
+    revs = [new, f"^{old}"] if old else [new, "--not", "--all"]
     problems: list[Problem] = []
     if enforce or any(base.of_kind("role")):  # without roles there is nothing to preview
         needs = requirements(git_cwd, vcs.diff_trees(git_cwd, diff_from or old, new), prefix)

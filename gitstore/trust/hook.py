@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from gitstore import vcs
@@ -11,6 +12,7 @@ from gitstore.trust.enforce import check_change
 
 if TYPE_CHECKING:
     from gitstore.receive import RefContext
+    from gitstore.sources import ConfigRepo
 
 
 def check_ref(ctx: RefContext) -> list[Problem]:
@@ -23,3 +25,13 @@ def check_ref(ctx: RefContext) -> list[Problem]:
         fork = vcs.merge_base(repo.git_cwd, ctx.base, ctx.update.new)
     return check_change(repo.git_cwd, ctx.base, ctx.update.new, ctx.env, prefix=repo.prefix,
                         diff_from=fork, cache=ResultCache(repo.cache_dir))
+
+
+def check_runs_update(repo: ConfigRepo, old: str, new: str, env: Mapping[str, str],
+                      default_tip: str | None) -> list[Problem]:
+    """``pipeline_run`` permissions of a push to the runs branch, judged by the roles on
+    the default branch (the runs branch holds records only)."""
+    if default_tip is None:
+        return []
+    return check_change(repo.git_cwd, old, new, env, prefix=repo.prefix,
+                        authority_at=default_tip, cache=ResultCache(repo.cache_dir))
