@@ -24,7 +24,7 @@ import random
 import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -287,6 +287,10 @@ class RemoteClone:
         """Working tree, index and branch exactly at the last fetched tip."""
         self.tip = vcs.ref_commit(self.path, self.tracking_ref)
         vcs.reset_worktree(self.path, self.branch, self.tip)
+
+    def locked(self) -> AbstractContextManager[None]:
+        """Hold the clone's lock: no other process writes, fetches or resets it meanwhile."""
+        return self._locked()
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
