@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -198,3 +199,24 @@ def test_runs_recorded_through_a_remote_store_reach_the_remote(
     first.refresh()
     assert sorted(r.name for r in first.get_pipeline_runs("training")) == [
         "nightly-1", "nightly-2"]
+
+
+@pytest.mark.parametrize("crash_at", ["before-ref", "after-ref", "mid-worktree"])
+def test_a_store_writer_killed_before_its_push_leaves_the_remote_untouched(
+        git_daemon: GitDaemon, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        crash_at: str) -> None:
+    bare, url = git_daemon.new_repo()
+    open_store(url, tmp_path / "a", monkeypatch)
+    tip = git(bare, "rev-parse", "main")
+    script = ("import sys\nfrom gitstore import GitZenStore\n"
+              "GitZenStore().initialize(sys.argv[1]).create_user('zed')\n")
+    proc = subprocess.run([sys.executable, "-c", script, url], capture_output=True, text=True,
+                          env={**os.environ, "GITSTORE_CRASH_AT": crash_at}, timeout=120)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    assert git(bare, "rev-parse", "main") == tip
+    store = GitZenStore().initialize(url)  # same cache: recovers the clone
+    assert git(store.repo.root, "status", "--porcelain", "--untracked-files=all") == ""
+    assert [u.name for u in store.users] == ["default"]
+    store.create_user("amy")
+    assert "users/zed.yaml" not in tree_files(bare) and "users/amy.yaml" in tree_files(bare)
+    git(bare, "fsck", "--strict", "--no-progress")
