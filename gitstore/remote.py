@@ -242,7 +242,6 @@ class RemoteClone:
     def _ensure_clone(self) -> bool:
         """Make sure a usable clone of the URL is at ``path``; True when it was just cloned."""
         if self._usable_clone():
-            self._remove_stale_git_locks()
             return False
         if self.path.exists():
             shutil.rmtree(self.path)
@@ -266,6 +265,8 @@ class RemoteClone:
     def _remove_stale_git_locks(self) -> None:
         """Lock files git left behind when a writer was killed (ours is held, so none is live)."""
         git_dir = self.path / ".git"
+        if not git_dir.is_dir():
+            return
         candidates = [git_dir / name for name in _STALE_GIT_LOCKS]
         candidates.extend((git_dir / "refs").rglob("*.lock"))
         for lock in candidates:
@@ -318,6 +319,7 @@ class RemoteClone:
                             f"the clone of {self.url.display} at {self.path} stayed locked "
                             f"by another process for {self.lock_timeout:g}s") from None
                     time.sleep(0.02)
+            self._remove_stale_git_locks()
             yield
         finally:
             os.close(fd)

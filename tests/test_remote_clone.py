@@ -252,10 +252,14 @@ def test_a_killed_writers_leftovers_do_not_block_the_next_write(
     (clone.path / ".git" / "index.lock").write_text("")
     (clone.path / "users" / "half-written.yaml").write_text("emai")
     (clone.path / "gitstore.yaml").write_text("garbage: [")
+    clone.write(add_user("grace"), "add user grace")  # a long-lived clone object
+    (clone.path / ".git" / "refs" / "heads" / "main.lock").write_text("")
+    (clone.path / "users" / "half-written.yaml").write_text("emai")
     reopened = RemoteClone.open(url, cache=tmp_path / "a")
-    reopened.write(add_user("grace"), "add user grace")
+    reopened.write(add_user("hank"), "add user hank")
     assert "users/half-written.yaml" not in remote_files(bare)
     assert git(bare, "show", "main:gitstore.yaml") == initial_files()["gitstore.yaml"]
+    assert {"users/grace.yaml", "users/hank.yaml"} <= set(remote_files(bare))
     assert_clean_at_remote_tip(reopened, bare)
 
 
