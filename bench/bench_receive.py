@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -92,14 +93,29 @@ def change(work: Path, round_: int) -> tuple[str, str]:
     return old, git(work, "rev-parse", "HEAD")
 
 
-def time_hook(bare: Path, old: str, new: str) -> tuple[float, str]:
+def breaking_change(work: Path) -> str:
+    """Delete a component a stack uses: the push must be rejected."""
+    (work / "components/artifact_store/store-5.yaml").unlink()
+    git(work, "add", "-A")
+    git(work, "commit", "-q", "-m", "drop a used component")
+    return git(work, "rev-parse", "HEAD")
+
+
+def cpu_of_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def time_hook(bare: Path, old: str, new: str, expect: int = 0) -> tuple[float, float, str]:
+    """Wall-clock and CPU seconds of one hook process (with the git processes it starts)."""
     line = f"{old} {new} refs/heads/main\n".encode()
+    cpu = cpu_of_children()
     start = time.perf_counter()
     proc = subprocess.run([str(bare / "hooks/pre-receive")], cwd=bare, input=line,
                           capture_output=True, env={**os.environ, "GIT_DIR": "."})
     elapsed = time.perf_counter() - start
-    assert proc.returncode == 0, proc.stderr.decode()
-    return elapsed, proc.stderr.decode().strip()
+    assert proc.returncode == expect, proc.stderr.decode()
+    return elapsed, cpu_of_children() - cpu, proc.stderr.decode().strip()
 
 
 def main() -> None:
@@ -110,24 +126,32 @@ def main() -> None:
     opts = parser.parse_args()
     work, bare = setup(opts.dir, opts.files)
     count = int(git(work, "ls-files", "--", ".").count("\n")) + 1
-    results: dict[str, list[float]] = {"no cache": [], "after install": [], "warm": []}
+    results: dict[str, list[tuple[float, float]]] = {
+        "no cache": [], "after install": [], "warm": [], "rejected, warm": []}
     last = ""
     for round_ in range(opts.runs):
         old, new = change(work, round_)
-        git(work, "push", "-q", str(bare), "HEAD:refs/bench/incoming")  # objects only; no branch moves
+        git(work, "push", "-q", str(bare), "+HEAD:refs/bench/incoming")  # objects only; no branch moves
         cache = bare / "gitstore"
         shutil.rmtree(cache)
-        results["no cache"].append(time_hook(bare, old, new)[0])
+        results["no cache"].append(time_hook(bare, old, new)[:2])
         shutil.rmtree(cache, ignore_errors=True)
         gitstore("hooks", "install", "--server", "--force", str(bare))
-        results["after install"].append(time_hook(bare, old, new)[0])
-        seconds, last = time_hook(bare, old, new)
-        results["warm"].append(seconds)
+        results["after install"].append(time_hook(bare, old, new)[:2])
+        *seconds, last = time_hook(bare, old, new)
+        results["warm"].append((seconds[0], seconds[1]))
         git(bare, "update-ref", "refs/heads/main", new)
-    print(f"{count} files; push changing 3 files and deleting 1; best (median) of {opts.runs} runs")
-    for name, times in results.items():
-        times.sort()
-        print(f"  {name:14s} {times[0]:.3f} s  ({times[len(times) // 2]:.3f} s)")
+        broken = breaking_change(work)
+        git(work, "push", "-q", str(bare), "+HEAD:refs/bench/incoming")
+        results["rejected, warm"].append(time_hook(bare, new, broken, expect=1)[:2])
+        git(work, "reset", "-q", "--hard", new)
+    print(f"{count} files; push changing 3 files and deleting 1 (rejected: deleting 1 used "
+          f"component); hook process time, best (median) of {opts.runs} runs")
+    print(f"  {'':14s} {'wall best':>9s} {'median':>7s}   {'CPU best':>8s} {'median':>7s}")
+    for name, pairs in results.items():
+        walls, cpus = sorted(p[0] for p in pairs), sorted(p[1] for p in pairs)
+        mid = len(pairs) // 2
+        print(f"  {name:14s} {walls[0]:8.3f}s {walls[mid]:6.3f}s   {cpus[0]:7.3f}s {cpus[mid]:6.3f}s")
     print(f"  hook output: {last}")
 
 

@@ -30,9 +30,11 @@ from gitstore.layout import COMPONENT_TYPES  # noqa: E402
 from gitstore.resources import builtin_flavors  # noqa: E402
 
 WORDS = ("alpha", "beta", "gamma", "delta", "kappa", "lambda", "sigma", "omega", "nova", "atlas",
-         "orion", "vega", "lyra", "draco", "hydra", "phoenix", "quartz", "ember", "cobalt", "falcon")
+         "orion", "vega", "lyra", "draco", "hydra", "phoenix", "quartz", "ember", "cobalt",
+         "falcon")
 ENVS = ("prod", "staging", "dev", "qa", "sandbox", "eu", "us", "apac")
-OPERATIONS = ("stack", "stack_component", "flavor", "user", "team", "role", "project", "pipeline_run")
+OPERATIONS = ("stack", "stack_component", "flavor", "user", "team", "role", "project",
+              "pipeline_run")
 PERMISSIONS = ("create", "read", "update", "delete")
 SHARES = {"user": 0.25, "team": 0.03, "project": 0.03, "role": 0.02, "flavor": 0.02,
           "component": 0.45}  # the rest are stacks
@@ -208,7 +210,8 @@ def build_files(files: int = 1000, seed: int = 0) -> Generated:
         perms = {op: sorted(rng.sample(PERMISSIONS, rng.randint(1, 4))) for op in ops}
         assignments = []
         for _ in range(rng.randint(1, 6)):
-            who = {"user": rng.choice(gen.users)} if rng.random() < 0.6 else {"team": rng.choice(gen.teams)}
+            who = ({"user": rng.choice(gen.users)} if rng.random() < 0.6
+                   else {"team": rng.choice(gen.teams)})
             if rng.random() < 0.5:
                 who["project"] = rng.choice(gen.projects)
             assignments.append(who)
@@ -222,7 +225,8 @@ def build_files(files: int = 1000, seed: int = 0) -> Generated:
         schemas[(type_, name)] = schema
         gen.flavors.append((type_, name))
         gen.files[f"flavors/{type_}/{name}.yaml"] = out.document(
-            {"source": f"acme_flavors.{type_}.Flavor{i}", "integration": None, "config_schema": schema},
+            {"source": f"acme_flavors.{type_}.Flavor{i}", "integration": None,
+             "config_schema": schema},
             f"custom {type_} flavor")
     builtin = builtin_flavors()
     by_type: dict[str, list[str]] = {t: [] for t in COMPONENT_TYPES}
@@ -241,7 +245,8 @@ def build_files(files: int = 1000, seed: int = 0) -> Generated:
             chosen = rng.sample(fields, min(len(fields), rng.randint(0, 5)))
             config = {k: _field_value(rng, t, k, k in secret or bool(SECRET_NAME.search(k)))
                       for k, t in chosen}
-        body = {"flavor": flavor, "config": config} if config or rng.random() < 0.5 else {"flavor": flavor}
+        body = ({"flavor": flavor, "config": config} if config or rng.random() < 0.5
+                else {"flavor": flavor})
         gen.components.append((type_, name))
         by_type[type_].append(name)
         gen.files[f"components/{type_}/{name}.yaml"] = out.document(body, f"{type_} {name}")
@@ -264,14 +269,15 @@ def build_files(files: int = 1000, seed: int = 0) -> Generated:
 # -- injected errors: rule code -> files that break it ---------------------------------------
 
 def _inject_table(gen: Generated) -> dict[str, Callable[[], dict[str, str | bytes]]]:
-    user, team, project = gen.users[0], gen.teams[0], gen.projects[0]
+    user, project = gen.users[0], gen.projects[0]
     orch = next(n for t, n in gen.components if t == "orchestrator")
     ftype, fname = gen.flavors[0]
     return {
         "GS001": lambda: {"users/bad-syntax.yaml": "email: [unclosed\n"},
         "GS002": lambda: {"users/dup-key.yaml": "email: a@example.com\nemail: b@example.com\n"},
         "GS003": lambda: {"teams/anchored.yaml": f"members: &m [{user}]\n"},
-        "GS004": lambda: {"projects/tagged.yaml": "description: !!python/object/apply:os.system [ls]\n"},
+        "GS004": lambda: {"projects/tagged.yaml":
+                          "description: !!python/object/apply:os.system [ls]\n"},
         "GS005": lambda: {"projects/two-docs.yaml": "description: a\n---\ndescription: b\n"},
         "GS006": lambda: {"projects/listed.yaml": "- a\n- b\n"},
         "GS007": lambda: {"projects/latin1.yaml": b"description: caf\xe9\n"},
@@ -302,30 +308,24 @@ def _inject_table(gen: Generated) -> dict[str, Callable[[], dict[str, str | byte
         "GS210": lambda: {"flavors/orchestrator/kubeflow.yaml": "source: acme.KubeflowFlavor\n"},
         "GS211": lambda: {f"flavors/{ftype}/broken-schema.yaml":
                           "source: acme.Broken\nconfig_schema:\n  type: 12\n"},
-        "GS301": lambda: {_secret_component_path(): _plain_secret_component()},
+        "GS301": _plain_secret,
         "GS302": lambda: {f"components/{ftype}/looks-secret.yaml":
                           f"flavor: {fname}\nconfig:\n  endpoint: https://x.example.com\n"
                           "  labels: {owner: me}\n  replicas: 2\n  extra_password: hunter2\n"},
         "GS208": lambda: {"gitstore.yaml": "format: 1\ndefault_stack: no-such-stack\n"
-                                            "required_components: [orchestrator, artifact_store]\n"},
+                          "required_components: [orchestrator, artifact_store]\n"},
         "GS011": lambda: {},  # a symbolic link, made on disk below
     }
 
 
-def _plain_secret_component() -> str:
+def _plain_secret() -> dict[str, str | bytes]:
+    """A component of the first built-in flavor with a secret field, holding it in plain text."""
     for type_, flavors in builtin_flavors().items():
         for flavor, spec in sorted(flavors.items()):
             if spec.get("secret_fields"):
                 field_name = spec["secret_fields"][0]
-                return f"flavor: {flavor}\nconfig:\n  {field_name}: plain-text-value\n"
-    raise LookupError("no built-in flavor declares a secret field")
-
-
-def _secret_component_path() -> str:
-    for type_, flavors in builtin_flavors().items():
-        for flavor, spec in sorted(flavors.items()):
-            if spec.get("secret_fields"):
-                return f"components/{type_}/plain-secret.yaml"
+                return {f"components/{type_}/plain-secret.yaml":
+                        f"flavor: {flavor}\nconfig:\n  {field_name}: plain-text-value\n"}
     raise LookupError("no built-in flavor declares a secret field")
 
 

@@ -9,6 +9,7 @@ same answer, computed again.
 
 from __future__ import annotations
 
+import contextlib
 import marshal
 import os
 import tempfile
@@ -30,7 +31,8 @@ def _format_key() -> str:
     """
     package = Path(__file__).parent
     stamps: list[int] = []
-    for rel in ("yamlio.py", "flavors.py", "layout.py", "problems.py", "checks"):
+    for rel in ("yamlio.py", "flavors.py", "layout.py", "problems.py", "snapshot.py", "sources.py",
+                "validate.py", "checks"):
         target = package / rel
         files = sorted(target.glob("*.py")) if target.is_dir() else [target]
         stamps.extend(f.stat().st_mtime_ns for f in files)
@@ -45,21 +47,37 @@ def _format_key() -> str:
     return f"gitstore-cache-3/{__version__}/{zlib.crc32(repr(stamps).encode()):08x}"
 
 
+REPORTS_FILE = "validate-reports"
+KEPT_REPORTS = 8
+
+
 class ResultCache:
+    """Per-file results by path and blob id, and whole results by the digest of a file listing.
+
+    The per-file results are read only when first asked for, so a run whose
+    whole listing was validated before reads just the small reports file.
+    """
+
     def __init__(self, directory: Path | None) -> None:
         self.path = directory / CACHE_FILE if directory else None
-        self._old: dict[str, Any] = {}
+        self._loaded: dict[str, Any] | None = None
         self._used: dict[str, Any] = {}
         self._dirty = False
+        self._reports: dict[str, Any] | None = None
+        self._reports_dirty = False
         self.format = _format_key() if self.path else ""
-        if self.path and os.environ.get("GITSTORE_NO_CACHE") != "1":
-            self._old = self._load(self.path)
-        else:
+        if not self.path or os.environ.get("GITSTORE_NO_CACHE") == "1":
             self.path = None
+
+    @property
+    def _old(self) -> dict[str, Any]:
+        if self._loaded is None:
+            self._loaded = self._load(self.path) if self.path else {}
+        return self._loaded
 
     def _load(self, path: Path) -> dict[str, Any]:
         try:
-            raw = path.read_bytes()  # marshal.load on a file object reads in small steps: far slower
+            raw = path.read_bytes()  # marshal.load on a file reads in small steps: far slower
             blob = marshal.loads(raw)
         except (OSError, EOFError, ValueError, TypeError):
             return {}
@@ -79,9 +97,29 @@ class ResultCache:
         self._used[key] = value
         self._dirty = True
 
+    def recall_report(self, digest: str) -> Any:
+        """The problems (as tuples) of a listing validated before, or None."""
+        if self._reports is None:
+            self._reports = self._load(self.path.with_name(REPORTS_FILE)) if self.path else {}
+        return self._reports.get(digest)
+
+    def keep_report(self, digest: str, problems: list[tuple[Any, ...]]) -> None:
+        if self.recall_report(digest) == problems:
+            return
+        assert self._reports is not None
+        self._reports.pop(digest, None)
+        self._reports[digest] = problems
+        while len(self._reports) > KEPT_REPORTS:
+            del self._reports[next(iter(self._reports))]
+        self._reports_dirty = True
+
     def save(self) -> None:
-        """Keep what this run used, plus older entries up to twice as many."""
-        if not self.path or not self._dirty:
+        """Keep what this run used, older entries up to twice as many, and recent reports."""
+        if not self.path:
+            return
+        if self._reports_dirty and self._reports is not None:
+            self._write(self.path.with_name(REPORTS_FILE), self._reports)
+        if not self._dirty:
             return
         keep = dict(self._used)
         room = max(2 * len(keep), 2000)
@@ -89,11 +127,18 @@ class ResultCache:
             if len(keep) >= room:
                 break
             keep.setdefault(key, value)
+        self._write(self.path, keep)
+
+    def _write(self, path: Path, entries: dict[str, Any]) -> None:
+        """Replace ``path`` atomically; a repository that cannot be written still validates."""
+        tmp = None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".validate-cache.", dir=self.path.parent)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
             with os.fdopen(fd, "wb") as fh:
-                marshal.dump((self.format, keep), fh)
-            os.replace(tmp, self.path)
+                fh.write(marshal.dumps((self.format, entries)))
+            os.replace(tmp, path)
         except OSError:
-            pass  # a read-only repository still validates, just without keeping results
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)

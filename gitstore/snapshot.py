@@ -80,12 +80,13 @@ class Snapshot:
 
 
 def load_snapshot(source: Source, cache: ResultCache | None = None,
-                  progress: Progress | None = None) -> Snapshot:
-    """Read ``source``, running (or recalling) every single-file check."""
+                  progress: Progress | None = None, entries: list[FileEntry] | None = None
+                  ) -> Snapshot:
+    """Read ``source`` (or a given listing of it), running or recalling each single-file check."""
     from gitstore.checks.files import check_file
 
     cache = cache or ResultCache(None)
-    entries = source.entries()
+    entries = source.entries() if entries is None else entries
     snap = Snapshot(source.label, entries)
     pending: list[tuple[FileEntry, EntityRef]] = []
     seen_unmerged: set[str] = set()

@@ -17,7 +17,7 @@ from gitstore.errors import NotAConfigRepository
 from gitstore.layout import CONFIG_FILE
 from gitstore.problems import Problem
 from gitstore.snapshot import Progress, Snapshot, load_snapshot
-from gitstore.sources import Source
+from gitstore.sources import FileEntry, Source
 
 
 @dataclass(frozen=True)
@@ -48,20 +48,66 @@ def check_snapshot(snap: Snapshot, cache: ResultCache | None = None) -> Report:
     return Report(snap.label, files, sorted(problems, key=Problem.sort_key))
 
 
+def listing_digest(entries: list[FileEntry]) -> str:
+    """Names a set of files by path, mode, stage and content: all a whole result depends on."""
+    import hashlib
+
+    text = "\0".join(f"{e.path}\1{e.oid}\1{e.mode}\1{e.stage}" for e in entries)
+    return hashlib.sha1(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
 def validate(source: Source, progress: Progress | None = None, use_cache: bool = True) -> Report:
     """Validate every file of ``source`` and the references between them."""
+    cache = ResultCache(source.cache_dir if use_cache else None)
+    report = report_for(source, cache, progress)
+    if report is None:
+        raise NotAConfigRepository(source.label, f"no {CONFIG_FILE} in the {source.label}")
+    report = _with_codeowners(report, source, cache)
+    cache.save()
+    return report
+
+
+def report_for(source: Source, cache: ResultCache, progress: Progress | None = None
+               ) -> Report | None:
+    """The report of ``source`` (None when it holds no gitstore.yaml), reusing ``cache``.
+
+    A listing validated before is answered from its kept result without
+    reading any file; otherwise only files not seen before are read. The
+    caller saves the cache.
+    """
     # Reading builds many small containers and frees none of them until the end;
     # the cyclic collector would only walk them again and again.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        cache = ResultCache(source.cache_dir if use_cache else None)
-        snap = load_snapshot(source, cache, progress)
-        if not snap.has_settings:
-            raise NotAConfigRepository(source.label, f"no {CONFIG_FILE} in the {source.label}")
+        entries = source.entries()
+        if not any(e.path == CONFIG_FILE for e in entries):
+            return None
+        digest = listing_digest(entries)
+        known = cache.recall_report(digest)
+        if known is not None:  # this very listing was validated before: same files, same result
+            return Report(source.label, len(entries), [Problem(*p) for p in known])
+        snap = load_snapshot(source, cache, progress, entries)
         report = check_snapshot(snap, cache)
-        cache.save()
+        cache.keep_report(digest, [p.to_tuple() for p in report.problems])
+        return report
     finally:
         if collecting:
             gc.enable()
-    return report
+
+
+def _with_codeowners(report: Report, source: Source, cache: ResultCache) -> Report:
+    """The report plus a stale generated CODEOWNERS, if the source holds one.
+
+    CODEOWNERS lies outside the layout, so this runs after the (cached) report
+    and loads the snapshot only when a generated CODEOWNERS exists.
+    """
+    from gitstore.trust.codeowners import read_generated, stale_codeowners
+
+    if read_generated(source) is None:
+        return report
+    stale = stale_codeowners(source, load_snapshot(source, cache))
+    if not stale:
+        return report
+    return Report(report.label, report.files, sorted([*report.problems, *stale],
+                                                     key=Problem.sort_key))

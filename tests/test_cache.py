@@ -21,9 +21,9 @@ from conftest import GITSTORE, git, run_cli
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.generate import generate  # noqa: E402
-from gitstore.cache import CACHE_FILE, ResultCache  # noqa: E402
+from gitstore.cache import CACHE_FILE, REPORTS_FILE, ResultCache  # noqa: E402
 from gitstore.sources import FileEntry, Source, find_config_repo  # noqa: E402
-from gitstore.validate import validate  # noqa: E402
+from gitstore.validate import listing_digest, validate  # noqa: E402
 
 
 @dataclass
@@ -80,13 +80,14 @@ def test_warm_run_reads_nothing_and_a_change_reads_one_file(generated: Path, mod
 
 @pytest.mark.parametrize("damage", ["random bytes", "truncated", "empty", "foreign marshal",
                                     "pickle", "old format key", "directory"])
-def test_damaged_cache_is_ignored_and_replaced(generated: Path, damage: str) -> None:
+@pytest.mark.parametrize("name", [CACHE_FILE, REPORTS_FILE])
+def test_damaged_cache_is_ignored_and_replaced(generated: Path, damage: str, name: str) -> None:
     repo = find_config_repo(generated)
     modes = {"worktree": repo.worktree, "index": repo.index, "HEAD": lambda: repo.commit("HEAD")}
     expected = {mode: validate(source(), use_cache=False) for mode, source in modes.items()}
     assert not expected["worktree"].ok()
     validate(repo.worktree())
-    path = cache_path(generated)
+    path = cache_path(generated).with_name(name)
     good = path.read_bytes()
     if damage == "directory":
         path.unlink()
@@ -104,7 +105,9 @@ def test_damaged_cache_is_ignored_and_replaced(generated: Path, damage: str) -> 
     for mode, source in modes.items():
         assert validate(source()) == expected[mode], mode
     if damage != "directory":
-        assert ResultCache(path.parent)._old, "the next run keeps its results again"
+        again = ResultCache(path.parent)
+        assert again._old and again.recall_report(listing_digest(repo.worktree().entries())) \
+            is not None, "the next run keeps its results again"
 
 
 def test_damaged_cache_through_the_command(generated: Path) -> None:
@@ -143,7 +146,8 @@ def test_concurrent_runs_do_not_corrupt_the_cache(generated: Path) -> None:
                 for args in (("validate",), ("validate", "--staged"))}
     assert GITSTORE is not None
     for _ in range(3):
-        (cache_path(generated)).unlink(missing_ok=True)
+        for name in (CACHE_FILE, REPORTS_FILE):
+            cache_path(generated).with_name(name).unlink(missing_ok=True)
         procs = [(args, subprocess.Popen([GITSTORE, *args], cwd=generated, stdout=subprocess.PIPE,
                                          stderr=subprocess.PIPE, text=True))
                  for args in (("validate",), ("validate", "--staged"), ("validate",),
@@ -153,7 +157,19 @@ def test_concurrent_runs_do_not_corrupt_the_cache(generated: Path) -> None:
             assert (proc.returncode, out, err) == (expected[args].code, expected[args].out, "")
         loaded = ResultCache(cache_path(generated).parent)
         assert loaded._old, "the cache left behind is whole and readable"
-        leftovers = [p.name for p in cache_path(generated).parent.iterdir() if p.name != CACHE_FILE]
+        leftovers = [p.name for p in cache_path(generated).parent.iterdir()
+                     if p.name not in (CACHE_FILE, REPORTS_FILE)]
         assert leftovers == []
     warm = run_cli("validate", cwd=generated)
     assert (warm.code, warm.out) == (expected[("validate",)].code, expected[("validate",)].out)
+
+
+def test_a_listing_validated_before_is_answered_from_its_kept_report(generated: Path) -> None:
+    repo = find_config_repo(generated)
+    first = validate(repo.index())
+    cache_path(generated).unlink()  # the per-file results are not needed for a listing seen before
+    again = recording(repo.commit("HEAD"))  # the index and HEAD hold the same files
+    report = validate(again)
+    assert again.asked == []
+    assert report.problems == first.problems and report.label.startswith("commit ")
+    assert report == validate(repo.commit("HEAD"), use_cache=False)

@@ -39,7 +39,9 @@ class Mutator:
 
     def paths(self, folder: str) -> list[str]:
         base = self.root / folder
-        return sorted(str(p.relative_to(self.root)) for p in base.rglob("*.yaml")) if base.exists() else []
+        if not base.exists():
+            return []
+        return sorted(str(p.relative_to(self.root)) for p in base.rglob("*.yaml"))
 
     def pick(self, folder: str) -> str | None:
         found = self.paths(folder)
@@ -181,7 +183,8 @@ def test_renamed_component_breaks_its_stacks_in_warm_and_cold_runs(tmp_path: Pat
             for line in (root / f"stacks/{p}.yaml").read_text().splitlines()
             if line.strip().startswith("orchestrator:")}
     type_, name = next((t, n) for t, n in gen.components if t == "orchestrator" and n in used)
-    (root / f"components/{type_}/{name}.yaml").rename(root / f"components/{type_}/{name}-renamed.yaml")
+    folder = root / "components" / type_
+    (folder / f"{name}.yaml").rename(folder / f"{name}-renamed.yaml")
     warm, cold = both_ways(repo.worktree)
     assert warm == cold
     assert any(p.code == "GS203" and f"`{name}`" in p.message for p in warm.problems)

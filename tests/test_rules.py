@@ -12,8 +12,8 @@ import os
 from pathlib import Path
 
 import pytest
-
 from conftest import git, write_files
+
 from gitstore.problems import RULES
 from gitstore.sources import find_config_repo
 from gitstore.validate import validate
@@ -205,3 +205,43 @@ def test_gs012_special_file_in_the_working_tree(tmp_path: Path) -> None:
     (tmp_path / "users").mkdir()
     os.mkfifo(tmp_path / "users/pipe.yaml")  # never opened: reading a fifo would hang
     assert problems_of(tmp_path) == [("GS012", "users/pipe.yaml", None, None)]
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def readme_rule_examples() -> dict[str, tuple[dict[str, str], list[str], bool]]:
+    """code -> (files, output lines, runnable) from the README's `rules` section."""
+    import re
+
+    text = README.read_text(encoding="utf-8")
+    section = text.split("<!-- section: rules -->", 1)[1].split("<!-- end section: rules -->", 1)[0]
+    examples = {}
+    for block in section.split("\n#### ")[1:]:
+        code = block.split("\n", 1)[0].strip()
+        files = dict(re.findall(r"`([^`\n]+)`:\n\n```yaml\n(.*?)```", block, re.S))
+        output = re.findall(r"```text\n(.*?)```", block, re.S)
+        assert len(output) == 1, code
+        examples[code] = (files, output[0].splitlines(), "*not runnable as text*" not in block)
+    return examples
+
+
+def test_readme_documents_every_rule_with_severity_and_title() -> None:
+    section = README.read_text(encoding="utf-8").split("<!-- section: rules -->", 1)[1]
+    for rule in RULES.values():
+        assert f"| [{rule.code}](#{rule.code.lower()}) | {rule.severity} | {rule.title} |" in section
+    assert set(readme_rule_examples()) == set(RULES)
+
+
+@pytest.mark.parametrize("code", sorted(RULES))
+def test_readme_rule_examples(code: str, tmp_path: Path) -> None:
+    from gitstore.report import format_text
+
+    files, lines, runnable = readme_rule_examples()[code]
+    assert lines[0].split(": ", 1)[1].startswith(code)
+    if not runnable:
+        return
+    write_files(tmp_path, {**SETTINGS, **files})
+    printed = format_text(validate(find_config_repo(tmp_path).worktree(), use_cache=False))
+    first = printed.splitlines().index(lines[0])
+    assert printed.splitlines()[first:first + len(lines)] == lines

@@ -131,3 +131,15 @@ def test_validate_runs_reports_located_problems(make_repo):
         ("runs/train/misplaced.yaml", 3, 7, "GS405",
          f"the name index entry {index_path('misplaced')} is missing"),
     ]
+
+
+def test_show_without_the_pinned_commit_falls_back_to_the_record(make_repo, tmp_path: Path):
+    repo = make_repo(config_files())
+    record_run(repo, a_run("r1"))
+    pinned = git(repo, "rev-parse", "HEAD").strip()
+    only_runs = tmp_path / "only-runs"
+    git(tmp_path, "init", "-q", str(only_runs))
+    git(only_runs, "fetch", "-q", str(repo), f"{BRANCH}:{BRANCH}")
+    body = json.loads(run_cli("run", "show", "r1", "--format", "json", cwd=only_runs).out)
+    assert body["stack_source"] == f"record (not re-read: unknown revision: '{pinned}')"
+    assert body["stack"]["components"]["orchestrator"]["flavor"] == "local"

@@ -118,12 +118,8 @@ def _flavor(doc: Document) -> Iterator[Problem]:
                       "of that name", "rename the custom flavor")
     schema = doc.data.get("config_schema")
     if isinstance(schema, dict):
-        from jsonschema import Draft202012Validator
-        from jsonschema.exceptions import SchemaError
-
-        try:
-            Draft202012Validator.check_schema(schema)
-        except SchemaError as exc:
+        exc = _schema_error(doc.oid, schema)
+        if exc is not None:
             line, col = _at(doc, ("config_schema", *exc.absolute_path))
             yield Problem(doc.path, line, col, "GS211",
                           f"config_schema is not a valid JSON Schema: {exc.message}")
@@ -210,25 +206,32 @@ def _custom_config(doc: Document, flavor_doc: Document, config: dict[str, Any],
         yield Problem(*item)
 
 
+_schema_errors: dict[str, Any] = {}  # flavor blob id -> its config_schema's SchemaError, or None
 _validators: dict[str, Any] = {}  # flavor blob id -> validator, or None for a broken schema
+
+
+def _schema_error(oid: str, schema: dict[str, Any]) -> Any:
+    """Whether a flavor's config_schema is a valid JSON Schema, checked once per flavor blob."""
+    if oid not in _schema_errors:
+        from jsonschema import Draft202012Validator
+        from jsonschema.exceptions import SchemaError
+
+        try:
+            Draft202012Validator.check_schema(schema)
+            _schema_errors[oid] = None
+        except SchemaError as exc:
+            _schema_errors[oid] = exc
+    return _schema_errors[oid]
 
 
 def _flavor_validator(oid: str, schema: dict[str, Any]) -> Any:
     """One validator per custom flavor; None when its schema is broken (reported as GS211)."""
-    if oid in _validators:
-        return _validators[oid]
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import SchemaError
+    if oid not in _validators:
+        from gitstore.checks.schema import make_validator
 
-    from gitstore.checks.schema import make_validator
-
-    try:
-        Draft202012Validator.check_schema(schema)
-        validator = make_validator(schema)
-    except SchemaError:
-        validator = None
-    _validators[oid] = validator
-    return validator
+        broken = _schema_error(oid, schema) is not None
+        _validators[oid] = None if broken else make_validator(schema)
+    return _validators[oid]
 
 
 def _secrets(doc: Document, value: dict[str, Any], secret: frozenset[str],

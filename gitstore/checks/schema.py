@@ -11,9 +11,9 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from gitstore.checks.fastschema import surely_valid
 from gitstore.problems import Problem, did_you_mean
 from gitstore.yamlio import Positions, locate
-
 
 # Words for the patterns of the shipped schemas, so a mismatch reads as what was meant.
 PATTERN_WORDS = {
@@ -39,9 +39,9 @@ def validator_for_kind(kind: str) -> Any:
 
 def make_validator(schema: dict[str, Any]) -> Any:
     """A draft 2020-12 validator; nothing it meets is ever fetched from a network."""
-    from jsonschema import Draft202012Validator
+    from gitstore.checks.fastschema import LazyValidator
 
-    return Draft202012Validator(schema)
+    return LazyValidator(schema)
 
 
 def schema_problems(
@@ -58,6 +58,8 @@ def schema_problems(
     ``code`` overrides the rule code (used for component configs, which all
     report under one rule); ``subject`` names what the schema describes.
     """
+    if surely_valid(validator.schema, data):  # the common case, without jsonschema's cost
+        return []
     problems: list[Problem] = []
     for error in validator.iter_errors(data):
         problems.extend(_convert(error, positions, path, base, code, subject))

@@ -27,7 +27,7 @@ from gitstore.models import (
 )
 from gitstore.snapshot import Document
 from gitstore.store import writer
-from gitstore.store.base import StoreBase, as_uuid, require_absent, require_name
+from gitstore.store.base import StoreBase, as_uuid, by_name, require_absent, require_name
 from gitstore.store.state import FileChanges, Tree
 
 ASSIGNMENT_NAMESPACE = UUID("0b6f5e59-8a3e-5c64-9a4f-1d2f3b4c5d6e")
@@ -56,11 +56,12 @@ def _edit_list(key: str, change: Callable[[list[Any]], list[Any]]) -> writer.Edi
     return apply
 
 
-def _assignment_entry(role: str, entity: str, project: str | None, is_user: bool) -> dict[str, str]:
-    entry = {"user" if is_user else "team": entity}
-    if project:
-        entry["project"] = project
-    return entry
+def _without_first(items: list[Any], entry: dict[str, str]) -> list[Any]:
+    plain = [dict(item) if isinstance(item, dict) else item for item in items]
+    if entry not in plain:
+        return items
+    index = plain.index(entry)
+    return items[:index] + items[index + 1 :]
 
 
 class AccessMethods(StoreBase):
@@ -97,7 +98,7 @@ class AccessMethods(StoreBase):
 
     def _role_assignments(self, tree: Tree) -> list[RoleAssignment]:
         found = []
-        for role in _sorted(tree.snapshot.of_kind("role")):
+        for role in by_name(tree.snapshot.of_kind("role")):
             created = self._created(role)
             for n, entry in enumerate(_assignments(role)):
                 ids = {
@@ -126,7 +127,7 @@ class AccessMethods(StoreBase):
         return as_uuid(doc) if doc else UUID(derive_id(kind, name))
 
     def _all(self, kind: str, convert: Callable[[Document], Any]) -> list[Any]:
-        return [convert(doc) for doc in _sorted(self._tree().snapshot.of_kind(kind))]
+        return [convert(doc) for doc in by_name(self._tree().snapshot.of_kind(kind))]
 
     def _create(self, kind: str, name: str, body: dict[str, Any]) -> None:
         require_name(name, kind)
@@ -151,6 +152,9 @@ class AccessMethods(StoreBase):
         return self.get_user(user_name)
 
     def create_default_user(self) -> None:
+        if self._tree().snapshot.exists("user", "default"):
+            return  # seen in the working tree: no need to take the write lock
+
         def plan(tree: Tree) -> FileChanges:
             if tree.snapshot.exists("user", "default"):
                 return {}
@@ -162,7 +166,7 @@ class AccessMethods(StoreBase):
         def plan(tree: Tree) -> FileChanges:
             self._doc(tree, "user", user_name)
             changes: FileChanges = {entity_path("user", user_name): None}
-            for team in _sorted(tree.snapshot.of_kind("team")):
+            for team in by_name(tree.snapshot.of_kind("team")):
                 if user_name in _names(team, "members"):
                     changes[team.path] = writer.edit(
                         tree.read_text(team.path),
@@ -238,7 +242,7 @@ class AccessMethods(StoreBase):
         self._doc(tree, "user", user_name)
         return [
             self._team(t)
-            for t in _sorted(tree.snapshot.of_kind("team"))
+            for t in by_name(tree.snapshot.of_kind("team"))
             if user_name in _names(t, "members")
         ]
 
@@ -298,19 +302,15 @@ class AccessMethods(StoreBase):
         project_name: str | None = None,
         is_user: bool = True,
     ) -> None:
-        entry = _assignment_entry(role_name, entity_name, project_name, is_user)
-
-        def plan(tree: Tree) -> FileChanges:
-            role = self._check_assignment(tree, role_name, entity_name, project_name, is_user)
-            return {
-                role.path: writer.edit(
-                    tree.read_text(role.path), _edit_list("assignments", lambda a: [*a, entry])
-                )
-            }
-
-        who = f"{'user' if is_user else 'team'} {entity_name}"
-        where = f" in project {project_name}" if project_name else ""
-        self._write(f"assign role {role_name} to {who}{where}", plan)
+        """Add an assignment (not deduplicated, as in ZenML's stores)."""
+        self._change_assignments(
+            "assign",
+            role_name,
+            entity_name,
+            project_name,
+            is_user,
+            lambda current, entry: [*current, entry],
+        )
 
     def revoke_role(
         self,
@@ -319,24 +319,33 @@ class AccessMethods(StoreBase):
         project_name: str | None = None,
         is_user: bool = True,
     ) -> None:
-        entry = _assignment_entry(role_name, entity_name, project_name, is_user)
+        """Remove one matching assignment; silent (and no commit) when there is none."""
+        self._change_assignments(
+            "revoke", role_name, entity_name, project_name, is_user, _without_first
+        )
+
+    def _change_assignments(
+        self,
+        verb: str,
+        role_name: str,
+        entity_name: str,
+        project_name: str | None,
+        is_user: bool,
+        change: Callable[[list[Any], dict[str, str]], list[Any]],
+    ) -> None:
+        entry = {"user" if is_user else "team": entity_name}
+        if project_name:
+            entry["project"] = project_name
 
         def plan(tree: Tree) -> FileChanges:
             role = self._check_assignment(tree, role_name, entity_name, project_name, is_user)
-            current = _assignments(role)
-            if entry not in current:
-                return {}
-            index = current.index(entry)
-            return {
-                role.path: writer.edit(
-                    tree.read_text(role.path),
-                    _edit_list("assignments", lambda a: a[:index] + a[index + 1 :]),
-                )
-            }
+            edit = _edit_list("assignments", lambda current: change(current, entry))
+            return {role.path: writer.edit(tree.read_text(role.path), edit)}
 
         who = f"{'user' if is_user else 'team'} {entity_name}"
         where = f" in project {project_name}" if project_name else ""
-        self._write(f"revoke role {role_name} from {who}{where}", plan)
+        preposition = "to" if verb == "assign" else "from"
+        self._write(f"{verb} role {role_name} {preposition} {who}{where}", plan)
 
     def _check_assignment(
         self, tree: Tree, role_name: str, entity_name: str, project_name: str | None, is_user: bool
@@ -382,7 +391,7 @@ class AccessMethods(StoreBase):
 
 def _drop_assignments(tree: Tree, matches: Callable[[dict[str, str]], bool]) -> FileChanges:
     changes: FileChanges = {}
-    for role in _sorted(tree.snapshot.of_kind("role")):
+    for role in by_name(tree.snapshot.of_kind("role")):
         if any(matches(a) for a in _assignments(role)):
             changes[role.path] = writer.edit(
                 tree.read_text(role.path),
@@ -391,8 +400,6 @@ def _drop_assignments(tree: Tree, matches: Callable[[dict[str, str]], bool]) -> 
     return changes
 
 
-def _sorted(docs: Any) -> list[Document]:
-    return sorted(docs, key=lambda d: d.ref.name)
 
 
 __all__ = ["AccessMethods", "EntityExistsError"]

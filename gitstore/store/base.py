@@ -7,7 +7,7 @@ Reads see the checked-out working tree (or, for a view made by
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -51,7 +51,7 @@ class StoreBase:
             )
         self._repo = ConfigRepo(root, git, git.prefix)
         self._cache = ResultCache(self._repo.cache_dir)
-        self._reader = WorkTreeReader(root, self._cache)
+        self._reader = WorkTreeReader(root, self._cache, git.git_dir / "gitstore" / "worktree-stat")
         self._writer = Writer(self._repo, self._cache, lock_timeout)
         self._dates = {}
         recover_path = self._writer.state_dir / "write-journal.json"
@@ -145,6 +145,10 @@ def require_absent(tree: Tree, kind: str, name: str, type_: str | None = None) -
         raise EntityExistsError(
             f"a {kind} named {what!r} exists already ({entity_path(kind, name, type_)})"
         )
+
+
+def by_name(docs: Iterable[Document]) -> list[Document]:
+    return sorted(docs, key=lambda d: d.ref.name)
 
 
 def as_uuid(doc: Document) -> UUID:

@@ -12,7 +12,7 @@ from gitstore.layout import CONFIG_FILE, entity_path
 from gitstore.models import ComponentWrapper, StackComponentType, StackWrapper
 from gitstore.snapshot import Document
 from gitstore.store import writer
-from gitstore.store.base import StoreBase, require_name
+from gitstore.store.base import StoreBase, by_name, require_name
 from gitstore.store.state import FileChanges, Tree
 
 
@@ -116,7 +116,7 @@ class StackMethods(StoreBase):
         tree = self._tree()
         return {
             doc.ref.name: self._configuration(doc)
-            for doc in _sorted(tree.snapshot.of_kind("stack"))
+            for doc in by_name(tree.snapshot.of_kind("stack"))
         }
 
     def get_stack_configuration(self, name: str) -> dict[StackComponentType, str]:
@@ -125,7 +125,7 @@ class StackMethods(StoreBase):
     @property
     def stacks(self) -> list[StackWrapper]:
         tree = self._tree()
-        return [self._stack(tree, doc) for doc in _sorted(tree.snapshot.of_kind("stack"))]
+        return [self._stack(tree, doc) for doc in by_name(tree.snapshot.of_kind("stack"))]
 
     def get_stack(self, name: str) -> StackWrapper:
         tree = self._tree()
@@ -223,7 +223,7 @@ class StackMethods(StoreBase):
     def get_stack_components(self, component_type: StackComponentType) -> list[ComponentWrapper]:
         type_ = _component_type(component_type)
         docs = (d for d in self._tree().snapshot.of_kind("component") if d.ref.type == type_)
-        return [component_wrapper(d) for d in _sorted(docs)]
+        return [component_wrapper(d) for d in by_name(docs)]
 
     def register_stack_component(self, component: ComponentWrapper) -> None:
         type_ = _component_type(component.type)
@@ -261,7 +261,7 @@ class StackMethods(StoreBase):
             changes: FileChanges = {entity_path("component", component.name, type_): text}
             if renamed:
                 changes[entity_path("component", name, type_)] = None
-                for stack in _sorted(tree.snapshot.of_kind("stack")):
+                for stack in by_name(tree.snapshot.of_kind("stack")):
                     if (stack.data.get("components") or {}).get(type_) == name:
                         changes[stack.path] = writer.edit(
                             tree.read_text(stack.path), _set_stack_entry(type_, component.name)
@@ -279,7 +279,7 @@ class StackMethods(StoreBase):
             self._doc(tree, "component", name, type_)
             users = [
                 s.ref.name
-                for s in _sorted(tree.snapshot.of_kind("stack"))
+                for s in by_name(tree.snapshot.of_kind("stack"))
                 if (s.data.get("components") or {}).get(type_) == name
             ]
             if users:
@@ -290,7 +290,3 @@ class StackMethods(StoreBase):
             return {entity_path("component", name, type_): None}
 
         self._write(f"deregister {type_} {name}", plan)
-
-
-def _sorted(docs: Any) -> list[Document]:
-    return sorted(docs, key=lambda d: d.ref.name)
