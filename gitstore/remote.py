@@ -104,8 +104,8 @@ class RemoteClone:
         parsed = url if isinstance(url, StoreUrl) else classify_url(url)
         if not parsed.is_remote:
             raise RemoteError(f"{parsed.display} is a local repository, not a remote")
-        if branch is not None and vcs.run_status(
-                ["check-ref-format", f"refs/heads/{branch}"])[0] != 0:
+        if branch is not None and (branch.startswith("-") or vcs.run_status(
+                ["check-ref-format", f"refs/heads/{branch}"])[0] != 0):
             raise UsageError(f"{branch!r} is not a valid branch name")
         root = cache or cache_root()
         clone = cls(parsed, root / parsed.cache_key, branch or "", attempts, lock_timeout)

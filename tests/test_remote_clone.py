@@ -294,6 +294,8 @@ def test_unusable_cache_branch_or_local_url_are_clear_errors(tmp_path: Path) -> 
     assert str(info.value) == f"cannot use the clone cache {blocker}/clones: Not a directory"
     with pytest.raises(UsageError, match=r"^'-x\.\.y' is not a valid branch name$"):
         RemoteClone.open("git://127.0.0.1:1/x.git", cache=tmp_path, branch="-x..y")
+    with pytest.raises(UsageError, match=r"^'-f' is not a valid branch name$"):
+        RemoteClone.open("git://127.0.0.1:1/x.git", cache=tmp_path, branch="-f")
     with pytest.raises(RemoteError, match="is a local repository, not a remote$"):
         RemoteClone.open(str(tmp_path / "work"), cache=tmp_path)
 
