@@ -72,6 +72,20 @@ def single_writer(url: str, cache: Path, writes: int) -> tuple[float, float]:
     return statistics.median(times), time.perf_counter() - started
 
 
+def store_writes(url: str, cache: Path, writes: int) -> float:
+    """Median latency of ``create_user`` through ``GitZenStore`` on the remote."""
+    os.environ["XDG_CACHE_HOME"] = str(cache)
+    from gitstore import GitZenStore
+
+    store = GitZenStore().initialize(url)
+    times = []
+    for n in range(writes):
+        started = time.perf_counter()
+        store.create_user(f"lib{time.monotonic_ns()}-{n}")
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
 def racing_writers(url: str, work: Path, procs: int, writes: int) -> float:
     tag = time.monotonic_ns()
     children = [subprocess.Popen([sys.executable, "-c", WRITER, url, str(work / f"w{tag}-{p}"),
@@ -109,6 +123,10 @@ def main() -> None:
                   f"{min(s[0] for s in solo) * 1000:.0f} ms")
             print(f"refresh with nothing new, best of {args.repeat}: "
                   f"{min(s[1] for s in solo) * 1000:.0f} ms")
+            lib = [store_writes(url, work / "store-cache", args.writes)
+                   for _ in range(args.repeat)]
+            print(f"GitZenStore.create_user (median of {args.writes}), best of {args.repeat}: "
+                  f"{min(lib) * 1000:.0f} ms")
             for procs in (1, 2, 4):
                 rates = [racing_writers(url, work, procs, args.writes)
                          for _ in range(args.repeat)]

@@ -24,7 +24,7 @@ import random
 import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -104,8 +104,8 @@ class RemoteClone:
         parsed = url if isinstance(url, StoreUrl) else classify_url(url)
         if not parsed.is_remote:
             raise RemoteError(f"{parsed.display} is a local repository, not a remote")
-        if branch is not None and vcs.run_status(
-                ["check-ref-format", f"refs/heads/{branch}"])[0] != 0:
+        if branch is not None and (branch.startswith("-") or vcs.run_status(
+                ["check-ref-format", f"refs/heads/{branch}"])[0] != 0):
             raise UsageError(f"{branch!r} is not a valid branch name")
         root = cache or cache_root()
         clone = cls(parsed, root / parsed.cache_key, branch or "", attempts, lock_timeout)
@@ -242,7 +242,6 @@ class RemoteClone:
     def _ensure_clone(self) -> bool:
         """Make sure a usable clone of the URL is at ``path``; True when it was just cloned."""
         if self._usable_clone():
-            self._remove_stale_git_locks()
             return False
         if self.path.exists():
             shutil.rmtree(self.path)
@@ -266,6 +265,8 @@ class RemoteClone:
     def _remove_stale_git_locks(self) -> None:
         """Lock files git left behind when a writer was killed (ours is held, so none is live)."""
         git_dir = self.path / ".git"
+        if not git_dir.is_dir():
+            return
         candidates = [git_dir / name for name in _STALE_GIT_LOCKS]
         candidates.extend((git_dir / "refs").rglob("*.lock"))
         for lock in candidates:
@@ -287,6 +288,10 @@ class RemoteClone:
         """Working tree, index and branch exactly at the last fetched tip."""
         self.tip = vcs.ref_commit(self.path, self.tracking_ref)
         vcs.reset_worktree(self.path, self.branch, self.tip)
+
+    def locked(self) -> AbstractContextManager[None]:
+        """Hold the clone's lock: no other process writes, fetches or resets it meanwhile."""
+        return self._locked()
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -314,6 +319,7 @@ class RemoteClone:
                             f"the clone of {self.url.display} at {self.path} stayed locked "
                             f"by another process for {self.lock_timeout:g}s") from None
                     time.sleep(0.02)
+            self._remove_stale_git_locks()
             yield
         finally:
             os.close(fd)

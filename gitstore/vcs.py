@@ -657,10 +657,11 @@ def reset_worktree(cwd: str | os.PathLike[str], branch: str, commit: str | None)
     With ``commit=None`` the branch becomes unborn and the tree empty. Files
     that git does not track are removed too.
     """
-    run(["symbolic-ref", "HEAD", f"refs/heads/{branch}"], cwd=cwd)
     if commit is None:
+        run(["symbolic-ref", "HEAD", f"refs/heads/{branch}"], cwd=cwd)
         run_status(["update-ref", "-d", f"refs/heads/{branch}"], cwd=cwd)
         run(["read-tree", "--empty"], cwd=cwd)
     else:
-        run(["reset", "--quiet", "--hard", commit], cwd=cwd)
+        run(["checkout", "--quiet", "--force", "--no-recurse-submodules", "-B", branch, commit,
+             "--"], cwd=cwd)
     run(["clean", "-ffdxq"], cwd=cwd)

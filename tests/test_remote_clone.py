@@ -252,10 +252,14 @@ def test_a_killed_writers_leftovers_do_not_block_the_next_write(
     (clone.path / ".git" / "index.lock").write_text("")
     (clone.path / "users" / "half-written.yaml").write_text("emai")
     (clone.path / "gitstore.yaml").write_text("garbage: [")
+    clone.write(add_user("grace"), "add user grace")  # a long-lived clone object
+    (clone.path / ".git" / "refs" / "heads" / "main.lock").write_text("")
+    (clone.path / "users" / "half-written.yaml").write_text("emai")
     reopened = RemoteClone.open(url, cache=tmp_path / "a")
-    reopened.write(add_user("grace"), "add user grace")
+    reopened.write(add_user("hank"), "add user hank")
     assert "users/half-written.yaml" not in remote_files(bare)
     assert git(bare, "show", "main:gitstore.yaml") == initial_files()["gitstore.yaml"]
+    assert {"users/grace.yaml", "users/hank.yaml"} <= set(remote_files(bare))
     assert_clean_at_remote_tip(reopened, bare)
 
 
@@ -290,6 +294,8 @@ def test_unusable_cache_branch_or_local_url_are_clear_errors(tmp_path: Path) -> 
     assert str(info.value) == f"cannot use the clone cache {blocker}/clones: Not a directory"
     with pytest.raises(UsageError, match=r"^'-x\.\.y' is not a valid branch name$"):
         RemoteClone.open("git://127.0.0.1:1/x.git", cache=tmp_path, branch="-x..y")
+    with pytest.raises(UsageError, match=r"^'-f' is not a valid branch name$"):
+        RemoteClone.open("git://127.0.0.1:1/x.git", cache=tmp_path, branch="-f")
     with pytest.raises(RemoteError, match="is a local repository, not a remote$"):
         RemoteClone.open(str(tmp_path / "work"), cache=tmp_path)
 

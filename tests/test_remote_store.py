@@ -3,29 +3,45 @@
 from __future__ import annotations
 
 import os
+import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import git, run_cli
 from gitdaemon import GitDaemon, served_git_daemon  # noqa: F401  (the git_daemon fixture)
 
 from gitstore import GitZenStore
 from gitstore.defaults import initial_files
 from gitstore.exceptions import EntityExistsError
+from gitstore.models import PipelineRunWrapper, PipelineWrapper, StepWrapper
 from gitstore.remote import PushRejectedError
 
 WRITER = """
 import sys
 from gitstore import GitZenStore
+from gitstore.models import PipelineRunWrapper, PipelineWrapper, StepWrapper
 
 url, prefix, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 store = GitZenStore().initialize(url)
 store.create_project(prefix)
 for i in range(count):
     store.create_user(f"{prefix}-{i}")
+    store.register_pipeline_run(PipelineRunWrapper(
+        name=f"{prefix}-run-{i}", pipeline=PipelineWrapper(name="training",
+        steps=[StepWrapper(name="trainer")]), stack=store.get_stack("default"),
+        runtime_configuration={"epochs": i}, user_id=store.get_user("default").id))
 """
+
+
+def make_run(store: GitZenStore, name: str) -> PipelineRunWrapper:
+    return PipelineRunWrapper(
+        name=name, pipeline=PipelineWrapper(name="training", steps=[StepWrapper(name="trainer")]),
+        stack=store.get_stack("default"), runtime_configuration={"epochs": 3},
+        user_id=store.get_user("default").id)
 
 
 def open_store(url: str, cache: Path, monkeypatch: pytest.MonkeyPatch) -> GitZenStore:
@@ -152,4 +168,55 @@ def test_processes_writing_through_the_library_lose_nothing(
     # one initialization (whoever won it) and every other write exactly once
     assert int(git(bare, "rev-list", "--count", "main")) == 1 + len(wanted)
     assert git(bare, "rev-list", "--merges", "main") == ""
+    records = [p for p in git(bare, "ls-tree", "-r", "--name-only", "gitstore/runs").split()
+               if p.startswith("runs/training/")]
+    assert sorted(p.rsplit("/", 1)[-1] for p in records) == sorted(
+        f"{p}-run-{i}.yaml" for p in writers for i in range(count))
+    for path in records:  # each pinned to a configuration commit the remote holds
+        pinned = yaml.safe_load(git(bare, "show", f"gitstore/runs:{path}"))["config_commit"]
+        git(bare, "merge-base", "--is-ancestor", pinned, "main")
+    git(bare, "fsck", "--strict", "--no-progress")
+
+
+def test_runs_recorded_through_a_remote_store_reach_the_remote(
+        git_daemon: GitDaemon, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bare, url = git_daemon.new_repo()
+    first = open_store(url, tmp_path / "a", monkeypatch)
+    second = open_store(url, tmp_path / "b", monkeypatch)
+    first.register_pipeline_run(make_run(first, "nightly-1"))
+    listed = git(bare, "ls-tree", "-r", "--name-only", "gitstore/runs").split()
+    records = [p for p in listed if p.startswith("runs/")]
+    assert len(records) == 1 and re.fullmatch(r"runs/training/[0-9a-f]{2}/nightly-1\.yaml",
+                                               records[0]), listed
+    with pytest.raises(KeyError):
+        second.get_pipeline_run("training", "nightly-1")
+    second.refresh()
+    got = second.get_pipeline_run("training", "nightly-1")
+    assert got.config_commit == git(bare, "rev-parse", "main").strip()
+    with pytest.raises(EntityExistsError):  # names are unique across clones
+        second.register_pipeline_run(make_run(second, "nightly-1"))
+    second.register_pipeline_run(make_run(second, "nightly-2"))
+    first.refresh()
+    assert sorted(r.name for r in first.get_pipeline_runs("training")) == [
+        "nightly-1", "nightly-2"]
+
+
+@pytest.mark.parametrize("crash_at", ["before-ref", "after-ref", "mid-worktree"])
+def test_a_store_writer_killed_before_its_push_leaves_the_remote_untouched(
+        git_daemon: GitDaemon, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        crash_at: str) -> None:
+    bare, url = git_daemon.new_repo()
+    open_store(url, tmp_path / "a", monkeypatch)
+    tip = git(bare, "rev-parse", "main")
+    script = ("import sys\nfrom gitstore import GitZenStore\n"
+              "GitZenStore().initialize(sys.argv[1]).create_user('zed')\n")
+    proc = subprocess.run([sys.executable, "-c", script, url], capture_output=True, text=True,
+                          env={**os.environ, "GITSTORE_CRASH_AT": crash_at}, timeout=120)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    assert git(bare, "rev-parse", "main") == tip
+    store = GitZenStore().initialize(url)  # same cache: recovers the clone
+    assert git(store.repo.root, "status", "--porcelain", "--untracked-files=all") == ""
+    assert [u.name for u in store.users] == ["default"]
+    store.create_user("amy")
+    assert "users/zed.yaml" not in tree_files(bare) and "users/amy.yaml" in tree_files(bare)
     git(bare, "fsck", "--strict", "--no-progress")

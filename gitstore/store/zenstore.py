@@ -74,9 +74,16 @@ class GitZenStore(StackMethods, AccessMethods, RoleMethods, FlavorMethods):
         return self
 
     def refresh(self) -> None:
-        """Fetch a remote repository, so that reads see its current state (local: no-op)."""
+        """Fetch a remote repository, so that reads see its current state (local: no-op).
+
+        Run records are exchanged too: the remote's arrive, any not sent yet leave.
+        """
         if self._remote is not None:
+            from gitstore.runs.sync import sync_runs
+
             self._remote.refresh()
+            with self._remote.locked():
+                sync_runs(self.repo.root)
 
     def at(self, rev: str) -> GitZenStore:
         """A read-only view of commit ``rev``; its writes raise ReadOnlyStoreError."""
@@ -120,7 +127,22 @@ class GitZenStore(StackMethods, AccessMethods, RoleMethods, FlavorMethods):
         self._require_writable("register pipeline run " + pipeline_run.name)
         from gitstore import runs
 
-        runs.record_run(self.repo.root, pipeline_run)
+        if self._remote is None:
+            runs.record_run(self.repo.root, pipeline_run)
+            return
+        from gitstore.runs.sync import sync_runs
+
+        with self._remote.locked():  # pinned to the clone's HEAD: a commit the remote holds
+            sync_runs(self.repo.root)  # others' records first, so run names stay unique
+            runs.record_run(self.repo.root, pipeline_run)
+            result = sync_runs(self.repo.root)
+        if pipeline_run.name in result.duplicates:
+            from gitstore.exceptions import EntityExistsError
+
+            raise EntityExistsError(
+                f"another clone recorded a run named {pipeline_run.name!r} at the same time; "
+                "the remote keeps that one"
+            )
 
     def get_pipeline_run(
         self, pipeline_name: str, run_name: str, project_name: str | None = None
