@@ -14,11 +14,18 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.generate import Generated, build_files, generate  # noqa: E402
 
 
 def git(cwd: Path, *args: str, input: bytes | None = None) -> str:
@@ -26,80 +33,64 @@ def git(cwd: Path, *args: str, input: bytes | None = None) -> str:
                           input=input).stdout.decode().strip()
 
 
-def generate(root: Path, files: int) -> None:
-    """About ``files`` entity files: components, stacks using them, users, teams, roles."""
-    n = max(files // 10, 1)
-    write = {"gitstore.yaml": "format: 1\nrequired_components: [orchestrator, artifact_store]\n"}
-    for i in range(3 * n):
-        write[f"components/orchestrator/orch-{i}.yaml"] = (
-            "flavor: kubernetes\nconfig:\n  kubernetes_context: ctx-%d\n  synchronous: true\n" % i)
-    for i in range(2 * n):
-        write[f"components/artifact_store/store-{i}.yaml"] = (
-            "flavor: s3\nconfig:\n  path: s3://bucket-%d/artifacts\n" % i)
-    for i in range(2 * n):
-        write[f"stacks/stack-{i}.yaml"] = (
-            f"description: stack {i}\ncomponents:\n  orchestrator: orch-{i}\n"
-            f"  artifact_store: store-{i}\n")
-    for i in range(2 * n - 10):
-        write[f"users/user-{i}.yaml"] = f"email: user-{i}@example.com\n"
-    for i in range(n // 2):
-        write[f"teams/team-{i}.yaml"] = f"members: [user-{2 * i}, user-{2 * i + 1}]\n"
-    for i in range(10):
-        write[f"projects/project-{i}.yaml"] = f"description: project {i}\n"
-    for i in range(n // 2):
-        write[f"roles/role-{i}.yaml"] = (
-            "permissions:\n  stack: [read]\nassignments:\n"
-            f"  - team: team-{i}\n  - user: user-{i}\n    project: project-{i % 10}\n")
-    for rel, text in write.items():
-        dest = root / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_text(text)
-
-
-def setup(base: Path, files: int) -> tuple[Path, Path]:
+def setup(base: Path, files: int) -> tuple[Path, Path, Generated]:
+    """The generated repository (kept between runs) and a fresh bare clone with the hook."""
     work, bare = base / "work", base / "server.git"
-    if not (work / ".git").exists():
-        work.mkdir(parents=True)
-        git(work, "init", "-q", "--initial-branch=main")
-        generate(work, files)
-        git(work, "add", "-A")
-        git(work, "commit", "-q", "-m", "generated")
+    if (work / ".git").exists():
+        gen = build_files(files)
+    else:
+        base.mkdir(parents=True, exist_ok=True)
+        gen = generate(work, files)
     shutil.rmtree(bare, ignore_errors=True)
     git(base, "clone", "-q", "--bare", str(work), str(bare))
     gitstore("hooks", "install", "--server", str(bare))
-    return work, bare
+    return work, bare, gen
 
 
 def gitstore(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "gitstore", *args], check=True, capture_output=True)
 
 
-def change(work: Path, round_: int) -> tuple[str, str]:
-    """Edit two components and a stack, delete a user nobody uses; return (old, new)."""
+def change(work: Path, gen: Generated, round_: int) -> tuple[str, str]:
+    """Edit two components and a stack, add a user; return (old, new)."""
     old = git(work, "rev-parse", "HEAD")
     token = f"{round_}-{time.time_ns()}"
-    (work / "components/orchestrator/orch-1.yaml").write_text(
-        f"flavor: kubernetes\nconfig:\n  kubernetes_context: ctx-{token}\n")
-    (work / "components/artifact_store/store-2.yaml").write_text(
-        f"flavor: s3\nconfig:\n  path: s3://round-{token}/artifacts\n")
-    (work / "stacks/stack-3.yaml").write_text(
-        f"description: round {token}\ncomponents:\n  orchestrator: orch-3\n  artifact_store: store-3\n")
-    victim = work / f"users/user-{1000 + round_}.yaml"
-    if victim.exists():
-        victim.unlink()
+    (type_a, comp_a), (type_b, comp_b) = gen.components[1], gen.components[2]
+    for rel in (f"components/{type_a}/{comp_a}.yaml", f"components/{type_b}/{comp_b}.yaml",
+                f"stacks/{gen.stacks[3]}.yaml"):
+        with open(work / rel, "a") as fh:
+            fh.write(f"# edited {token}\n")
+    (work / f"users/bench-{token}.yaml").write_text(f"email: bench-{token}@example.com\n")
     git(work, "add", "-A")
     git(work, "commit", "-q", "-m", f"round {round_}")
     return old, git(work, "rev-parse", "HEAD")
 
 
-def time_hook(bare: Path, old: str, new: str) -> tuple[float, str]:
+def breaking_change(work: Path, gen: Generated) -> str:
+    """Delete a component a stack uses: the push must be rejected."""
+    stack = yaml.safe_load((work / f"stacks/{gen.stacks[5]}.yaml").read_text())
+    type_, name = next(iter(stack["components"].items()))
+    (work / f"components/{type_}/{name}.yaml").unlink()
+    git(work, "add", "-A")
+    git(work, "commit", "-q", "-m", "drop a used component")
+    return git(work, "rev-parse", "HEAD")
+
+
+def cpu_of_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def time_hook(bare: Path, old: str, new: str, expect: int = 0) -> tuple[float, float, str]:
+    """Wall-clock and CPU seconds of one hook process (with the git processes it starts)."""
     line = f"{old} {new} refs/heads/main\n".encode()
+    cpu = cpu_of_children()
     start = time.perf_counter()
     proc = subprocess.run([str(bare / "hooks/pre-receive")], cwd=bare, input=line,
                           capture_output=True, env={**os.environ, "GIT_DIR": "."})
     elapsed = time.perf_counter() - start
-    assert proc.returncode == 0, proc.stderr.decode()
-    return elapsed, proc.stderr.decode().strip()
+    assert proc.returncode == expect, proc.stderr.decode()
+    return elapsed, cpu_of_children() - cpu, proc.stderr.decode().strip()
 
 
 def main() -> None:
@@ -108,26 +99,36 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--dir", type=Path, default=Path("/tmp/gitstore-bench-receive"))
     opts = parser.parse_args()
-    work, bare = setup(opts.dir, opts.files)
+    work, bare, gen = setup(opts.dir, opts.files)
     count = int(git(work, "ls-files", "--", ".").count("\n")) + 1
-    results: dict[str, list[float]] = {"no cache": [], "after install": [], "warm": []}
+    results: dict[str, list[tuple[float, float]]] = {
+        "no cache": [], "after install": [], "warm": [], "rejected, warm": []}
     last = ""
     for round_ in range(opts.runs):
-        old, new = change(work, round_)
-        git(work, "push", "-q", str(bare), "HEAD:refs/bench/incoming")  # objects only; no branch moves
+        old, new = change(work, gen, round_)
+        # objects only; no branch moves
+        git(work, "push", "-q", str(bare), "+HEAD:refs/bench/incoming")
         cache = bare / "gitstore"
         shutil.rmtree(cache)
-        results["no cache"].append(time_hook(bare, old, new)[0])
+        results["no cache"].append(time_hook(bare, old, new)[:2])
         shutil.rmtree(cache, ignore_errors=True)
         gitstore("hooks", "install", "--server", "--force", str(bare))
-        results["after install"].append(time_hook(bare, old, new)[0])
-        seconds, last = time_hook(bare, old, new)
-        results["warm"].append(seconds)
+        results["after install"].append(time_hook(bare, old, new)[:2])
+        *seconds, last = time_hook(bare, old, new)
+        results["warm"].append((seconds[0], seconds[1]))
         git(bare, "update-ref", "refs/heads/main", new)
-    print(f"{count} files; push changing 3 files and deleting 1; best (median) of {opts.runs} runs")
-    for name, times in results.items():
-        times.sort()
-        print(f"  {name:14s} {times[0]:.3f} s  ({times[len(times) // 2]:.3f} s)")
+        broken = breaking_change(work, gen)
+        git(work, "push", "-q", str(bare), "+HEAD:refs/bench/incoming")
+        results["rejected, warm"].append(time_hook(bare, new, broken, expect=1)[:2])
+        git(work, "reset", "-q", "--hard", new)
+    print(f"{count} files; push changing 3 files and adding 1 (rejected: deleting 1 used "
+          f"component); hook process time, best (median) of {opts.runs} runs")
+    print(f"  {'':14s} {'wall best':>9s} {'median':>7s}   {'CPU best':>8s} {'median':>7s}")
+    for name, pairs in results.items():
+        walls, cpus = sorted(p[0] for p in pairs), sorted(p[1] for p in pairs)
+        mid = len(pairs) // 2
+        print(f"  {name:14s} {walls[0]:8.3f}s {walls[mid]:6.3f}s   "
+              f"{cpus[0]:7.3f}s {cpus[mid]:6.3f}s")
     print(f"  hook output: {last}")
 
 

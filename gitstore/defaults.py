@@ -7,6 +7,10 @@ created the repository.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+from gitstore.errors import UsageError
 from gitstore.layout import CONFIG_FILE, derive_id, entity_path
 
 LOCAL_STORES = "~/.config/gitstore/local_stores"
@@ -57,3 +61,31 @@ def initial_files() -> dict[str, str]:
     files[entity_path("stack", "default")] = stack_text()
     files[entity_path("user", "default")] = user_text()
     return files
+
+
+INIT_MESSAGE = "gitstore: initialize configuration repository"
+
+
+def create_repository(target: Path) -> str:
+    """Write a new configuration repository at ``target`` (``git init`` when it is in none) and
+    commit exactly its files; the commit id. Nothing is written when anything is in the way."""
+    from gitstore import vcs
+
+    if os.path.lexists(target / CONFIG_FILE):
+        raise UsageError(f"{target} is already a configuration repository ({CONFIG_FILE} exists)")
+    files = initial_files()
+    for rel in files:
+        if os.path.lexists(target / rel):
+            raise UsageError(f"{target / rel} already exists; move it away or run init in an empty folder")
+    target.mkdir(parents=True, exist_ok=True)
+    info = vcs.repo_info(target)
+    if info is None or info.toplevel is None:
+        info = vcs.init_repo(target)
+    top = info.toplevel or target
+    written = []
+    for rel, text in files.items():
+        dest = target / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_text(text, encoding="utf-8")
+        written.append(dest.resolve().relative_to(top.resolve()).as_posix())
+    return vcs.commit_paths(top, written, INIT_MESSAGE)

@@ -80,7 +80,8 @@ def _stack(graph: Graph, snap: Snapshot, name: str, marks: set[str]) -> None:
 
             known = flavors.is_builtin(type_, flavor) or snap.exists("flavor", flavor, type_)
             custom = "" if flavors.is_builtin(type_, flavor) else " (custom)"
-            graph.link(node, graph.add("flavor", f"{type_}/{flavor}", f"{flavor}{custom}", known, marks))
+            target = graph.add("flavor", f"{type_}/{flavor}", f"{flavor}{custom}", known, marks)
+            graph.link(node, target)
 
 
 def _people(graph: Graph, snap: Snapshot, marks: set[str]) -> None:
@@ -89,7 +90,8 @@ def _people(graph: Graph, snap: Snapshot, marks: set[str]) -> None:
     for team, members in sorted(team_members(snap).items()):
         node = graph.add("team", team, f"team {team}", True, marks)
         for user in members:
-            graph.link(node, graph.add("user", user, user, snap.exists("user", user), marks), "member")
+            member = graph.add("user", user, user, snap.exists("user", user), marks)
+            graph.link(node, member, "member")
     for doc in sorted(snap.of_kind("role"), key=lambda d: d.ref.name):
         role = graph.add("role", doc.ref.name, f"role {doc.ref.name}", True, marks)
         assignments = doc.data.get("assignments")
@@ -102,7 +104,8 @@ def _people(graph: Graph, snap: Snapshot, marks: set[str]) -> None:
                 who = item.get(kind)
                 if isinstance(who, str):
                     text = who if kind == "user" else f"team {who}"
-                    graph.link(role, graph.add(kind, who, text, snap.exists(kind, who), marks), label)
+                    holder = graph.add(kind, who, text, snap.exists(kind, who), marks)
+                    graph.link(role, holder, label)
 
 
 def _mermaid_text(text: str) -> str:
@@ -136,10 +139,13 @@ def to_dot(graph: Graph) -> str:
     lines = ["digraph gitstore {", "  rankdir=LR;", "  node [fontname=\"Helvetica\"];"]
     for key, node in graph.nodes.items():
         attrs = [f"label={_dot_text(node.label)}", f"shape={SHAPES_DOT[node.kind]}"]
+        styles = (["dashed"] if node.missing else []) + (["filled"] if node.highlighted else [])
+        if styles:
+            attrs.append(f"style={_dot_text(','.join(styles))}")
         if node.missing:
-            attrs += ["style=dashed", "color=red"]
+            attrs.append("color=red")
         if node.highlighted:
-            attrs += ["style=filled", "fillcolor=\"#fff3b0\""]
+            attrs.append('fillcolor="#fff3b0"')
         lines.append(f"  {_dot_text(key)} [{', '.join(attrs)}];")
     for source, target, label in graph.edges:
         extra = f" [label={_dot_text(label)}]" if label else ""

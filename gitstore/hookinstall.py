@@ -1,5 +1,9 @@
 """Installing gitstore's native git hooks.
 
+A configuration repository gets ``pre-commit`` and ``pre-merge-commit`` (the
+one git runs for a merge without conflicts); a server repository gets
+``pre-receive``.
+
 The scripts in the ``gitstore.hooks`` package are templates: installing one
 fills in the Python interpreter that runs this gitstore (so the hook finds it
 without PATH) and writes it executable into the repository's hooks folder
@@ -29,8 +33,9 @@ class ForeignHook(GitstoreError):
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        kept = f"{path.name}{BACKUP_SUFFIX}"
         super().__init__(f"{path} exists and was not written by gitstore; "
-                         f"rerun with --force to replace it (it is kept as {path.name}{BACKUP_SUFFIX})")
+                         f"rerun with --force to replace it (it is kept as {kept})")
 
 
 @dataclass(frozen=True)
@@ -47,19 +52,26 @@ def render(name: str, config_dir: str = ".") -> str:
                 .replace("'@CONFIG_DIR@'", shlex.quote(config_dir)))
 
 
-def install_client(start: Path, force: bool = False) -> Installed:
-    """Write the pre-commit hook into the repository holding the configuration at ``start``."""
+CLIENT_HOOKS = ("pre-commit", "pre-merge-commit")  # a clean merge runs only the second
+
+
+def install_client(start: Path, force: bool = False) -> list[Installed]:
+    """Write the pre-commit and pre-merge-commit hooks into the repository holding the
+    configuration at ``start``."""
     from gitstore.sources import find_config_repo
 
     repo = find_config_repo(start)
     if repo.git is None or repo.git.toplevel is None:
         raise vcs.NotAGitRepository(str(start), "gitstore hooks install")
-    config_dir = repo.prefix or "."
-    return _write(vcs.git_path(repo.git.toplevel, "hooks") / "pre-commit",
-                  render("pre-commit", config_dir), force)
+    text = render("pre-commit", repo.prefix or ".")
+    hooks = vcs.git_path(repo.git.toplevel, "hooks")
+    for name in CLIENT_HOOKS:  # refuse before writing anything
+        if not force and (hooks / name).exists() and not _is_ours(hooks / name):
+            raise ForeignHook(hooks / name)
+    return [_write(hooks / name, text, force) for name in CLIENT_HOOKS]
 
 
-def install_server(path: Path, force: bool = False, warm: bool = True) -> Installed:
+def install_server(path: Path, force: bool = False, warm: bool = True) -> list[Installed]:
     """Write the pre-receive hook into the (normally bare) repository at ``path``."""
     info = vcs.repo_info(path)
     if info is None:
@@ -68,7 +80,7 @@ def install_server(path: Path, force: bool = False, warm: bool = True) -> Instal
     installed = _write(vcs.git_path(cwd, "hooks") / "pre-receive", render("pre-receive"), force)
     if warm:
         warm_cache(cwd)
-    return installed
+    return [installed]
 
 
 def warm_cache(cwd: Path) -> None:

@@ -84,7 +84,7 @@ def derive_id(kind: str, name: str, type_: str | None = None) -> str:
 
 
 def is_valid_name(name: str) -> bool:
-    return bool(NAME_RE.match(name))
+    return bool(NAME_RE.fullmatch(name))
 
 
 def is_layout_path(path: str) -> bool:

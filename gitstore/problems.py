@@ -65,6 +65,14 @@ _RULES = [
     Rule("GS403", ERROR, "run record's stack did not exist at its configuration commit"),
     Rule("GS404", ERROR, "run record in an unexpected place"),
     Rule("GS405", ERROR, "run name index disagrees with the records"),
+    # trust: permissions, signatures, ownership
+    Rule("GS501", ERROR, "change needs a permission its actor does not hold"),
+    Rule("GS502", ERROR, "change by an actor who is not a gitstore user"),
+    Rule("GS503", ERROR, "commit is not signed"),
+    Rule("GS504", ERROR, "commit is not signed by the user it is attributed to"),
+    Rule("GS511", WARNING, "change would need a permission its actor does not hold (not enforced)"),
+    Rule("GS512", WARNING, "change by an actor who is not a gitstore user (not enforced)"),
+    Rule("GS520", ERROR, "generated CODEOWNERS does not match the repository"),
 ]
 
 RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}

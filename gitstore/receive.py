@@ -19,14 +19,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gitstore import vcs
-from gitstore.cache import ResultCache
 from gitstore.layout import CONFIG_FILE
 from gitstore.problems import Problem
 from gitstore.sources import ConfigRepo
 from gitstore.validate import Report
+
+if TYPE_CHECKING:
+    from gitstore.diff.model import Change
 
 DEFAULT_RUNS_BRANCH = "gitstore/runs"
 LEGACY_SHOWN = 20  # problems already on a branch listed in full; the rest are counted
@@ -65,6 +67,18 @@ class RefContext:
     base: str | None  # the commit compared against: old tip, default branch, or None
     new_report: Report | None = None  # None when the new tip holds no configuration
     base_report: Report | None = None
+    _change: Change | None = field(default=None, repr=False)
+
+    def change(self) -> Change:
+        """The semantic change this update makes to the branch (from the empty tree for a
+        branch without a base): entities, fields, roles, memberships; computed once."""
+        if self._change is None:
+            from gitstore.diff import compare, load
+            from gitstore.snapshot import Snapshot
+
+            old = load(self.repo, self.base) if self.base else Snapshot("empty tree", [])
+            self._change = compare(old, load(self.repo, self.update.new))
+        return self._change
 
 
 @dataclass
@@ -82,7 +96,16 @@ class RefVerdict:
 
 
 ExtraCheck = Callable[[RefContext], Iterable[Problem]]
-EXTRA_CHECKS: list[ExtraCheck] = []
+
+
+def _trust_check(ctx: RefContext) -> Iterable[Problem]:
+    """Permissions and signed commits (gitstore.trust), judged at the base."""
+    from gitstore.trust.hook import check_ref
+
+    return check_ref(ctx)
+
+
+EXTRA_CHECKS: list[ExtraCheck] = [_trust_check]
 
 
 def parse_updates(text: str) -> list[RefUpdate]:
@@ -132,14 +155,11 @@ def default_tip(repo: ConfigRepo) -> str | None:
 def check_push(repo: ConfigRepo, updates: list[RefUpdate],
                env: dict[str, str] | None = None) -> list[RefVerdict]:
     """One verdict per ref update; the push is accepted when every verdict is."""
-    cache = ResultCache(repo.cache_dir)
-    verdicts = [check_ref_update(repo, u.old, u.new, u.ref, env or {}, cache) for u in updates]
-    cache.save()
-    return verdicts
+    return [check_ref_update(repo, u.old, u.new, u.ref, env or {}) for u in updates]
 
 
-def check_ref_update(repo: ConfigRepo, old: str, new: str, ref: str, env: dict[str, str],
-                     cache: ResultCache | None = None) -> RefVerdict:
+def check_ref_update(repo: ConfigRepo, old: str, new: str, ref: str,
+                     env: dict[str, str]) -> RefVerdict:
     """Whether moving ``ref`` from ``old`` to ``new`` keeps its configuration valid."""
     update = RefUpdate(old, new, ref)
     verdict = RefVerdict(ref)
@@ -152,12 +172,14 @@ def check_ref_update(repo: ConfigRepo, old: str, new: str, ref: str, env: dict[s
     default = default_tip(repo)
     if update.branch == runs_branch(repo, (default, new)):
         verdict.notes.append("runs branch; its records are checked separately")
+        from gitstore.trust.hook import check_runs_update
+
+        for problem in check_runs_update(repo, old, new, env, default):
+            (verdict.errors if problem.is_error else verdict.warnings).append(problem)
         return verdict
     base = default if update.is_creation else old
-    if base == new:
-        base = None if update.is_creation else base
-    ctx = RefContext(repo, update, env, base)
-    _validate_tips(ctx, cache or ResultCache(repo.cache_dir))
+    ctx = RefContext(repo, update, env, None if base == new and update.is_creation else base)
+    _validate_tips(ctx)
     _judge(ctx, verdict)
     for check in EXTRA_CHECKS:
         for problem in check(ctx):
@@ -165,21 +187,23 @@ def check_ref_update(repo: ConfigRepo, old: str, new: str, ref: str, env: dict[s
     return verdict
 
 
-def _validate_tips(ctx: RefContext, cache: ResultCache) -> None:
+def _validate_tips(ctx: RefContext) -> None:
     """Validate the new tip; the base too, but only when there are problems to compare."""
-    ctx.new_report = _report_at(ctx.repo, ctx.update.new, cache)
+    ctx.new_report = _report_at(ctx.repo, ctx.update.new)
     if ctx.base is not None and (ctx.new_report is None or ctx.new_report.problems):
-        ctx.base_report = _report_at(ctx.repo, ctx.base, cache)
+        ctx.base_report = _report_at(ctx.repo, ctx.base)
 
 
-def _report_at(repo: ConfigRepo, commit: str, cache: ResultCache) -> Report | None:
-    from gitstore.snapshot import load_snapshot
-    from gitstore.validate import check_snapshot
+def _report_at(repo: ConfigRepo, commit: str) -> Report | None:
+    """The validation report of a commit (its per-file results cached by blob), or None
+    when the commit holds no configuration."""
+    from gitstore.errors import NotAConfigRepository
+    from gitstore.validate import validate
 
-    snap = load_snapshot(repo.commit(commit), cache)
-    if not snap.has_settings:
+    try:
+        return validate(repo.commit(commit))
+    except NotAConfigRepository:
         return None
-    return check_snapshot(snap, cache)
 
 
 def _judge(ctx: RefContext, verdict: RefVerdict) -> None:
@@ -211,7 +235,7 @@ def format_verdicts(verdicts: list[RefVerdict]) -> str:
         lines.append(f"gitstore: push rejected: {rejected} of {len(verdicts)} ref"
                      f"{'s' if len(verdicts) != 1 else ''} would be left invalid; "
                      "fix the errors above and push again")
-    return "\n".join(lines) + "\n"
+    return "".join(f"{line}\n" for line in lines)
 
 
 def _verdict_lines(verdict: RefVerdict) -> list[str]:
@@ -235,7 +259,9 @@ def _verdict_lines(verdict: RefVerdict) -> list[str]:
 
 
 def _problem_line(problem: Problem, severity: str) -> str:
-    where = problem.path if problem.line is None else f"{problem.path}:{problem.line}:{problem.column}"
+    where = problem.path
+    if problem.line is not None:
+        where += f":{problem.line}:{problem.column}"
     text = f"{where}: {problem.code} {severity}: {problem.message}"
     return text + (f"\n    hint: {problem.hint}" if problem.hint else "")
 

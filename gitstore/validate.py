@@ -62,6 +62,7 @@ def validate(source: Source, progress: Progress | None = None, use_cache: bool =
     report = report_for(source, cache, progress)
     if report is None:
         raise NotAConfigRepository(source.label, f"no {CONFIG_FILE} in the {source.label}")
+    report = _with_codeowners(report, source, cache)
     cache.save()
     return report
 
@@ -93,3 +94,20 @@ def report_for(source: Source, cache: ResultCache, progress: Progress | None = N
     finally:
         if collecting:
             gc.enable()
+
+
+def _with_codeowners(report: Report, source: Source, cache: ResultCache) -> Report:
+    """The report plus a stale generated CODEOWNERS, if the source holds one.
+
+    CODEOWNERS lies outside the layout, so this runs after the (cached) report
+    and loads the snapshot only when a generated CODEOWNERS exists.
+    """
+    from gitstore.trust.codeowners import read_generated, stale_codeowners
+
+    if read_generated(source) is None:
+        return report
+    stale = stale_codeowners(source, load_snapshot(source, cache))
+    if not stale:
+        return report
+    return Report(report.label, report.files, sorted([*report.problems, *stale],
+                                                     key=Problem.sort_key))

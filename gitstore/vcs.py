@@ -294,32 +294,6 @@ def object_oid(type_: str, data: bytes) -> str:
     return hashlib.sha1(b"%s %d\0" % (type_.encode(), len(data)) + data).hexdigest()
 
 
-def write_objects(cwd: str | os.PathLike[str], objects: Sequence[tuple[str, bytes]]) -> list[str]:
-    """Store blobs and trees (``(type, contents)``) in the object database; return their ids.
-
-    One ``hash-object -w --stdin-paths`` per type; git writes each object to a
-    temporary file and renames it into place, so an interrupted write leaves
-    no corrupt object.
-    """
-    import tempfile
-
-    ids = [object_oid(t, data) for t, data in objects]
-    with tempfile.TemporaryDirectory(prefix="gitstore-objects-") as tmp:
-        by_type: dict[str, list[tuple[str, str]]] = {}
-        for n, ((type_, data), oid) in enumerate(zip(objects, ids, strict=True)):
-            path = os.path.join(tmp, str(n))
-            with open(path, "wb") as fh:
-                fh.write(data)
-            by_type.setdefault(type_, []).append((path, oid))
-        for type_, items in by_type.items():
-            out = run(["hash-object", "-w", "--no-filters", "-t", type_, "--stdin-paths"], cwd=cwd,
-                      input="".join(f"{p}\n" for p, _ in items).encode())
-            written = out.decode().split()
-            if written != [oid for _, oid in items]:
-                raise GitError(["hash-object", "-w"], f"unexpected object ids {written}")
-    return ids
-
-
 def commit_tree(cwd: str | os.PathLike[str], tree: str, parents: Sequence[str],
                 message: str, sign: bool | None = False) -> str:
     """A new commit of ``tree`` with these parents; no ref moves.
@@ -392,27 +366,6 @@ def is_ancestor(cwd: str | os.PathLike[str], ancestor: str, descendant: str) -> 
     return code == 0
 
 
-class TreeChange(NamedTuple):
-    status: str  # A added, D deleted, M modified (as git diff-tree says)
-    mode: str  # the mode on the new side
-    oid: str  # the id on the new side
-    path: str
-
-
-def diff_trees(cwd: str | os.PathLike[str], old: str, new: str) -> list[TreeChange]:
-    """Every file that differs between two trees (equal subtrees are skipped unread)."""
-    out = run(["diff-tree", "-r", "-z", "--no-renames", old, new], cwd=cwd)
-    fields = out.split(b"\0")
-    changes = []
-    for i in range(0, len(fields) - 1, 2):
-        meta = fields[i].lstrip(b":").split()
-        if len(meta) < 5:
-            continue
-        changes.append(TreeChange(meta[4].decode()[:1], meta[1].decode(), meta[3].decode(),
-                                  fields[i + 1].decode("utf-8", "surrogateescape")))
-    return changes
-
-
 def fetch_ref(cwd: str | os.PathLike[str], remote: str, branch: str, into: str) -> str | None:
     """Fetch ``branch`` of ``remote`` into the local ref ``into``; None when the remote lacks it."""
     code, _, err = run_status(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote,
@@ -482,9 +435,14 @@ def write_loose_objects(objects: Path, items: Sequence[tuple[str, bytes]]) -> li
                 os.link(tmp, final)
             except FileExistsError:
                 pass
+            except OSError:  # no hard links here: an atomic rename does the same
+                os.replace(tmp, final)
         finally:
-            os.unlink(tmp)
+            if os.path.exists(tmp):
+                os.unlink(tmp)
     return ids
+
+
 def git_path(cwd: str | os.PathLike[str], name: str) -> Path:
     """Where git keeps ``name`` (``hooks``, ...) for the repository at ``cwd``; honours core.hooksPath."""
     out = run(["rev-parse", "--git-path", name], cwd=cwd).decode("utf-8", "surrogateescape").strip()
@@ -509,3 +467,201 @@ def read_path_at(cwd: str | os.PathLike[str], commit: str, path: str) -> bytes |
     """The contents of ``path`` in ``commit``, or None when it holds no such file."""
     code, out, _ = run_status(["cat-file", "blob", f"{commit}:{path}"], cwd=cwd)
     return out if code == 0 else None
+class TreeChange(NamedTuple):
+    status: str  # A added, M modified, D deleted, T type changed
+    old_mode: str
+    new_mode: str
+    old_oid: str
+    new_oid: str
+    path: str
+
+
+def diff_trees(cwd: str | os.PathLike[str], old: str | None, new: str) -> list[TreeChange]:
+    """Every file that differs between two commits (``old`` None: the empty tree); renames
+    are reported as a deletion and an addition."""
+    out = run(["diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", old or EMPTY_TREE, new],
+              cwd=cwd)
+    return _raw_changes(out.split(b"\0"))
+
+
+def _raw_changes(fields: list[bytes]) -> list[TreeChange]:
+    """Parse git's ``--raw -z`` records: ``:<mode> <mode> <oid> <oid> <status>`` NUL ``<path>``."""
+    changes = []
+    for meta, path in zip(fields[0::2], fields[1::2], strict=False):
+        meta = meta.lstrip(b"\n")
+        if not meta.startswith(b":"):
+            continue
+        old_mode, new_mode, old_oid, new_oid, status = meta[1:].decode().split(" ")
+        changes.append(TreeChange(status[:1], old_mode, new_mode, old_oid, new_oid,
+                                  path.decode("utf-8", "surrogateescape")))
+    return changes
+
+
+def merge_base(cwd: str | os.PathLike[str], a: str, b: str) -> str | None:
+    """The best common ancestor of two commits, or None when they share no history."""
+    code, out, _ = run_status(["merge-base", a, b], cwd=cwd)
+    return out.decode().strip() if code == 0 else None
+
+
+class CommitFiles(NamedTuple):
+    oid: str
+    author_email: str
+    paths: tuple[str, ...]  # files the commit changed against its first parent (none for merges)
+
+
+def commits_with_files(cwd: str | os.PathLike[str], revs: Sequence[str]) -> list[CommitFiles]:
+    """The commits ``git log REVS`` lists, newest first, each with the files it changed."""
+    out = run(["log", "--no-renames", "--format=%x01%H%x00%ae", "--name-only", "-z", *revs, "--"],
+              cwd=cwd)
+    commits = []
+    for chunk in out.split(b"\x01")[1:]:
+        oid, _, rest = chunk.partition(b"\0")
+        email, _, names = rest.partition(b"\0")
+        paths = tuple(p.decode("utf-8", "surrogateescape") for p in names.strip(b"\n").split(b"\0")
+                      if p.strip(b"\n"))
+        commits.append(CommitFiles(oid.decode(), email.decode("utf-8", "replace"), paths))
+    return commits
+
+
+class CommitSignature(NamedTuple):
+    oid: str
+    author_email: str
+    status: str  # git's %G?: G good, B bad, U unknown validity, N none, E cannot check, ...
+    signer: str  # the principal of the allowed-signers file that matched, or ''
+    key: str  # the signing key's fingerprint, or ''
+
+
+def commit_signatures(cwd: str | os.PathLike[str], revs: Sequence[str],
+                      allowed_signers: str | os.PathLike[str]) -> list[CommitSignature]:
+    """The SSH signature of each commit ``git log REVS`` lists, verified by git against
+    an allowed-signers file."""
+    out = run(["-c", "gpg.format=ssh", "-c", f"gpg.ssh.allowedSignersFile={allowed_signers}",
+               "log", "--format=%x01%H%x00%ae%x00%G?%x00%GS%x00%GK", *revs, "--"], cwd=cwd)
+    found = []
+    for chunk in out.split(b"\x01")[1:]:
+        parts = chunk.rstrip(b"\n").decode("utf-8", "replace").split("\0")
+        parts += [""] * (5 - len(parts))
+        found.append(CommitSignature(*parts[:5]))
+    return found
+
+
+class LoggedCommit(NamedTuple):
+    oid: str
+    author_name: str
+    author_email: str
+    date: str  # author date, strict ISO 8601
+    subject: str
+    changes: list[TreeChange]  # against the first parent; none for a merge
+
+
+def log_changes(cwd: str | os.PathLike[str], rev: str, paths: Sequence[str]) -> list[LoggedCommit]:
+    """The commits reachable from ``rev`` that change ``paths``, newest first, with their
+    changed files (renames as a deletion and an addition)."""
+    out = run(["log", "--format=%x01%H%x00%an%x00%ae%x00%aI%x00%s", "--raw", "--no-renames",
+               "--no-abbrev", "-z", rev, "--", *paths], cwd=cwd)
+    commits = []
+    for chunk in out.split(b"\x01")[1:]:
+        fields = chunk.split(b"\0")
+        oid, name, email, date, subject = (f.decode("utf-8", "replace") for f in fields[:5])
+        commits.append(LoggedCommit(oid, name, email, date, subject, _raw_changes(fields[5:])))
+    return commits
+# --- remotes: clone, fetch, push (network commands have a deadline) ---------
+
+NETWORK_TIMEOUT = 120.0  # seconds a clone, fetch or push may take before it is stopped
+_NETWORK_ENV = {"GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never", "LC_ALL": "C"}
+
+
+def run_network(args: Sequence[str], cwd: str | os.PathLike[str] | None = None,
+                timeout: float = NETWORK_TIMEOUT) -> tuple[int, bytes, bytes]:
+    """Run a git command that talks to a remote: never prompts, stopped after ``timeout``.
+
+    Returns (exit code, stdout, stderr) without raising; a command that ran out
+    of time is killed with its whole process group (ssh, remote helpers) and
+    reports exit code -1.
+    """
+    import signal
+
+    try:
+        proc = subprocess.Popen(
+            ["git", *args], cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env={**os.environ, **_NETWORK_ENV}, start_new_session=True)
+    except FileNotFoundError as exc:
+        raise GitNotFound() from exc
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        return -1, out, err + f"\ngit {args[0]} timed out after {timeout:g}s".encode()
+    return proc.returncode, out, err
+
+
+def clone_repo(url: str, dest: str | os.PathLike[str], timeout: float = NETWORK_TIMEOUT
+               ) -> tuple[int, str]:
+    """``git clone`` URL into DEST (origin named ``origin``); returns (exit code, stderr)."""
+    code, _, err = run_network(["clone", "--quiet", "--no-checkout", "--origin", "origin",
+                                "--", url, str(dest)], timeout=timeout)
+    return code, err.decode("utf-8", "replace")
+
+
+def fetch_remote(cwd: str | os.PathLike[str], remote: str = "origin",
+                 timeout: float = NETWORK_TIMEOUT) -> tuple[int, str]:
+    """``git fetch --prune REMOTE`` with its configured refspecs; returns (exit code, stderr)."""
+    code, _, err = run_network(["fetch", "--quiet", "--prune", "--no-tags", remote],
+                               cwd=cwd, timeout=timeout)
+    return code, err.decode("utf-8", "replace")
+
+
+# what receive-pack says when a concurrent push took the ref first
+_LOST_REF_RACE = ("failed to update ref", "failed to lock", "cannot lock ref",
+                  "incorrect old value")
+
+
+class PushResult(NamedTuple):
+    code: int  # git's exit code (-1: timed out)
+    status: str  # "ok", "rejected" (not a fast-forward), "remote-rejected", "error"
+    reason: str  # git's reason, e.g. "fetch first", "pre-receive hook declined"
+    remote_messages: list[str]  # what the remote's hooks printed ("remote: " lines)
+    stderr: str
+
+
+def push_commit(cwd: str | os.PathLike[str], local_ref: str, remote_ref: str,
+                remote: str = "origin", timeout: float = NETWORK_TIMEOUT) -> PushResult:
+    """``git push --porcelain REMOTE LOCAL:REMOTE_REF`` (never forced), its outcome parsed."""
+    code, out, err = run_network(["push", "--porcelain", "--no-verify", remote,
+                                  f"{local_ref}:{remote_ref}"], cwd=cwd, timeout=timeout)
+    return parse_push(code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
+
+
+def parse_push(code: int, stdout: str, stderr: str) -> PushResult:
+    """The outcome of ``git push --porcelain`` from its exit code and output."""
+    messages = [line[len("remote:"):].strip() for line in stderr.splitlines()
+                if line.startswith("remote:")]
+    status, reason = ("ok", "") if code == 0 else ("error", "")
+    for line in stdout.splitlines():
+        flag, _, rest = line.partition("\t")
+        if flag != "!" or "\t" not in rest:
+            continue
+        summary = rest.split("\t", 1)[1]
+        reason = summary[summary.find("(") + 1:summary.rfind(")")] if "(" in summary else summary
+        status = "remote-rejected" if summary.startswith("[remote rejected]") else (
+            "rejected" if summary.startswith("[rejected]") else "error")
+        if status == "remote-rejected" and reason.startswith(_LOST_REF_RACE):
+            status = "rejected"  # another push updated the ref between our check and our lock
+    return PushResult(code, status, reason, [m for m in messages if m], stderr.strip())
+
+
+def reset_worktree(cwd: str | os.PathLike[str], branch: str, commit: str | None) -> None:
+    """Point BRANCH (checked out) at COMMIT and make index and working tree match it exactly.
+
+    With ``commit=None`` the branch becomes unborn and the tree empty. Files
+    that git does not track are removed too.
+    """
+    if commit is None:
+        run(["symbolic-ref", "HEAD", f"refs/heads/{branch}"], cwd=cwd)
+        run_status(["update-ref", "-d", f"refs/heads/{branch}"], cwd=cwd)
+        run(["read-tree", "--empty"], cwd=cwd)
+    else:
+        run(["checkout", "--quiet", "--force", "--no-recurse-submodules", "-B", branch, commit,
+             "--"], cwd=cwd)
+    run(["clean", "-ffdxq"], cwd=cwd)

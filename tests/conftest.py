@@ -18,7 +18,12 @@ GITSTORE = shutil.which("gitstore", path=str(BIN)) or shutil.which("gitstore")
 @pytest.fixture(autouse=True)
 def _isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test sees the user's HOME, git config or identity."""
-    home = tmp_path_factory.mktemp("home")
+    isolate(monkeypatch, tmp_path_factory.mktemp("home"))
+
+
+def isolate(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
+    """Point HOME and git's configuration at ``home``, with a fixed identity and date
+    (also for fixtures wider than one test, through ``pytest.MonkeyPatch.context()``)."""
     gitconfig = home / ".gitconfig"
     gitconfig.write_text(
         "[user]\n\tname = Test Author\n\temail = author@example.com\n"

@@ -268,3 +268,10 @@ def test_non_utf8_file_names_and_contents(make_repo):
     for mode in ([], ["--staged"], ["--rev", "HEAD"]):
         result = run_cli("validate", *mode, cwd=repo)
         assert result.out.splitlines()[0] == "users/ok.yaml:1:8: GS007 byte 0xff is not valid UTF-8"
+
+
+def test_github_annotations_name_files_from_the_top_of_the_checkout(make_repo):
+    repo = make_repo({"README.md": "x\n", **{f"config/{k}": v for k, v in STACK_BAD.items()}})
+    for mode in ([], ["--staged"], ["--rev", "HEAD"]):
+        result = run_cli("validate", "--format", "github", *mode, cwd=repo / "config")
+        assert result.out.startswith("::error file=config/stacks/production.yaml,line=2,col=17,"), result

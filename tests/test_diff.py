@@ -158,3 +158,4 @@ def test_unknown_revision_is_a_usage_error(repo: Path):
     result = run_cli("diff", "nope", cwd=repo)
     assert result.code == 2
     assert result.err == "gitstore: error: unknown revision: 'nope'\n"
+

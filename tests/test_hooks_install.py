@@ -24,7 +24,8 @@ def test_pre_commit_hook_refuses_a_breaking_deletion_and_accepts_a_valid_commit(
     repo = make_repo(BASE)
     result = run_cli("hooks", "install", cwd=repo)
     assert result.code == 0, result
-    assert result.out == f"gitstore: installed {repo / '.git/hooks/pre-commit'}\n"
+    assert result.out == (f"gitstore: installed {repo / '.git/hooks/pre-commit'}\n"
+                          f"gitstore: installed {repo / '.git/hooks/pre-merge-commit'}\n")
     hook = (repo / ".git/hooks/pre-commit").read_text()
     assert f"PYTHON={sys.executable}" in hook or f"PYTHON='{sys.executable}'" in hook
     git(repo, "rm", "-q", "components/orchestrator/local.yaml")
@@ -71,7 +72,8 @@ def test_install_is_idempotent_and_keeps_foreign_hooks(make_repo):
     assert forced.code == 0, forced
     assert (repo / ".git/hooks/pre-commit.pre-gitstore").read_text() == "#!/bin/sh\necho mine\n"
     again = run_cli("hooks", "install", cwd=repo)
-    assert again.out == f"gitstore: updated {hook}\n"
+    merge_hook = hook.with_name("pre-merge-commit")
+    assert again.out == f"gitstore: updated {hook}\ngitstore: updated {merge_hook}\n"
     assert "# gitstore-hook: pre-commit" in hook.read_text()
 
 
@@ -98,3 +100,21 @@ def test_server_install_warms_the_cache(make_repo, tmp_path: Path):
     assert run_cli("hooks", "install", "--server", str(bare)).code == 0
     assert (bare / "hooks/pre-receive").stat().st_mode & 0o111
     assert (bare / "gitstore/validate-cache").exists()
+
+
+def test_a_clean_merge_that_breaks_integrity_is_refused(make_repo):
+    repo = make_repo({**BASE, "components/artifact_store/s3.yaml": "flavor: s3\n"})
+    assert run_cli("hooks", "install", cwd=repo).code == 0
+    git(repo, "checkout", "-q", "-b", "uses-s3")
+    write_files(repo, {"stacks/prod.yaml": "components:\n  orchestrator: local\n  artifact_store: s3\n"})
+    git(repo, "add", "-A")
+    assert commit(repo, "prod uses s3").returncode == 0
+    git(repo, "checkout", "-q", "main")
+    git(repo, "rm", "-q", "components/artifact_store/s3.yaml")
+    assert commit(repo, "s3 is unused here").returncode == 0
+    merge = subprocess.run(["git", "merge", "-q", "--no-edit", "uses-s3"], cwd=repo,
+                           capture_output=True, text=True, timeout=60)
+    assert merge.returncode != 0
+    assert ("stacks/prod.yaml:3:19: GS203 artifact_store `s3` does not exist "
+            "(expected components/artifact_store/s3.yaml)") in merge.stderr
+    assert git(repo, "log", "-1", "--format=%s").strip() == "s3 is unused here"

@@ -218,3 +218,28 @@ def test_reported_errors_equal_a_full_uncached_validation(server: Pushing):
 
 def test_bad_input_on_stdin_is_ignored_and_usage_outside_a_repository_fails(tmp_path: Path):
     assert run_cli("hooks", "pre-receive", cwd=tmp_path, input="garbage\n").code == 2
+
+
+def test_extra_checks_see_the_semantic_change_and_can_block(server: Pushing, monkeypatch):
+    from gitstore import receive
+    from gitstore.problems import Problem
+    from gitstore.sources import find_config_repo
+
+    seen = []
+
+    def no_new_users(ctx: receive.RefContext) -> list[Problem]:
+        change = ctx.change()
+        seen.append(change.summary())
+        return [Problem(e.path, 1, 1, "GS206", f"user {e.name} may not be added here")
+                for e in change.entities if e.kind == "user" and e.status == "added"]
+
+    monkeypatch.setattr(receive, "EXTRA_CHECKS", [no_new_users])
+    old = server.local_tip()
+    server.commit("bob", {"users/bob.yaml": "email: bob@example.com\n"})
+    git(server.work, "push", "-q", str(server.bare), "HEAD:refs/incoming/bob")  # objects only
+    repo = find_config_repo(server.bare, need_worktree_file=False)
+    [verdict] = receive.check_push(repo, [receive.RefUpdate(old, server.local_tip(), "refs/heads/main")])
+    assert seen == ["1 user added"]
+    assert not verdict.accepted
+    assert [(p.path, p.message) for p in verdict.errors] == [
+        ("users/bob.yaml", "user bob may not be added here")]

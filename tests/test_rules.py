@@ -12,8 +12,8 @@ import os
 from pathlib import Path
 
 import pytest
-
 from conftest import git, write_files
+
 from gitstore.problems import RULES
 from gitstore.sources import find_config_repo
 from gitstore.validate import validate
@@ -138,9 +138,14 @@ def test_rule(code: str, files: dict[str, str | bytes], expected: list[Found], t
     assert {found[0] for found in expected} == {code}
 
 
+# Rules beyond the configuration's own files: run records on the runs branch (GS4xx,
+# tests/test_runs_show_validate.py) and changes, commits and CODEOWNERS (GS5xx, tests/test_trust_*.py).
+RUN_RULES = {code for code in RULES if code >= "GS400"}
+
+
 def test_every_rule_has_a_case() -> None:
     covered = {case[0] for case in CASES} | {"GS011", "GS012"}  # the last two: tests below
-    assert covered == set(RULES)
+    assert covered == set(RULES) - RUN_RULES
 
 
 def test_every_rule_has_a_severity_and_title() -> None:
@@ -205,3 +210,44 @@ def test_gs012_special_file_in_the_working_tree(tmp_path: Path) -> None:
     (tmp_path / "users").mkdir()
     os.mkfifo(tmp_path / "users/pipe.yaml")  # never opened: reading a fifo would hang
     assert problems_of(tmp_path) == [("GS012", "users/pipe.yaml", None, None)]
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def readme_rule_examples() -> dict[str, tuple[dict[str, str], list[str], bool]]:
+    """code -> (files, output lines, runnable) from the README's `rules` section."""
+    import re
+
+    text = README.read_text(encoding="utf-8")
+    section = text.split("<!-- section: rules -->", 1)[1].split("<!-- end section: rules -->", 1)[0]
+    examples = {}
+    for block in section.split("\n#### ")[1:]:
+        code = block.split("\n", 1)[0].strip()
+        files = dict(re.findall(r"`([^`\n]+)`:\n\n```yaml\n(.*?)```", block, re.S))
+        output = re.findall(r"```text\n(.*?)```", block, re.S)
+        assert len(output) == 1, code
+        runnable = bool(files) and "*not runnable as text*" not in block
+        examples[code] = (files, output[0].splitlines(), runnable)
+    return examples
+
+
+def test_readme_documents_every_rule_with_severity_and_title() -> None:
+    section = README.read_text(encoding="utf-8").split("<!-- section: rules -->", 1)[1]
+    for rule in RULES.values():
+        assert f"| [{rule.code}](#{rule.code.lower()}) | {rule.severity} | {rule.title} |" in section
+    assert set(readme_rule_examples()) == set(RULES)
+
+
+@pytest.mark.parametrize("code", sorted(RULES))
+def test_readme_rule_examples(code: str, tmp_path: Path) -> None:
+    from gitstore.report import format_text
+
+    files, lines, runnable = readme_rule_examples()[code]
+    assert lines[0].split(": ", 1)[1].startswith(code)
+    if not runnable:
+        return
+    write_files(tmp_path, {**SETTINGS, **files})
+    printed = format_text(validate(find_config_repo(tmp_path).worktree(), use_cache=False))
+    first = printed.splitlines().index(lines[0])
+    assert printed.splitlines()[first:first + len(lines)] == lines

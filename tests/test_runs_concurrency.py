@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from conftest import git
 from test_runs_support import (
     BRANCH,
@@ -85,6 +86,7 @@ def test_a_stale_lock_left_by_a_killed_writer_does_not_block(make_repo):
     assert [r.name for r in list_runs(repo, "train")] == ["r1", "r2"]
 
 
+@pytest.mark.slow
 def test_writers_killed_mid_record_leave_a_consistent_branch(make_repo):
     repo = make_repo(config_files())
     for round_ in range(6):

@@ -225,3 +225,12 @@ def test_a_repository_without_commits_cannot_record(make_repo):
                      cwd=repo)
     assert (result.code, result.err) == (2, "gitstore: error: the configuration repository has no "
                                             "commit yet; commit it before recording runs\n")
+
+
+def test_records_in_a_bare_repository(make_repo, tmp_path: Path):
+    repo = make_repo(config_files())
+    bare = tmp_path / "bare.git"
+    git(tmp_path, "clone", "-q", "--bare", str(repo), str(bare))
+    run = record_run(bare, a_run("r1"))
+    assert (run.config_commit, run.config_dirty) == (git(repo, "rev-parse", "HEAD").strip(), False)
+    assert [r.name for r in list_runs(bare, "train")] == ["r1"]

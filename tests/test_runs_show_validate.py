@@ -124,10 +124,22 @@ def test_validate_runs_reports_located_problems(make_repo):
         (noc, 12, 16, "GS402", f"configuration commit {missing} does not exist"),
         (nos, 17, 9, "GS403", f"stack `gone` did not exist at configuration commit {later[:12]} "
                               "(expected stacks/gone.yaml)"),
-        (sch, 13, 15, "GS401", "`config_dirty`: 'maybe' is not of type 'boolean'"),
+        (sch, 13, 15, "GS401", "`config_dirty`: expected true or false, not the string 'maybe'"),
         (sch, 14, 1, "GS401", "unknown key `colour`"),
         ("runs/train/misplaced.yaml", 3, 7, "GS404",
          f"run `misplaced` of pipeline `train` belongs at {record_path('train', 'misplaced')}"),
         ("runs/train/misplaced.yaml", 3, 7, "GS405",
          f"the name index entry {index_path('misplaced')} is missing"),
     ]
+
+
+def test_show_without_the_pinned_commit_falls_back_to_the_record(make_repo, tmp_path: Path):
+    repo = make_repo(config_files())
+    record_run(repo, a_run("r1"))
+    pinned = git(repo, "rev-parse", "HEAD").strip()
+    only_runs = tmp_path / "only-runs"
+    git(tmp_path, "init", "-q", str(only_runs))
+    git(only_runs, "fetch", "-q", str(repo), f"{BRANCH}:{BRANCH}")
+    body = json.loads(run_cli("run", "show", "r1", "--format", "json", cwd=only_runs).out)
+    assert body["stack_source"] == f"record (not re-read: unknown revision: '{pinned}')"
+    assert body["stack"]["components"]["orchestrator"]["flavor"] == "local"

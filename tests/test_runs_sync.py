@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import git, run_cli
 from test_runs_support import (  # noqa: F401  (git_server is a fixture)
     BRANCH,
@@ -43,7 +44,7 @@ def remote_runs(url: str, tmp_path: Path) -> list[str]:
 
 
 def test_two_clones_record_and_sync_to_the_union(make_repo, git_server, tmp_path):  # noqa: F811
-    url, (a, b) = clones(make_repo, git_server, tmp_path)
+    url, (a, b, c) = clones(make_repo, git_server, tmp_path, count=3)
     record_run(a, a_run("a1"))
     record_run(a, a_run("a2"))
     record_run(b, a_run("b1", pipeline="etl"))
@@ -55,7 +56,9 @@ def test_two_clones_record_and_sync_to_the_union(make_repo, git_server, tmp_path
     third = sync_runs(a)
     assert (third.sent, third.received, third.merged, third.pushed) == (0, 1, False, False)
     assert remote_runs(url, tmp_path) == ["a1", "a2", "b1"]
-    for clone in (a, b):
+    fresh = sync_runs(c)  # a clone without a runs branch of its own
+    assert (fresh.sent, fresh.received, fresh.merged, fresh.pushed) == (0, 3, False, False)
+    for clone in (a, b, c):
         assert git(clone, "rev-parse", BRANCH) == git(a, "rev-parse", BRANCH)
         assert [r.name for r in list_runs(clone, "etl")] == ["b1"]
         assert fsck_problems(clone) == []
@@ -102,6 +105,7 @@ for i in range(4):
 """
 
 
+@pytest.mark.slow
 def test_clones_syncing_at_once_end_with_every_record(make_repo, git_server, tmp_path):  # noqa: F811
     url, repos = clones(make_repo, git_server, tmp_path, count=3)
     procs = [subprocess.Popen([sys.executable, "-c", SYNCER, str(repo), f"c{n}"],

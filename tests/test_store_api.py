@@ -112,7 +112,8 @@ def test_initialize_refuses_a_foreign_non_empty_folder(tmp_path):
 def test_urls_and_type(store, tmp_path):
     assert GitZenStore.is_valid_url("file:///some/where")
     assert GitZenStore.is_valid_url("/some/where")
-    assert not GitZenStore.is_valid_url("https://example.com/repo.git")
+    assert GitZenStore.is_valid_url("https://example.com/repo.git")  # a remote, cloned
+    assert not GitZenStore.is_valid_url("ftp://example.com/repo.git")
     assert GitZenStore.get_path_from_url("file:///some/where") == Path("/some/where")
     assert GitZenStore.get_path_from_url("https://example.com/x") is None
     assert GitZenStore.get_local_url(str(tmp_path)) == f"file://{tmp_path}"
@@ -534,3 +535,29 @@ def test_flavors(store):
         component("orchestrator", "af", "airflow-custom", {"anything": 1})
     )
     assert store.get_stack_component(ORCH, "af").flavor == "airflow-custom"
+
+
+def test_reads_survive_broken_files(store):
+    root = root_of(store)
+    (root / "roles").mkdir()
+    (root / "roles/odd.yaml").write_text(
+        "id: not-a-uuid\npermissions:\n  launch: [fly]\n  stack: [read, x]\n"
+    )
+    (root / "stacks/odd.yaml").write_text("components:\n  orchestrater: default\n")
+    role = store.get_role("odd")
+    assert role.id == UUID(derive_id("role", "odd"))
+    assert {(p.operation.name, p.types) for p in role.permissions} == {
+        ("stack", frozenset({PermissionType.READ}))
+    }
+    assert store.get_stack_configuration("odd") == {}
+
+
+def test_store_used_before_initialize_says_so():
+    from gitstore.errors import NotAConfigRepository
+
+    with pytest.raises(
+        NotAConfigRepository, match=r"call GitZenStore\(\).initialize\(path\) first"
+    ):
+        _ = GitZenStore().stacks
+    with pytest.raises(NotAConfigRepository):
+        GitZenStore().create_user("alice")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -169,26 +168,60 @@ def test_reads_see_hand_edits_without_reopening(store):
         store.get_user("zoe")
 
 
+def count_reads(monkeypatch: pytest.MonkeyPatch, root: Path) -> tuple[list[str], list[str]]:
+    """Record every working-tree file the store reads and every file it parses."""
+    import gitstore.checks.files as checks
+    from gitstore.store.state import StatWorkTreeSource
+
+    reads: list[str] = []
+    parses: list[str] = []
+    read_file, check_file = StatWorkTreeSource.read_file, checks.check_file
+
+    def counting_read(full: str | Path) -> bytes:
+        reads.append(Path(full).relative_to(root).as_posix())
+        return read_file(full)
+
+    def counting_check(ref, path, raw):  # type: ignore[no-untyped-def]
+        parses.append(path)
+        return check_file(ref, path, raw)
+
+    monkeypatch.setattr(StatWorkTreeSource, "read_file", staticmethod(counting_read))
+    monkeypatch.setattr(checks, "check_file", counting_check)
+    return reads, parses
+
+
+def settle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let every file be old enough for its stat to be trusted (a short window, for speed)."""
+    from gitstore.store import state
+
+    monkeypatch.setattr(state, "RACY_SECONDS", 0.2)
+    time.sleep(0.3)
+
+
 def test_reads_after_the_first_do_not_read_unchanged_files(store, monkeypatch):
     root = store.repo.root
-    old = time.time() - 60
-    for path in root.rglob("*.yaml"):
-        os.utime(path, (old, old))
+    settle(monkeypatch)
     store.get_stack("default")  # first load: remembers every file's stat
-    reads: list[str] = []
-    original = Path.read_bytes
-
-    def counting(self: Path) -> bytes:
-        reads.append(self.name)
-        return original(self)
-
-    monkeypatch.setattr(Path, "read_bytes", counting)
+    reads, parses = count_reads(monkeypatch, root)
     store.get_stack("default")
     assert store.stack_configurations
-    assert reads == []
+    assert store.users
+    assert (reads, parses) == ([], [])
     (root / "users/default.yaml").write_text("id: 7f1c1c1e-2b6a-4d3e-9a57-5c0f9e7d4a21\n")
-    store.get_user("default")
-    assert reads == ["default.yaml"]
+    assert str(store.get_user("default").id) == "7f1c1c1e-2b6a-4d3e-9a57-5c0f9e7d4a21"
+    assert (reads, parses) == (["users/default.yaml"], ["users/default.yaml"])
+
+
+def test_a_new_store_reuses_what_the_last_one_read(store, monkeypatch):
+    root = store.repo.root
+    settle(monkeypatch)
+    store.get_stack("default")
+    (root / "stacks/default.yaml").write_text(HAND_WRITTEN_STACK)
+    reads, parses = count_reads(monkeypatch, root)
+    again = GitZenStore().initialize(str(root))
+    assert again.get_stack_configuration("default")[ORCH] == "default"
+    assert set(reads) == {"stacks/default.yaml"}  # read at each listing while it is this new
+    assert parses == ["stacks/default.yaml"]
 
 
 def test_at_rev_is_a_read_only_view(store):
@@ -237,3 +270,30 @@ def test_write_on_a_detached_head_moves_head_only(store):
     store.create_user("alice")
     assert git(root, "rev-parse", "main") != git(root, "rev-parse", "HEAD")
     assert last_commit(root)[0] == "gitstore: create user alice"
+
+
+def test_a_commit_landing_mid_write_is_kept_and_the_write_replayed(store):
+    from gitstore.store import writer
+    from gitstore.store.transaction import Operation
+
+    root = store.repo.root
+    calls: list[str | None] = []
+
+    def plan(tree):  # type: ignore[no-untyped-def]
+        calls.append(tree.snapshot.label)
+        if len(calls) == 1:  # someone commits after this write planned against HEAD
+            write_files(root, {"users/bob.yaml": "{}\n"})
+            git(root, "add", "users/bob.yaml")
+            git(root, "commit", "-qm", "add bob by hand")
+        return {"users/carol.yaml": writer.new_file({"email": "carol@example.com"})}
+
+    assert store._writer is not None
+    store._writer.apply(Operation("create user carol", plan))
+    assert len(calls) == 2
+    assert git(root, "log", "-3", "--format=%s").splitlines() == [
+        "gitstore: create user carol",
+        "add bob by hand",
+        "gitstore: initialize configuration repository",
+    ]
+    assert [u.name for u in store.users] == ["bob", "carol", "default"]
+    assert status(root) == ""

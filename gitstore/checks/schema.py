@@ -8,13 +8,13 @@ mapping that lacks it.
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from typing import Any
 
 from gitstore.checks.fastschema import surely_valid
 from gitstore.problems import Problem, did_you_mean
 from gitstore.yamlio import Positions, locate
-
 
 # Words for the patterns of the shipped schemas, so a mismatch reads as what was meant.
 PATTERN_WORDS = {
@@ -103,6 +103,10 @@ def _convert(error: Any, positions: Positions, path: str, base: tuple[Any, ...],
     custom = schema.get("x-message")
     if not custom and kind == "pattern" and error.validator_value in PATTERN_WORDS:
         custom = f"{error.instance!r} is not {PATTERN_WORDS[error.validator_value]}"
+    elif not custom and kind == "type":
+        custom = f"expected {_type_words(error.validator_value)}, not {_describe(error.instance)}"
+    elif not custom and kind == "const":
+        custom = f"must be {json.dumps(error.validator_value)}, not {_describe(error.instance)}"
     message = f"`{_dotted(where)}`: {custom or error.message}"
     hint = None
     if kind == "enum" and isinstance(error.instance, str):
@@ -111,6 +115,32 @@ def _convert(error: Any, positions: Positions, path: str, base: tuple[Any, ...],
         if error.instance.lower() in YAML11_BOOLEANS:
             hint = f"YAML 1.2 reads `{error.instance}` as a string; write `true` or `false`"
     return [Problem(path, line, col, code or "GS101", message, hint)]
+
+
+_TYPE_WORDS = {"object": "a mapping", "array": "a list", "string": "a string",
+               "integer": "an integer", "number": "a number", "boolean": "true or false",
+               "null": "null"}
+
+
+def _type_words(expected: Any) -> str:
+    names = expected if isinstance(expected, list) else [expected]
+    return " or ".join(_TYPE_WORDS.get(str(n), str(n)) for n in names)
+
+
+def _describe(value: Any) -> str:
+    """A value as a person would name it: ``the string 'x'``, ``a list``, ``null``."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"the string {shown!r}"
+    return f"the number {value!r}"
 
 
 def _wants_boolean(expected: Any) -> bool:

@@ -11,7 +11,7 @@ from gitstore.errors import EXIT_OK
 @click.command()
 @click.argument("stacks", nargs=-1)
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid",
-              show_default=True, help="mermaid (renders in GitHub/GitLab markdown) or Graphviz dot.")
+              show_default=True, help="mermaid (GitHub/GitLab markdown) or Graphviz dot.")
 @click.option("--rev", metavar="REV", help="Draw a commit instead of the working tree.")
 @click.option("--people/--no-people", default=None,
               help="Draw teams, roles and assignees (default: only when drawing every stack).")

@@ -19,10 +19,10 @@ def hooks() -> None:
 @click.argument("path", required=False, type=click.Path(path_type=Path))
 @click.option("--server", is_flag=True,
               help="Install the pre-receive hook into the (bare) repository at PATH.")
-@click.option("--force", is_flag=True, help="Replace a hook gitstore did not write (it is kept aside).")
+@click.option("--force", is_flag=True, help="Replace a foreign hook (it is kept aside).")
 @click.pass_context
 def install(ctx: click.Context, path: Path | None, server: bool, force: bool) -> int:
-    """Install the pre-commit hook in the configuration repository at PATH (default: here).
+    """Install the pre-commit hooks in the configuration repository at PATH (default: here).
 
     With --server, install the pre-receive hook in the repository pushes go
     to, and check its default branch once so the first push is fast.
@@ -30,11 +30,12 @@ def install(ctx: click.Context, path: Path | None, server: bool, force: bool) ->
     from gitstore.hookinstall import install_client, install_server
 
     target = start_dir(ctx, path)
-    result = install_server(target, force) if server else install_client(target, force)
-    verb = "updated" if result.replaced else "installed"
-    click.echo(f"gitstore: {verb} {result.hook}")
-    if result.backup:
-        click.echo(f"gitstore: the previous hook is kept as {result.backup}")
+    results = install_server(target, force) if server else install_client(target, force)
+    for result in results:
+        verb = "updated" if result.replaced else "installed"
+        click.echo(f"gitstore: {verb} {result.hook}")
+        if result.backup:
+            click.echo(f"gitstore: the previous hook is kept as {result.backup}")
     return EXIT_OK
 
 

@@ -36,9 +36,9 @@ def record(ctx: click.Context, pipeline: str, name: str, stack: str, project: st
     code = start_dir(ctx, code_dir) if code_dir is not None else None
     recorded = record_named_run(start_dir(ctx), pipeline, name, stack, project, code,
                                 parse_config_options(list(config)), user)
-    dirty = " (stack files differed from it)" if recorded.config_dirty else ""
-    click.echo(f"recorded run {recorded.name} of pipeline {pipeline} on stack {stack} at "
-               f"configuration commit {recorded.config_commit}{dirty}")
+    dirty = " (stack files differed from it)" if recorded["config_dirty"] else ""
+    click.echo(f"recorded run {name} of pipeline {pipeline} on stack {stack} at "
+               f"configuration commit {recorded['config_commit']}{dirty}")
     return EXIT_OK
 
 

@@ -45,5 +45,7 @@ def validate(ctx: click.Context, path: Path | None, staged: bool, rev: str | Non
         from gitstore.runs.check import with_runs
 
         report = with_runs(report, repo.root)
-    click.echo(FORMATTERS[fmt](report, strict=strict), nl=False)
+    # annotations name files from the checkout's root, also when the configuration sits below it
+    extra = {"base": f"{repo.prefix}/"} if fmt == "github" and repo.prefix else {}
+    click.echo(FORMATTERS[fmt](report, strict=strict, **extra), nl=False)
     return EXIT_OK if report.ok(strict) else EXIT_PROBLEMS

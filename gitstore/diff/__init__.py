@@ -9,7 +9,14 @@ or JSON.
 from __future__ import annotations
 
 from gitstore.diff.compare import compare
-from gitstore.diff.model import Change, EntityChange, FieldChange, Membership, RoleGrant, StackImpact
+from gitstore.diff.model import (
+    Change,
+    EntityChange,
+    FieldChange,
+    Membership,
+    RoleGrant,
+    StackImpact,
+)
 from gitstore.snapshot import Snapshot
 from gitstore.sources import ConfigRepo
 
@@ -31,7 +38,8 @@ def load(repo: ConfigRepo, rev: str | None, staged: bool = False) -> Snapshot:
 
 def diff_revisions(repo: ConfigRepo, base: str, head: str | None = None,
                    staged: bool = False) -> tuple[Change, Snapshot]:
-    """The change from commit ``base`` to ``head`` (default: the working tree), and the new snapshot."""
+    """The change from commit ``base`` to ``head`` (default: the working tree), and the
+    new snapshot."""
     old = load(repo, base)
     new = load(repo, head, staged)
     return compare(old, new), new

@@ -75,7 +75,7 @@ def _same_file(ref: EntityRef, old: Snapshot, new: Snapshot) -> list[EntityChang
 
 def _renames(gone: list[EntityRef], came: list[EntityRef], old: Snapshot,
              new: Snapshot) -> list[tuple[EntityRef, EntityRef]]:
-    """Pairs of (old ref, new ref) that are the same entity under another name (same explicit id)."""
+    """(old ref, new ref) pairs that are one entity under another name (same explicit id)."""
     by_id: dict[tuple[str, str], EntityRef] = {}
     for ref in gone:
         doc = old.documents.get(ref)
@@ -125,7 +125,8 @@ def field_changes(before: Any, after: Any, secret: frozenset[str] = frozenset(),
                 found.extend(field_changes(before[key], after[key], secret, path + "."))
         return found
     key = prefix[:-1].rsplit(".", 1)[-1]
-    return [FieldChange(prefix[:-1], CHANGED, _shown(key, before, secret), _shown(key, after, secret))]
+    return [FieldChange(prefix[:-1], CHANGED, _shown(key, before, secret),
+                        _shown(key, after, secret))]
 
 
 def _secret_keys(doc: Document) -> frozenset[str]:

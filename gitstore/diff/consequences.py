@@ -76,7 +76,7 @@ def _touched_components(new: Snapshot, entities: list[EntityChange]) -> dict[Key
 
 
 def stack_impacts(old: Snapshot, new: Snapshot, entities: list[EntityChange]) -> list[StackImpact]:
-    """Every stack whose file changed, and every stack using a component (or flavor) that changed."""
+    """Every stack whose file changed, and every stack using a changed component (or flavor)."""
     impacts: dict[str, StackImpact] = {}
     for change in entities:
         if change.kind != "stack":
@@ -89,7 +89,8 @@ def stack_impacts(old: Snapshot, new: Snapshot, entities: list[EntityChange]) ->
     if touched:
         for doc in new.of_kind("stack"):
             name = doc.ref.name
-            why = [r for t, n in stack_components(new, name).items() for r in touched.get((t, n), [])]
+            uses = stack_components(new, name).items()
+            why = [r for t, n in uses for r in touched.get((t, n), [])]
             if not why:
                 continue
             prior = impacts.get(name)

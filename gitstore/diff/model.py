@@ -119,7 +119,8 @@ class Change:
         """One line: "2 stacks changed, 1 role granted, 1 component removed"."""
         if self.empty:
             return "no configuration changes"
-        return ", ".join(f"{n} {noun}{'' if n == 1 else 's'} {verb}" for n, noun, verb in self.counts())
+        return ", ".join(f"{n} {noun}{'' if n == 1 else 's'} {verb}"
+                         for n, noun, verb in self.counts())
 
     def to_dict(self) -> dict[str, Any]:
         return {"base": self.base, "head": self.head, "summary": self.summary(),

@@ -32,7 +32,8 @@ def value_text(value: Any) -> str:
     """A value on one line: strings as they are, anything else as JSON; long ones cut."""
     if value is None:
         return "(none)"
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False,
+                                                           sort_keys=True)
     text = text.replace("\n", "\\n")
     return text if len(text) <= VALUE_WIDTH else text[:VALUE_WIDTH - 1] + "…"
 

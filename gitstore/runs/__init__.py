@@ -8,5 +8,6 @@ from __future__ import annotations
 
 from gitstore.runs.read import get_run, list_runs
 from gitstore.runs.record import record_run
+from gitstore.runs.sync import SyncResult, sync_runs
 
-__all__ = ["get_run", "list_runs", "record_run"]
+__all__ = ["SyncResult", "get_run", "list_runs", "record_run", "sync_runs"]

@@ -27,22 +27,21 @@ def open_repo(repo_root: str | Path) -> ConfigRepo:
     return repo
 
 
-def record_body(run: PipelineRunWrapper, pin: Pin, dirty: bool, recorded_at: datetime
+def record_body(run: dict[str, Any], pin: Pin, dirty: bool, recorded_at: datetime
                 ) -> dict[str, Any]:
-    """The record of ``run`` pinned to ``pin``, as plain data in the record's key order."""
-    dumped = run.model_dump(mode="json")
+    """The record of ``run`` (the run model as JSON data) pinned to ``pin``, in key order."""
     return {
         "format": RECORD_FORMAT,
-        "name": run.name,
-        "pipeline": dumped["pipeline"],
-        "project_name": run.project_name,
-        "user_id": dumped["user_id"],
-        "zenml_version": run.zenml_version,
-        "git_sha": run.git_sha,
+        "name": run["name"],
+        "pipeline": run["pipeline"],
+        "project_name": run.get("project_name"),
+        "user_id": run["user_id"],
+        "zenml_version": run.get("zenml_version"),
+        "git_sha": run.get("git_sha"),
         "config_commit": pin.commit,
         "config_dirty": dirty,
         "recorded_at": recorded_at.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
-        "runtime_configuration": dumped["runtime_configuration"],
+        "runtime_configuration": run.get("runtime_configuration") or {},
         "stack": pin.stack,
     }
 
@@ -103,20 +102,25 @@ def record_run(repo_root: str | Path, run: PipelineRunWrapper) -> PipelineRunWra
     a plain-text secret. Returns the run with ``config_commit``,
     ``config_dirty`` and the stack as resolved at that commit.
     """
+    return run_from_record(record_run_data(repo_root, run.model_dump(mode="json")))
+
+
+def record_run_data(repo_root: str | Path, run: dict[str, Any]) -> dict[str, Any]:
+    """:func:`record_run` on the run model's JSON data; returns the record as written."""
     from gitstore.runs.writer import commit_record
 
-    for what, name in (("run", run.name), ("pipeline", run.pipeline.name),
-                       ("stack", run.stack.name)):
-        if not is_valid_name(name):
-            raise InvalidRunNameError(what, name)
+    name, pipeline, stack = run["name"], run["pipeline"]["name"], run["stack"]["name"]
+    for what, value in (("run", name), ("pipeline", pipeline), ("stack", stack)):
+        if not is_valid_name(value):
+            raise InvalidRunNameError(what, value)
     repo = open_repo(repo_root)
-    pin = pin_stack(repo, run.stack.name)
-    refuse_secret_like_values(run.runtime_configuration)
+    pin = pin_stack(repo, stack)
+    refuse_secret_like_values(run.get("runtime_configuration") or {})
     body = record_body(run, pin, is_dirty(repo, pin), datetime.now(timezone.utc))
     assert repo.git is not None
-    commit_record(repo.git_cwd, repo.git.common_dir, pin.runs_branch, run.pipeline.name, run.name,
-                  dump_record(body), f"Record run {run.name} of pipeline {run.pipeline.name}\n")
-    return run_from_record(body)
+    commit_record(repo.git_cwd, repo.git.common_dir, pin.runs_branch, pipeline, name,
+                  dump_record(body), f"Record run {name} of pipeline {pipeline}\n")
+    return body
 
 
 def parse_config_options(pairs: list[str]) -> dict[str, Any]:
@@ -136,25 +140,27 @@ def parse_config_options(pairs: list[str]) -> dict[str, Any]:
 def record_named_run(repo_root: str | Path, pipeline: str, name: str, stack: str,
                      project: str | None = None, code_dir: Path | None = None,
                      config: dict[str, Any] | None = None, user: str = "default"
-                     ) -> PipelineRunWrapper:
-    """Record a run of a pipeline not written in Python (what ``gitstore run record`` does)."""
+                     ) -> dict[str, Any]:
+    """Record a run of a pipeline not written in Python (``gitstore run record``).
+
+    Works on plain data, without the pydantic models, to keep the command quick.
+    """
     from uuid import UUID
 
-    from gitstore import vcs
-    from gitstore.models import PipelineRunWrapper, PipelineWrapper, StackWrapper
+    from gitstore import __version__, vcs
     from gitstore.runs.pinning import entity_id
 
     repo = open_repo(repo_root)
     prefix = f"{repo.prefix}/" if repo.prefix else ""
     user_obj = vcs.cat_objects(repo.git_cwd, [f"HEAD:{prefix}users/{user}.yaml"])[0]
     user_data = load_record(user_obj.data) if user_obj is not None else {}
-    git_sha = vcs.clean_head(code_dir) if code_dir is not None else None
     try:
-        user_id = UUID(entity_id(user_data, "user", user))
+        user_id = str(UUID(entity_id(user_data, "user", user)))
     except ValueError:  # an invalid explicit id; validation reports it
-        user_id = UUID(entity_id({}, "user", user))
-    run = PipelineRunWrapper(
-        name=name, git_sha=git_sha, pipeline=PipelineWrapper(name=pipeline),
-        stack=StackWrapper(name=stack), runtime_configuration=config or {},
-        user_id=user_id, project_name=project)
-    return record_run(repo_root, run)
+        user_id = entity_id({}, "user", user)
+    run: dict[str, Any] = {"name": name, "zenml_version": __version__,
+           "git_sha": vcs.clean_head(code_dir) if code_dir is not None else None,
+           "pipeline": {"name": pipeline, "docstring": None, "steps": []},
+           "stack": {"name": stack}, "runtime_configuration": config or {},
+           "user_id": user_id, "project_name": project}
+    return record_run_data(repo_root, run)

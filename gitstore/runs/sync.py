@@ -44,7 +44,7 @@ def _record_count(changes: list[vcs.TreeChange]) -> int:
 def _merge(cwd: Path, objects: Path, local: str, remote: str, result: SyncResult) -> str:
     """A merge commit holding every file of both tips (the remote's where both differ)."""
     changes = vcs.diff_trees(cwd, local, remote)
-    incoming = {c.path: (c.mode, c.oid) for c in changes if c.status in "AM"}
+    incoming = {c.path: (c.new_mode, c.new_oid) for c in changes if c.status in "AM"}
     result.duplicates = sorted(c.path.rsplit("/", 1)[-1] for c in changes
                                if c.status == "M" and c.path.startswith(NAME_INDEX_DIR + "/"))
     folders = folders_on(incoming)

@@ -1,16 +1,21 @@
 """Committing a run record to the runs branch with compare-and-swap.
 
-The record's commit is made from git objects alone (``hash-object``,
-``commit-tree``) and the branch moves with ``update-ref <ref> <new> <old>``:
-HEAD, the index and the working tree are never touched. When another writer
-moved the branch first, the record is rebuilt on the new tip (checking the
-run name again) and the swap is tried again.
+The record's commit is made from git objects alone (loose objects written
+beside git's, ``commit-tree``) and the branch moves with ``update-ref <ref>
+<new> <old>``: HEAD, the index and the working tree are never touched. When
+another writer moved the branch first, the record is rebuilt on the new tip
+(checking the run name again) and the swap is tried again. Writers on one
+machine also take turns, so that under contention few rebuilds are wasted.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from gitstore import vcs
@@ -19,20 +24,80 @@ from gitstore.runs.layout import branch_ref, index_path, record_path
 from gitstore.runs.trees import BLOB_MODE, build_tree, folder_spec, folders_on, parse_tree
 
 MAX_SECONDS = 60.0
+TURN_WAIT_SECONDS = 10.0
+
+
+@contextmanager
+def writer_turn(common_dir: Path, wait: float = TURN_WAIT_SECONDS) -> Iterator[None]:
+    """Take turns with the other writers on this machine, so none rebuilds a record in vain.
+
+    An advisory ``flock`` that the kernel drops when its holder dies, so a
+    killed writer never leaves it behind. Correctness does not rest on it:
+    the compare-and-swap does (other machines, or a turn not granted within
+    ``wait`` seconds, go ahead without one).
+    """
+    try:
+        import fcntl
+    except ImportError:  # no flock on this platform
+        yield
+        return
+    folder = common_dir / "gitstore"
+    folder.mkdir(exist_ok=True)
+    fd = os.open(folder / "runs-writer.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.001)
+        yield
+    finally:
+        os.close(fd)  # closing the file releases the lock
+
+
+@dataclass(frozen=True)
+class RecordEdit:
+    """The files one record adds to the runs branch, and what must be read to add them."""
+
+    ref: str
+    run_name: str
+    message: str
+    blobs: list[tuple[str, bytes]]
+    files: dict[str, tuple[str, str]]  # path -> (mode, blob id)
+
+    @property
+    def folders(self) -> list[str]:
+        return folders_on(self.files)
+
+    @property
+    def index_path(self) -> str:
+        return index_path(self.run_name)
+
+    def specs(self) -> list[str]:
+        """The tip, every folder on the changed paths, the name's index entry, the tip again."""
+        ref = self.ref
+        return [ref, *(folder_spec(ref, f) for f in self.folders), f"{ref}:{self.index_path}", ref]
 
 
 def commit_record(cwd: Path, common_dir: Path, branch: str, pipeline: str, run_name: str,
                   text: bytes, message: str) -> str:
     """Add one record (and its name index entry) to ``branch``; return the new commit id."""
-    ref = branch_ref(branch)
     rec_path = record_path(pipeline, run_name)
-    idx_path = index_path(run_name)
     blobs = [("blob", text), ("blob", f"{rec_path}\n".encode())]
     rec_oid, idx_oid = (vcs.object_oid(t, data) for t, data in blobs)
-    files = {rec_path: (BLOB_MODE, rec_oid), idx_path: (BLOB_MODE, idx_oid)}
+    files = {rec_path: (BLOB_MODE, rec_oid), index_path(run_name): (BLOB_MODE, idx_oid)}
+    edit = RecordEdit(branch_ref(branch), run_name, message, blobs, files)
+    with writer_turn(common_dir):
+        return _commit_with_retry(cwd, common_dir, edit, branch)
+
+
+def _commit_with_retry(cwd: Path, common_dir: Path, edit: RecordEdit, branch: str) -> str:
     objects = vcs.objects_dir(common_dir)
-    folders = folders_on(files)
-    specs = [ref, *(folder_spec(ref, f) for f in folders), f"{ref}:{idx_path}", ref]
+    folders, specs = edit.folders, edit.specs()
     deadline = time.monotonic() + MAX_SECONDS
     attempt = 0
     while time.monotonic() < deadline:
@@ -43,13 +108,13 @@ def commit_record(cwd: Path, common_dir: Path, branch: str, pipeline: str, run_n
             continue  # the branch moved while it was read
         existing = objs[-2]
         if existing is not None:
-            raise RunExistsError(run_name, existing.data.decode("utf-8", "replace").strip())
+            raise RunExistsError(edit.run_name, existing.data.decode("utf-8", "replace").strip())
         trees = {f: parse_tree(o.data) if o is not None and o.type == "tree" else {}
                  for f, o in zip(folders, objs[1:-2], strict=True)}
-        root, new_trees = build_tree(trees, files)
-        vcs.write_loose_objects(objects, [*blobs, *new_trees])
-        commit = vcs.commit_tree(cwd, root, [tip] if tip else [], message)
-        if _swap(cwd, common_dir, ref, commit, tip, message, deadline):
+        root, new_trees = build_tree(trees, edit.files)
+        vcs.write_loose_objects(objects, [*edit.blobs, *new_trees])
+        commit = vcs.commit_tree(cwd, root, [tip] if tip else [], edit.message)
+        if _swap(cwd, common_dir, edit.ref, commit, tip, edit.message, deadline):
             return commit
         time.sleep(random.uniform(0, 0.002 * min(attempt, 25)))
     raise RunsBranchBusyError(branch, attempt)

@@ -1,66 +1,23 @@
-"""Users, teams, projects, roles and role assignments.
+"""Users, teams and projects.
 
-Team membership is a list of user names in ``teams/<team>.yaml``; who holds a
-role is the ``assignments`` list in ``roles/<role>.yaml``. Deleting an entity
-removes every reference to it in the same commit.
+Team membership is a list of user names in ``teams/<team>.yaml``. Deleting a
+user, team or project removes every reference to it (team memberships, role
+assignments) in the same commit.
 """
 
 from __future__ import annotations
 
-import uuid as uuidlib
-from collections.abc import Callable
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 from gitstore import defaults
-from gitstore.exceptions import EntityExistsError
-from gitstore.layout import OPERATIONS, entity_path
-from gitstore.models import (
-    Operation,
-    Permission,
-    PermissionType,
-    Project,
-    Role,
-    RoleAssignment,
-    Team,
-    User,
-)
+from gitstore.layout import entity_path
+from gitstore.models import Project, Team, User
 from gitstore.snapshot import Document
 from gitstore.store import writer
-from gitstore.store.base import StoreBase, as_uuid, require_absent, require_name
+from gitstore.store.base import StoreBase, as_uuid, by_name, names_in
+from gitstore.store.roles import drop_assignments
 from gitstore.store.state import FileChanges, Tree
-
-ASSIGNMENT_NAMESPACE = UUID("0b6f5e59-8a3e-5c64-9a4f-1d2f3b4c5d6e")
-
-
-def _names(doc: Document, key: str) -> list[str]:
-    value = doc.data.get(key) or []
-    return [str(v) for v in value]
-
-
-def _assignments(doc: Document) -> list[dict[str, str]]:
-    return [dict(a) for a in doc.data.get("assignments") or [] if isinstance(a, dict)]
-
-
-def _edit_list(key: str, change: Callable[[list[Any]], list[Any]]) -> writer.Edit:
-    def apply(data: Any) -> None:
-        current = [
-            writer.plain(v) if not isinstance(v, dict) else dict(v) for v in data.get(key) or []
-        ]
-        wanted = change(current)
-        if key in data:
-            writer.merge_sequence(data[key], wanted)
-        else:
-            data[key] = writer.to_round_trip(wanted)
-
-    return apply
-
-
-def _assignment_entry(role: str, entity: str, project: str | None, is_user: bool) -> dict[str, str]:
-    entry = {"user" if is_user else "team": entity}
-    if project:
-        entry["project"] = project
-    return entry
 
 
 class AccessMethods(StoreBase):
@@ -81,62 +38,6 @@ class AccessMethods(StoreBase):
             description=None if description is None else str(description),
         )
 
-    def _role(self, doc: Document) -> Role:
-        permissions = set()
-        for operation, types in (doc.data.get("permissions") or {}).items():
-            op = Operation(id=OPERATIONS.index(operation) + 1, name=operation)
-            permissions.add(
-                Permission(operation=op, types=frozenset(PermissionType(t) for t in types))
-            )
-        return Role(
-            id=as_uuid(doc),
-            creation_date=self._created(doc),
-            name=doc.ref.name,
-            permissions=permissions,
-        )
-
-    def _role_assignments(self, tree: Tree) -> list[RoleAssignment]:
-        found = []
-        for role in _sorted(tree.snapshot.of_kind("role")):
-            created = self._created(role)
-            for n, entry in enumerate(_assignments(role)):
-                ids = {
-                    f"{kind}_id": self._id_of(tree, kind, entry.get(kind))
-                    for kind in ("user", "team", "project")
-                }
-                key = (
-                    f"{role.id}/{n}/{entry.get('user')}/{entry.get('team')}/{entry.get('project')}"
-                )
-                found.append(
-                    RoleAssignment(
-                        id=uuidlib.uuid5(ASSIGNMENT_NAMESPACE, key),
-                        creation_date=created,
-                        role_id=as_uuid(role),
-                        **ids,
-                    )
-                )
-        return found
-
-    def _id_of(self, tree: Tree, kind: str, name: str | None) -> UUID | None:
-        if name is None:
-            return None
-        doc = tree.doc(kind, name)
-        from gitstore.layout import derive_id
-
-        return as_uuid(doc) if doc else UUID(derive_id(kind, name))
-
-    def _all(self, kind: str, convert: Callable[[Document], Any]) -> list[Any]:
-        return [convert(doc) for doc in _sorted(self._tree().snapshot.of_kind(kind))]
-
-    def _create(self, kind: str, name: str, body: dict[str, Any]) -> None:
-        require_name(name, kind)
-
-        def plan(tree: Tree) -> FileChanges:
-            require_absent(tree, kind, name)
-            return {entity_path(kind, name): writer.new_file(body)}
-
-        self._write(f"create {kind} {name}", plan)
-
     # --- users -----------------------------------------------------------------
 
     @property
@@ -151,6 +52,9 @@ class AccessMethods(StoreBase):
         return self.get_user(user_name)
 
     def create_default_user(self) -> None:
+        if self._tree().snapshot.exists("user", "default"):
+            return  # seen in the working tree: no need to take the write lock
+
         def plan(tree: Tree) -> FileChanges:
             if tree.snapshot.exists("user", "default"):
                 return {}
@@ -162,13 +66,13 @@ class AccessMethods(StoreBase):
         def plan(tree: Tree) -> FileChanges:
             self._doc(tree, "user", user_name)
             changes: FileChanges = {entity_path("user", user_name): None}
-            for team in _sorted(tree.snapshot.of_kind("team")):
-                if user_name in _names(team, "members"):
+            for team in by_name(tree.snapshot.of_kind("team")):
+                if user_name in names_in(team, "members"):
                     changes[team.path] = writer.edit(
                         tree.read_text(team.path),
-                        _edit_list("members", lambda ms: [m for m in ms if m != user_name]),
+                        writer.edit_list("members", lambda ms: [m for m in ms if m != user_name]),
                     )
-            changes.update(_drop_assignments(tree, lambda a: a.get("user") == user_name))
+            changes.update(drop_assignments(tree, lambda a: a.get("user") == user_name))
             return changes
 
         self._write(f"delete user {user_name}", plan)
@@ -190,7 +94,7 @@ class AccessMethods(StoreBase):
         def plan(tree: Tree) -> FileChanges:
             self._doc(tree, "team", team_name)
             changes: FileChanges = {entity_path("team", team_name): None}
-            changes.update(_drop_assignments(tree, lambda a: a.get("team") == team_name))
+            changes.update(drop_assignments(tree, lambda a: a.get("team") == team_name))
             return changes
 
         self._write(f"delete team {team_name}", plan)
@@ -199,11 +103,12 @@ class AccessMethods(StoreBase):
         def plan(tree: Tree) -> FileChanges:
             team = self._doc(tree, "team", team_name)
             self._doc(tree, "user", user_name)
-            if user_name in _names(team, "members"):
+            if user_name in names_in(team, "members"):
                 return {}
             return {
                 team.path: writer.edit(
-                    tree.read_text(team.path), _edit_list("members", lambda ms: [*ms, user_name])
+                    tree.read_text(team.path),
+                    writer.edit_list("members", lambda ms: [*ms, user_name]),
                 )
             }
 
@@ -213,12 +118,12 @@ class AccessMethods(StoreBase):
         def plan(tree: Tree) -> FileChanges:
             team = self._doc(tree, "team", team_name)
             self._doc(tree, "user", user_name)
-            if user_name not in _names(team, "members"):
+            if user_name not in names_in(team, "members"):
                 return {}
             return {
                 team.path: writer.edit(
                     tree.read_text(team.path),
-                    _edit_list("members", lambda ms: [m for m in ms if m != user_name]),
+                    writer.edit_list("members", lambda ms: [m for m in ms if m != user_name]),
                 )
             }
 
@@ -229,7 +134,7 @@ class AccessMethods(StoreBase):
         team = self._doc(tree, "team", team_name)
         return [
             self._user(doc)
-            for name in _names(team, "members")
+            for name in names_in(team, "members")
             if (doc := tree.doc("user", name)) is not None
         ]
 
@@ -238,8 +143,8 @@ class AccessMethods(StoreBase):
         self._doc(tree, "user", user_name)
         return [
             self._team(t)
-            for t in _sorted(tree.snapshot.of_kind("team"))
-            if user_name in _names(t, "members")
+            for t in by_name(tree.snapshot.of_kind("team"))
+            if user_name in names_in(t, "members")
         ]
 
     # --- projects --------------------------------------------------------------
@@ -262,137 +167,7 @@ class AccessMethods(StoreBase):
         def plan(tree: Tree) -> FileChanges:
             self._doc(tree, "project", project_name)
             changes: FileChanges = {entity_path("project", project_name): None}
-            changes.update(_drop_assignments(tree, lambda a: a.get("project") == project_name))
+            changes.update(drop_assignments(tree, lambda a: a.get("project") == project_name))
             return changes
 
         self._write(f"delete project {project_name}", plan)
-
-    # --- roles -----------------------------------------------------------------
-
-    @property
-    def roles(self) -> list[Role]:
-        return self._all("role", self._role)
-
-    @property
-    def role_assignments(self) -> list[RoleAssignment]:
-        return self._role_assignments(self._tree())
-
-    def get_role(self, role_name: str) -> Role:
-        return self._role(self._doc(self._tree(), "role", role_name))
-
-    def create_role(self, role_name: str) -> Role:
-        self._create("role", role_name, {"id": str(uuid4()), "permissions": {}, "assignments": []})
-        return self.get_role(role_name)
-
-    def delete_role(self, role_name: str) -> None:
-        def plan(tree: Tree) -> FileChanges:
-            self._doc(tree, "role", role_name)
-            return {entity_path("role", role_name): None}
-
-        self._write(f"delete role {role_name}", plan)
-
-    def assign_role(
-        self,
-        role_name: str,
-        entity_name: str,
-        project_name: str | None = None,
-        is_user: bool = True,
-    ) -> None:
-        entry = _assignment_entry(role_name, entity_name, project_name, is_user)
-
-        def plan(tree: Tree) -> FileChanges:
-            role = self._check_assignment(tree, role_name, entity_name, project_name, is_user)
-            return {
-                role.path: writer.edit(
-                    tree.read_text(role.path), _edit_list("assignments", lambda a: [*a, entry])
-                )
-            }
-
-        who = f"{'user' if is_user else 'team'} {entity_name}"
-        where = f" in project {project_name}" if project_name else ""
-        self._write(f"assign role {role_name} to {who}{where}", plan)
-
-    def revoke_role(
-        self,
-        role_name: str,
-        entity_name: str,
-        project_name: str | None = None,
-        is_user: bool = True,
-    ) -> None:
-        entry = _assignment_entry(role_name, entity_name, project_name, is_user)
-
-        def plan(tree: Tree) -> FileChanges:
-            role = self._check_assignment(tree, role_name, entity_name, project_name, is_user)
-            current = _assignments(role)
-            if entry not in current:
-                return {}
-            index = current.index(entry)
-            return {
-                role.path: writer.edit(
-                    tree.read_text(role.path),
-                    _edit_list("assignments", lambda a: a[:index] + a[index + 1 :]),
-                )
-            }
-
-        who = f"{'user' if is_user else 'team'} {entity_name}"
-        where = f" in project {project_name}" if project_name else ""
-        self._write(f"revoke role {role_name} from {who}{where}", plan)
-
-    def _check_assignment(
-        self, tree: Tree, role_name: str, entity_name: str, project_name: str | None, is_user: bool
-    ) -> Document:
-        role = self._doc(tree, "role", role_name)
-        self._doc(tree, "user" if is_user else "team", entity_name)
-        if project_name is not None:
-            self._doc(tree, "project", project_name)
-        return role
-
-    def get_role_assignments_for_user(
-        self, user_name: str, project_name: str | None = None, include_team_roles: bool = True
-    ) -> list[RoleAssignment]:
-        tree = self._tree()
-        user_id = as_uuid(self._doc(tree, "user", user_name))
-        project_id = as_uuid(self._doc(tree, "project", project_name)) if project_name else None
-        team_ids = set()
-        if include_team_roles:
-            team_ids = {
-                as_uuid(t)
-                for t in tree.snapshot.of_kind("team")
-                if user_name in _names(t, "members")
-            }
-        return [
-            a
-            for a in self._role_assignments(tree)
-            if (a.user_id == user_id or (a.team_id is not None and a.team_id in team_ids))
-            and (project_id is None or a.project_id == project_id)
-        ]
-
-    def get_role_assignments_for_team(
-        self, team_name: str, project_name: str | None = None
-    ) -> list[RoleAssignment]:
-        tree = self._tree()
-        team_id = as_uuid(self._doc(tree, "team", team_name))
-        project_id = as_uuid(self._doc(tree, "project", project_name)) if project_name else None
-        return [
-            a
-            for a in self._role_assignments(tree)
-            if a.team_id == team_id and (project_id is None or a.project_id == project_id)
-        ]
-
-
-def _drop_assignments(tree: Tree, matches: Callable[[dict[str, str]], bool]) -> FileChanges:
-    changes: FileChanges = {}
-    for role in _sorted(tree.snapshot.of_kind("role")):
-        if any(matches(a) for a in _assignments(role)):
-            changes[role.path] = writer.edit(
-                tree.read_text(role.path),
-                _edit_list("assignments", lambda items: [a for a in items if not matches(a)]),
-            )
-    return changes
-
-
-def _sorted(docs: Any) -> list[Document]:
-    return sorted(docs, key=lambda d: d.ref.name)
-
-
-__all__ = ["AccessMethods", "EntityExistsError"]

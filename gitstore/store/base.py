@@ -7,20 +7,25 @@ Reads see the checked-out working tree (or, for a view made by
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from gitstore import vcs
 from gitstore.cache import ResultCache
 from gitstore.errors import NotAConfigRepository
 from gitstore.exceptions import ReadOnlyStoreError
-from gitstore.layout import FOLDERS, entity_path, is_valid_name
+from gitstore.layout import FOLDERS, derive_id, entity_path, is_valid_name
 from gitstore.snapshot import Document
 from gitstore.sources import ConfigRepo
+from gitstore.store import writer
 from gitstore.store.state import FileChanges, Tree, WorkTreeReader, commit_tree
 from gitstore.store.transaction import Operation, Writer, recover
+
+if TYPE_CHECKING:
+    from gitstore.remote import RemoteClone
 
 DATED_KINDS = ("user", "team", "project", "role")
 
@@ -34,6 +39,8 @@ class StoreBase:
     _writer: Writer | None = None
     _rev: str | None = None  # set on a read-only view of one commit
     _dates: dict[str, dict[str, int]]
+    _remote: RemoteClone | None = None  # set when the repository is a clone of a git remote
+    _remote_tree: tuple[str | None, Tree] | None = None  # the last fetched tip, read
 
     # --- opening ---------------------------------------------------------------
 
@@ -45,7 +52,7 @@ class StoreBase:
             )
         self._repo = ConfigRepo(root, git, git.prefix)
         self._cache = ResultCache(self._repo.cache_dir)
-        self._reader = WorkTreeReader(root, self._cache)
+        self._reader = WorkTreeReader(root, self._cache, git.git_dir / "gitstore" / "worktree-stat")
         self._writer = Writer(self._repo, self._cache, lock_timeout)
         self._dates = {}
         recover_path = self._writer.state_dir / "write-journal.json"
@@ -71,8 +78,14 @@ class StoreBase:
     # --- reading ---------------------------------------------------------------
 
     def _tree(self) -> Tree:
+        repo = self.repo  # a clear error before initialize()
         if self._rev is not None:
-            return commit_tree(self.repo, self._rev, self._cache)
+            return commit_tree(repo, self._rev, self._cache)
+        if self._remote is not None:  # reads come from the last fetched (or pushed) commit
+            tip = self._remote.tip
+            if self._remote_tree is None or self._remote_tree[0] != tip:
+                self._remote_tree = (tip, commit_tree(repo, tip, self._cache))
+            return self._remote_tree[1]
         assert self._reader is not None
         return self._reader.tree()
 
@@ -112,7 +125,28 @@ class StoreBase:
                     f"`{message}` needs the store itself"
                 )
             raise NotAConfigRepository("(none)", "call GitZenStore().initialize(path) first")
-        return self._writer.apply(Operation(message, plan))
+        operation, writer = Operation(message, plan), self._writer
+        if self._remote is not None:  # commit in the clone, push, replay on a lost race
+            return self._remote.publish(lambda: writer.apply(operation))
+        return writer.apply(operation)
+
+    def _all(self, kind: str, convert: Callable[[Document], Any]) -> list[Any]:
+        return [convert(doc) for doc in by_name(self._tree().snapshot.of_kind(kind))]
+
+    def _create(self, kind: str, name: str, body: dict[str, Any]) -> None:
+        """Commit a new entity file (EntityExistsError when the name is taken)."""
+        require_name(name, kind)
+
+        def plan(tree: Tree) -> FileChanges:
+            require_absent(tree, kind, name)
+            return {entity_path(kind, name): writer.new_file(body)}
+
+        self._write(f"create {kind} {name}", plan)
+
+
+def names_in(doc: Document, key: str) -> list[str]:
+    value = doc.data.get(key) or []
+    return [str(v) for v in value]
 
 
 def require_name(name: str, kind: str) -> None:
@@ -133,5 +167,13 @@ def require_absent(tree: Tree, kind: str, name: str, type_: str | None = None) -
         )
 
 
+def by_name(docs: Iterable[Document]) -> list[Document]:
+    return sorted(docs, key=lambda d: d.ref.name)
+
+
 def as_uuid(doc: Document) -> UUID:
-    return UUID(doc.id)
+    """The entity's id; the derived one when the file's is not a UUID (validation reports it)."""
+    try:
+        return UUID(doc.id)
+    except ValueError:
+        return UUID(derive_id(doc.ref.kind, doc.ref.name, doc.ref.type))

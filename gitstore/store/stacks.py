@@ -8,11 +8,11 @@ from uuid import UUID, uuid4
 
 from gitstore import defaults
 from gitstore.exceptions import StackComponentExistsError, StackExistsError
-from gitstore.layout import CONFIG_FILE, entity_path
+from gitstore.layout import COMPONENT_TYPES, CONFIG_FILE, entity_path
 from gitstore.models import ComponentWrapper, StackComponentType, StackWrapper
 from gitstore.snapshot import Document
 from gitstore.store import writer
-from gitstore.store.base import StoreBase, require_name
+from gitstore.store.base import StoreBase, as_uuid, by_name, require_name
 from gitstore.store.state import FileChanges, Tree
 
 
@@ -29,13 +29,17 @@ def _yaml_dump(data: dict[str, Any]) -> str:
 def component_wrapper(doc: Document) -> ComponentWrapper:
     """A component file as ZenML sees it: config = base64 YAML of name, uuid and the config."""
     assert doc.ref.type is not None
-    config = doc.data.get("config") or {}
-    full = {"name": doc.ref.name, "uuid": doc.id, **config}
+    config = doc.data.get("config")
+    full = {
+        "name": doc.ref.name,
+        "uuid": str(as_uuid(doc)),
+        **(config if isinstance(config, dict) else {}),
+    }
     return ComponentWrapper(
         type=StackComponentType(doc.ref.type),
         flavor=str(doc.data.get("flavor", "")),
         name=doc.ref.name,
-        uuid=UUID(doc.id),
+        uuid=as_uuid(doc),
         config=base64.b64encode(_yaml_dump(full).encode("utf-8")),
     )
 
@@ -81,7 +85,7 @@ def plan_missing_components(tree: Tree, components: list[ComponentWrapper]) -> F
         uuid, _ = decoded_config(component)
         existing = tree.doc("component", component.name, type_)
         if existing is not None:
-            if UUID(existing.id) != uuid:
+            if as_uuid(existing) != uuid:
                 raise StackComponentExistsError(
                     f"a {type_} named {component.name!r} exists already "
                     f"with another uuid ({existing.id})"
@@ -116,7 +120,7 @@ class StackMethods(StoreBase):
         tree = self._tree()
         return {
             doc.ref.name: self._configuration(doc)
-            for doc in _sorted(tree.snapshot.of_kind("stack"))
+            for doc in by_name(tree.snapshot.of_kind("stack"))
         }
 
     def get_stack_configuration(self, name: str) -> dict[StackComponentType, str]:
@@ -125,15 +129,19 @@ class StackMethods(StoreBase):
     @property
     def stacks(self) -> list[StackWrapper]:
         tree = self._tree()
-        return [self._stack(tree, doc) for doc in _sorted(tree.snapshot.of_kind("stack"))]
+        return [self._stack(tree, doc) for doc in by_name(tree.snapshot.of_kind("stack"))]
 
     def get_stack(self, name: str) -> StackWrapper:
         tree = self._tree()
         return self._stack(tree, self._doc(tree, "stack", name))
 
     def _configuration(self, doc: Document) -> dict[StackComponentType, str]:
-        components = doc.data.get("components") or {}
-        return {StackComponentType(t): str(n) for t, n in components.items()}
+        components = doc.data.get("components")
+        if not isinstance(components, dict):
+            return {}  # a broken file: validation reports it
+        return {
+            StackComponentType(t): str(n) for t, n in components.items() if t in COMPONENT_TYPES
+        }
 
     def _stack(self, tree: Tree, doc: Document) -> StackWrapper:
         wrappers = []
@@ -223,7 +231,7 @@ class StackMethods(StoreBase):
     def get_stack_components(self, component_type: StackComponentType) -> list[ComponentWrapper]:
         type_ = _component_type(component_type)
         docs = (d for d in self._tree().snapshot.of_kind("component") if d.ref.type == type_)
-        return [component_wrapper(d) for d in _sorted(docs)]
+        return [component_wrapper(d) for d in by_name(docs)]
 
     def register_stack_component(self, component: ComponentWrapper) -> None:
         type_ = _component_type(component.type)
@@ -261,7 +269,7 @@ class StackMethods(StoreBase):
             changes: FileChanges = {entity_path("component", component.name, type_): text}
             if renamed:
                 changes[entity_path("component", name, type_)] = None
-                for stack in _sorted(tree.snapshot.of_kind("stack")):
+                for stack in by_name(tree.snapshot.of_kind("stack")):
                     if (stack.data.get("components") or {}).get(type_) == name:
                         changes[stack.path] = writer.edit(
                             tree.read_text(stack.path), _set_stack_entry(type_, component.name)
@@ -279,7 +287,7 @@ class StackMethods(StoreBase):
             self._doc(tree, "component", name, type_)
             users = [
                 s.ref.name
-                for s in _sorted(tree.snapshot.of_kind("stack"))
+                for s in by_name(tree.snapshot.of_kind("stack"))
                 if (s.data.get("components") or {}).get(type_) == name
             ]
             if users:
@@ -290,7 +298,3 @@ class StackMethods(StoreBase):
             return {entity_path("component", name, type_): None}
 
         self._write(f"deregister {type_} {name}", plan)
-
-
-def _sorted(docs: Any) -> list[Document]:
-    return sorted(docs, key=lambda d: d.ref.name)

@@ -9,8 +9,10 @@ path and blob id in the core's :class:`~gitstore.cache.ResultCache`.
 
 from __future__ import annotations
 
+import marshal
 import os
 import stat
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -24,7 +26,10 @@ from gitstore.sources import ConfigRepo, FileEntry, Source, WorkTreeSource
 # path relative to the configuration root -> new text, or None to delete the file
 FileChanges = dict[str, "str | None"]
 
-RACY_SECONDS = 3.0  # a file modified this recently may change again within the same timestamp
+# a file modified this recently may change again within the same timestamp: never trusted
+RACY_SECONDS = 3.0
+# path -> ((mtime_ns, ctime_ns, size, inode), blob id)
+StatCache = dict[str, tuple[tuple[int, int, int, int], str]]
 
 
 @dataclass
@@ -52,38 +57,48 @@ class Tree:
 class StatWorkTreeSource(WorkTreeSource):
     """The working tree, listed from a stat cache that outlives one listing."""
 
-    stat_cache: dict[str, tuple[tuple[int, int, int, int], str]] = field(default_factory=dict)
+    stat_cache: StatCache = field(default_factory=dict)
+    stat_changed: bool = False
 
-    def _walk(self, full: Path, rel: str, found: list[FileEntry]) -> None:
-        try:
-            st = os.lstat(full)
-        except FileNotFoundError:
+    def _add(self, full: str, rel: str, mode: int, found: list[FileEntry]) -> None:
+        if not stat.S_ISREG(mode):
+            super()._add(full, rel, mode, found)
             return
-        if not stat.S_ISREG(st.st_mode):
-            super()._walk(full, rel, found)
-            return
+        st = os.lstat(full)
         key = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
         known = self.stat_cache.get(rel)
         if known is not None and known[0] == key:
             found.append(FileEntry(rel, known[1], "100644"))
             return
-        data = full.read_bytes()
+        data = self.read_file(full)
         self._data[rel] = data
         oid = vcs.blob_oid(data)
-        if time.time() - st.st_mtime_ns / 1e9 > RACY_SECONDS:
+        if time.time() - max(st.st_mtime_ns, st.st_ctime_ns) / 1e9 > RACY_SECONDS:
             self.stat_cache[rel] = (key, oid)
+            self.stat_changed = True
         found.append(FileEntry(rel, oid, "100644"))
+
+    @staticmethod
+    def read_file(full: str | Path) -> bytes:
+        with open(full, "rb") as fh:
+            return fh.read()
 
     def read(self, entries: list[FileEntry]) -> dict[str, bytes]:
         out = {}
         for entry in entries:
             data = self._data.get(entry.path)
-            out[entry.path] = data if data is not None else (self.root / entry.path).read_bytes()
+            out[entry.path] = data if data is not None else self.read_file(self.root / entry.path)
         return out
 
     def listing(self) -> list[FileEntry]:
         self._data.clear()
-        return self.entries()
+        found = self.entries()
+        if len(self.stat_cache) > len(found):
+            listed = {e.path for e in found}
+            for gone in [p for p in self.stat_cache if p not in listed]:
+                del self.stat_cache[gone]
+            self.stat_changed = True
+        return found
 
 
 @dataclass
@@ -124,7 +139,7 @@ def overlay_snapshot(base: Tree, changes: FileChanges, cache: ResultCache) -> Sn
         base_read=base.read_files,
         changes=encode_changes(changes),
     )
-    return load_snapshot(overlay, cache)
+    return patch_snapshot(base.snapshot, overlay.label, overlay.entries(), overlay.read, cache)
 
 
 def empty_tree(label: str) -> Tree:
@@ -157,18 +172,26 @@ class WorkTreeReader:
 
     root: Path
     cache: ResultCache
+    stat_file: Path | None = None  # where the stat cache outlives the process
     source: StatWorkTreeSource = field(init=False)
     _last: tuple[tuple[FileEntry, ...], Snapshot] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.source = StatWorkTreeSource("working tree", None, root=self.root)
+        self.source.stat_cache = load_stat_cache(self.stat_file, self.root)
 
     def tree(self) -> Tree:
         entries = tuple(self.source.listing())
+        if self.source.stat_changed:
+            save_stat_cache(self.stat_file, self.root, self.source.stat_cache)
+            self.source.stat_changed = False
         if self._last is not None and self._last[0] == entries:
             snap = self._last[1]
         else:
-            snap = load_snapshot(_Listed(self.source, list(entries)), self.cache)
+            previous = self._last[1] if self._last is not None else None
+            snap = patch_snapshot(
+                previous, self.source.label, list(entries), self.source.read, self.cache
+            )
             self.cache.save()
             self._last = (entries, snap)
 
@@ -178,21 +201,80 @@ class WorkTreeReader:
         return Tree(snap, read_text, self.source.read)
 
 
-@dataclass
-class _Listed(Source):
-    """A source whose listing was taken already."""
+class ListedSource(Source):
+    """Files listed already, read through a given function."""
 
-    inner: Source | None = None
-    listed: list[FileEntry] = field(default_factory=list)
-
-    def __init__(self, inner: Source, listed: list[FileEntry]) -> None:
-        super().__init__(inner.label, inner.cache_dir)
-        self.inner = inner
+    def __init__(
+        self,
+        label: str,
+        listed: list[FileEntry],
+        read: Callable[[list[FileEntry]], dict[str, bytes]],
+    ) -> None:
+        super().__init__(label, None)
         self.listed = listed
+        self.reader = read
 
     def entries(self) -> list[FileEntry]:
         return self.listed
 
     def read(self, entries: list[FileEntry]) -> dict[str, bytes]:
-        assert self.inner is not None
-        return self.inner.read(entries)
+        return self.reader(entries)
+
+
+def patch_snapshot(
+    base: Snapshot | None,
+    label: str,
+    entries: list[FileEntry],
+    read: Callable[[list[FileEntry]], dict[str, bytes]],
+    cache: ResultCache,
+) -> Snapshot:
+    """The snapshot of ``entries``, reusing what ``base`` holds for the files it has unchanged.
+
+    Only added and changed files go through the reader (and they are parsed
+    only when the cache does not know their blob id); every file-level result
+    is tied to one path, so the rest carries over as it is.
+    """
+    if base is None:
+        return load_snapshot(ListedSource(label, entries, read), cache)
+    before = {e.path: e for e in base.entries}
+    now = {e.path for e in entries}
+    changed = [e for e in entries if before.get(e.path) != e]
+    touched = {e.path for e in changed} | {p for p in before if p not in now}
+    part = load_snapshot(ListedSource(label, changed, read), cache)
+    snap = Snapshot(label, entries)
+    snap.documents = {r: d for r, d in base.documents.items() if d.path not in touched}
+    snap.documents.update(part.documents)
+    snap.present = {r: p for r, p in base.present.items() if p not in touched}
+    snap.present.update(part.present)
+    snap.problems = [p for p in base.problems if p.path not in touched] + part.problems
+    return snap
+
+
+STAT_FORMAT = "gitstore-stat-1"
+
+
+def load_stat_cache(path: Path | None, root: Path) -> StatCache:
+    """The stat cache a previous process kept for this working tree (empty when unusable)."""
+    if path is None or os.environ.get("GITSTORE_NO_CACHE") == "1":
+        return {}
+    try:
+        blob = marshal.loads(path.read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        return {}
+    if not isinstance(blob, tuple) or len(blob) != 3 or blob[:2] != (STAT_FORMAT, str(root)):
+        return {}
+    return blob[2] if isinstance(blob[2], dict) else {}
+
+
+def save_stat_cache(path: Path | None, root: Path, stat_cache: StatCache) -> None:
+    """Keep the stat cache for the next process (atomically; a failure only costs speed)."""
+    if path is None or os.environ.get("GITSTORE_NO_CACHE") == "1":
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".worktree-stat.", dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            marshal.dump((STAT_FORMAT, str(root), stat_cache), fh)
+        os.replace(tmp, path)
+    except OSError:
+        pass

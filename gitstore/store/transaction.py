@@ -31,6 +31,7 @@ import json
 import os
 import signal
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,9 +41,10 @@ from gitstore import vcs
 from gitstore.cache import ResultCache
 from gitstore.exceptions import IntegrityError, UncommittedChangesError
 from gitstore.problems import Problem
+from gitstore.snapshot import Snapshot
 from gitstore.sources import ConfigRepo
 from gitstore.store.lock import write_lock
-from gitstore.store.state import FileChanges, Tree, commit_tree, overlay_snapshot
+from gitstore.store.state import FileChanges, Tree, commit_tree, empty_tree, overlay_snapshot
 from gitstore.validate import check_snapshot
 
 JOURNAL = "write-journal.json"
@@ -74,6 +76,8 @@ class Writer:
         self.cwd = repo.git_cwd
         self.state_dir = repo.git.git_dir / "gitstore"
         self.lock_path = repo.git.common_dir / "gitstore" / "write.lock"
+        # the last commit this writer made: its tree and its errors, the next write's base
+        self._last: tuple[str, Tree, set[ErrorKey]] | None = None
 
     def git_path(self, path: str) -> str:
         return f"{self.repo.prefix}/{path}" if self.repo.prefix else path
@@ -84,12 +88,12 @@ class Writer:
             recover(self.repo, self.state_dir)
             for _ in range(MAX_REPLAYS):
                 head = vcs.head_commit(self.cwd)
-                base = commit_tree(self.repo, head, self.cache)
+                base, known_errors = self._base(head)
                 changes = _effective(op.plan(base), base)
                 if not changes:
                     return None
                 self._refuse_uncommitted(base, changes)
-                self._check(op, base, changes)
+                after, after_errors = self._check(op, base, known_errors, changes)
                 commit = self._commit(op, head, base, changes)
                 journal = Journal(head, commit, sorted(changes))
                 _write_json(self.state_dir / JOURNAL, journal._asdict())
@@ -100,6 +104,7 @@ class Writer:
                     crash_point("after-ref")
                     finish(self.repo, self.state_dir, journal)
                     self.cache.save()
+                    self._last = (commit, _tree_of(self.repo, commit, after), after_errors)
                     return commit
                 (self.state_dir / JOURNAL).unlink(missing_ok=True)
             raise vcs.GitError(["update-ref", "HEAD"], "the branch kept moving during the write")
@@ -121,13 +126,23 @@ class Writer:
         if dirty:
             raise UncommittedChangesError(dirty)
 
-    def _check(self, op: Operation, base: Tree, changes: FileChanges) -> None:
-        before = check_snapshot(base.snapshot, self.cache).problems
-        after_snap = overlay_snapshot(base, changes, self.cache)
-        after = check_snapshot(after_snap, self.cache).problems
-        new = _new_errors(before, after)
+    def _base(self, head: str | None) -> tuple[Tree, set[ErrorKey]]:
+        """The tree of ``head`` and its errors (remembered when this writer made ``head``)."""
+        if self._last is not None and self._last[0] == head:
+            return self._last[1], self._last[2]
+        base = commit_tree(self.repo, head, self.cache)
+        return base, _error_keys(check_snapshot(base.snapshot, self.cache).problems)
+
+    def _check(
+        self, op: Operation, base: Tree, known: set[ErrorKey], changes: FileChanges
+    ) -> tuple[Snapshot, set[ErrorKey]]:
+        """The would-be snapshot and its errors; IntegrityError when it has new ones."""
+        after = overlay_snapshot(base, changes, self.cache)
+        problems = check_snapshot(after, self.cache).problems
+        new = [p for p in problems if p.is_error and _error_key(p) not in known]
         if new:
             raise IntegrityError(op.message, new)
+        return after, _error_keys(problems)
 
     def _commit(self, op: Operation, head: str | None, base: Tree, changes: FileChanges) -> str:
         modes = {path: entry.mode for path, entry in base.entries.items()}
@@ -146,8 +161,9 @@ class Writer:
             tree = vcs.build_tree(self.cwd, head, updates, index_file)
         finally:
             Path(index_file).unlink(missing_ok=True)
-        return vcs.commit_tree(self.cwd, tree, [head] if head else [], f"gitstore: {op.message}\n",
-                               sign=None)
+        return vcs.commit_tree(
+            self.cwd, tree, [head] if head else [], f"gitstore: {op.message}\n", sign=None
+        )
 
 
 def _effective(changes: FileChanges, base: Tree) -> FileChanges:
@@ -164,9 +180,32 @@ def _effective(changes: FileChanges, base: Tree) -> FileChanges:
     return out
 
 
-def _new_errors(before: list[Problem], after: list[Problem]) -> list[Problem]:
-    known = {(p.path, p.code, p.message) for p in before if p.is_error}
-    return [p for p in after if p.is_error and (p.path, p.code, p.message) not in known]
+ErrorKey = tuple[str, str, str]
+
+
+def _error_key(problem: Problem) -> ErrorKey:
+    """An error, regardless of where in its file it sits (an edit may move it)."""
+    return (problem.path, problem.code, problem.message)
+
+
+def _error_keys(problems: list[Problem]) -> set[ErrorKey]:
+    return {_error_key(p) for p in problems if p.is_error}
+
+
+def _tree_of(repo: ConfigRepo, commit: str, snap: Snapshot) -> Tree:
+    """A Tree for ``commit`` from a snapshot already known to hold its files."""
+    if not snap.entries:
+        return empty_tree(f"commit {commit[:12]}")
+    source = repo.commit(commit)
+    by_path = {e.path: e for e in snap.entries}
+    snap = Snapshot(
+        f"commit {commit[:12]}", snap.entries, snap.documents, snap.present, snap.problems
+    )
+
+    def read_text(path: str) -> str:
+        return source.read([by_path[path]])[path].decode("utf-8")
+
+    return Tree(snap, read_text, source.read)
 
 
 def _disk_oid(path: Path) -> str | None:
@@ -242,8 +281,21 @@ def finish(repo: ConfigRepo, state_dir: Path, journal: Journal) -> None:
         staged.append(gpath)
         if n == 0:
             crash_point("mid-worktree")
-    vcs.refresh_index_paths(cwd, staged)
+    _stage(cwd, staged)
     (state_dir / JOURNAL).unlink(missing_ok=True)
+
+
+def _stage(cwd: Path, paths: list[str], patience: float = 10.0) -> None:
+    """Stage ``paths``, waiting out another git process that holds the index lock."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            vcs.refresh_index_paths(cwd, paths)
+            return
+        except vcs.GitError as exc:
+            if "index.lock" not in exc.stderr or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _blobs_at(cwd: Path, commit: str | None, paths: list[str]) -> dict[str, str]:

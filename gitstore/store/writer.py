@@ -192,3 +192,17 @@ def keep_only(keys: Mapping[str, Any]) -> Edit:
         merge_into(data, keys)
 
     return change
+
+
+def edit_list(key: str, change: Callable[[list[Any]], list[Any]]) -> Edit:
+    """Replace the list under ``key`` by ``change(list)``, keeping the items that stay."""
+
+    def apply(data: Any) -> None:
+        current = [plain(v) if not isinstance(v, dict) else dict(v) for v in data.get(key) or []]
+        wanted = change(current)
+        if key in data:
+            merge_sequence(data[key], wanted)
+        else:
+            data[key] = to_round_trip(wanted)
+
+    return apply

@@ -11,9 +11,11 @@ from gitstore.defaults import initial_files
 from gitstore.errors import UsageError
 from gitstore.layout import CONFIG_FILE
 from gitstore.models import PipelineRunWrapper, StoreType
+from gitstore.remote_url import is_remote_url
 from gitstore.store.access import AccessMethods
 from gitstore.store.flavors import FlavorMethods
 from gitstore.store.lock import lock_timeout
+from gitstore.store.roles import RoleMethods
 from gitstore.store.stacks import StackMethods
 from gitstore.store.state import FileChanges, Tree
 
@@ -21,7 +23,7 @@ FILE_SCHEME = "file://"
 BARE_SETTINGS = "# gitstore repository settings (format version 1).\nformat: 1\n"
 
 
-class GitZenStore(StackMethods, AccessMethods, FlavorMethods):
+class GitZenStore(StackMethods, AccessMethods, RoleMethods, FlavorMethods):
     """A zen store whose every change is one commit of a configuration repository.
 
     ``GitZenStore().initialize(path)`` opens the repository at ``path``, or
@@ -36,16 +38,30 @@ class GitZenStore(StackMethods, AccessMethods, FlavorMethods):
         skip_migration: bool = False,
         **kwargs: Any,
     ) -> GitZenStore:
-        """Open (or create) the repository; ``track_analytics`` is accepted, nothing is sent."""
-        root = self.get_path_from_url(url)
+        """Open (or create) the repository; ``track_analytics`` is accepted, nothing is sent.
+
+        ``url`` is a local path or ``file://`` URL, or a git remote (``https://``,
+        ``ssh://``, ``git://``, ``user@host:path``, a bare repository): a remote is
+        worked on in a cached clone, read as last fetched (:meth:`refresh` fetches),
+        and each write is pushed (see :mod:`gitstore.remote`).
+        """
+        timeout = lock_timeout(kwargs.get("lock_timeout"))
+        if isinstance(url, str) and is_remote_url(url):
+            from gitstore.remote import RemoteClone
+
+            self._remote = RemoteClone.open(url, lock_timeout=timeout)
+            root: Path | None = self._remote.path
+        else:
+            root = self.get_path_from_url(url)
         if root is None:
             raise UsageError(
-                f"{url!r}: only local repositories (a path or a file:// URL) are supported"
+                f"{url!r}: not a path, a file:// URL or a git remote URL "
+                "(https://, ssh://, git://, user@host:path)"
             )
         root = root.expanduser().absolute()
         if not (root / CONFIG_FILE).exists():
             _prepare_new(root)
-        self._open(root, lock_timeout(kwargs.get("lock_timeout")))
+        self._open(root, timeout)
         if not (root / CONFIG_FILE).exists():
             files = (
                 initial_files() if not skip_default_registrations else {CONFIG_FILE: BARE_SETTINGS}
@@ -57,6 +73,18 @@ class GitZenStore(StackMethods, AccessMethods, FlavorMethods):
             self.create_default_user()
         return self
 
+    def refresh(self) -> None:
+        """Fetch a remote repository, so that reads see its current state (local: no-op).
+
+        Run records are exchanged too: the remote's arrive, any not sent yet leave.
+        """
+        if self._remote is not None:
+            from gitstore.runs.sync import sync_runs
+
+            self._remote.refresh()
+            with self._remote.locked():
+                sync_runs(self.repo.root)
+
     def at(self, rev: str) -> GitZenStore:
         """A read-only view of commit ``rev``; its writes raise ReadOnlyStoreError."""
         view = self._view_of(rev)
@@ -67,8 +95,8 @@ class GitZenStore(StackMethods, AccessMethods, FlavorMethods):
 
     @staticmethod
     def get_path_from_url(url: str) -> Path | None:
-        if not GitZenStore.is_valid_url(url):
-            return None
+        if not GitZenStore.is_valid_url(url) or is_remote_url(url):
+            return None  # not a store URL, or a remote, which has no path on this machine
         return Path(url[len(FILE_SCHEME) :]) if url.startswith(FILE_SCHEME) else Path(url)
 
     @staticmethod
@@ -79,7 +107,7 @@ class GitZenStore(StackMethods, AccessMethods, FlavorMethods):
     def is_valid_url(url: str) -> bool:
         if not isinstance(url, str) or not url:
             return False
-        if url.startswith(FILE_SCHEME):
+        if url.startswith(FILE_SCHEME) or is_remote_url(url):
             return True
         return "://" not in url and not url.startswith("git@")
 
@@ -89,6 +117,8 @@ class GitZenStore(StackMethods, AccessMethods, FlavorMethods):
 
     @property
     def url(self) -> str:
+        if self._remote is not None:
+            return self._remote.url.url
         return self.get_local_url(str(self.repo.root))
 
     # --- pipeline runs (records on the runs branch, see gitstore.runs) ---------
@@ -97,7 +127,22 @@ class GitZenStore(StackMethods, AccessMethods, FlavorMethods):
         self._require_writable("register pipeline run " + pipeline_run.name)
         from gitstore import runs
 
-        runs.record_run(self.repo.root, pipeline_run)
+        if self._remote is None:
+            runs.record_run(self.repo.root, pipeline_run)
+            return
+        from gitstore.runs.sync import sync_runs
+
+        with self._remote.locked():  # pinned to the clone's HEAD: a commit the remote holds
+            sync_runs(self.repo.root)  # others' records first, so run names stay unique
+            runs.record_run(self.repo.root, pipeline_run)
+            result = sync_runs(self.repo.root)
+        if pipeline_run.name in result.duplicates:
+            from gitstore.exceptions import EntityExistsError
+
+            raise EntityExistsError(
+                f"another clone recorded a run named {pipeline_run.name!r} at the same time; "
+                "the remote keeps that one"
+            )
 
     def get_pipeline_run(
         self, pipeline_name: str, run_name: str, project_name: str | None = None
