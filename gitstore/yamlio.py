@@ -18,6 +18,7 @@ indices leading to the value and ``()`` is the document itself.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 import yaml
@@ -172,7 +173,7 @@ class _Builder:
 
     def __init__(self, path: str, text: str) -> None:
         self.path = path
-        self.events = iter(yaml.parse(text, Loader=_Loader))
+        self.events: Iterator[Any] = iter(yaml.parse(text, Loader=_Loader))
         self.positions: Positions = {}
 
     def build(self) -> Parsed | Problem:
@@ -248,7 +249,7 @@ class _Builder:
                 raise _Reject("GS001", key_event.start_mark,
                               f"mapping key `{key or 'null'}` is not a string",
                               f'quote it: "{key}"')
-            key_mark = key_event.start_mark
+            key_mark: Any = key_event.start_mark
             child = (*path, key)
             if key in result:
                 first = positions[child]

@@ -120,7 +120,8 @@ def test_plain_directory_validates_in_working_tree_mode(tmp_path: Path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["components", "gitstore.yaml", "stacks"]
     staged = run_cli("validate", "--staged", str(tmp_path))
     assert staged.code == 2
-    assert staged.err == f"gitstore: error: --staged needs a git repository, and {tmp_path} is not inside one\n"
+    assert staged.err == (
+        f"gitstore: error: --staged needs a git repository, and {tmp_path} is not inside one\n")
 
 
 def test_discovery_walks_up_from_a_subfolder(make_repo):

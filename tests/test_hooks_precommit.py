@@ -33,8 +33,8 @@ BASE = {
 def project_clone(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A git repository holding this project's tracked files as they are on disk, and its commit."""
     clone = tmp_path_factory.mktemp("gitstore-project")
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=PROJECT, capture_output=True,
-                            check=True).stdout.decode().split("\0")
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            cwd=PROJECT, capture_output=True, check=True).stdout.decode().split("\0")
     for rel in filter(None, listed):
         source = PROJECT / rel
         if source.is_file():

@@ -26,7 +26,8 @@ PATTERN_WORDS = {
         "a dotted import path such as `package.module.Class`",
     "^(ssh-|ecdsa-|sk-)[A-Za-z0-9@.-]+ [A-Za-z0-9+/=]+( .*)?$":
         "an SSH public key (`ssh-ed25519 AAAA... comment`)",
-    "^(?!/)(?!.*\\.\\.)(?!.*//)(?!.*@\\{)[^\\s~^:?*\\[\\\\]+(?<!/)(?<!\\.lock)(?<!\\.)$": "a valid git branch name",
+    "^(?!/)(?!.*\\.\\.)(?!.*//)(?!.*@\\{)[^\\s~^:?*\\[\\\\]+(?<!/)(?<!\\.lock)(?<!\\.)$":
+        "a valid git branch name",
 }
 YAML11_BOOLEANS = frozenset({"yes", "no", "on", "off", "y", "n"})
 
