@@ -149,7 +149,7 @@ def _config_path(repo: ConfigRepo) -> str:
 
 def default_tip(repo: ConfigRepo) -> str | None:
     head = vcs.head_branch(repo.git_cwd)
-    return vcs.rev_parse_or_none(repo.git_cwd, head) if head else None
+    return vcs.commit_or_none(repo.git_cwd, head) if head else None
 
 
 def check_push(repo: ConfigRepo, updates: list[RefUpdate],

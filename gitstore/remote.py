@@ -286,7 +286,7 @@ class RemoteClone:
 
     def _reset_to_remote(self) -> None:
         """Working tree, index and branch exactly at the last fetched tip."""
-        self.tip = vcs.ref_commit(self.path, self.tracking_ref)
+        self.tip = vcs.commit_or_none(self.path, self.tracking_ref)
         vcs.reset_worktree(self.path, self.branch, self.tip)
 
     def locked(self) -> AbstractContextManager[None]:

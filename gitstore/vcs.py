@@ -101,15 +101,20 @@ def require_repo(path: str | os.PathLike[str], wanted: str) -> RepoInfo:
     return info
 
 
-def resolve_commit(cwd: str | os.PathLike[str], rev: str) -> str:
-    """The commit id ``rev`` names; UnknownRevision when it names none."""
-    if rev.startswith("-"):
-        raise UnknownRevision(rev)
+def commit_or_none(cwd: str | os.PathLike[str], rev: str) -> str | None:
+    """The commit id ``rev`` names (a ref, ``HEAD``, an id), or None when it names none
+    (a missing ref, an unborn branch)."""
     code, out, _ = run_status(["rev-parse", "--verify", "--quiet", "--end-of-options",
                                f"{rev}^{{commit}}"], cwd=cwd)
-    if code != 0:
+    return out.decode().strip() if code == 0 else None
+
+
+def resolve_commit(cwd: str | os.PathLike[str], rev: str) -> str:
+    """The commit id ``rev`` names; UnknownRevision when it names none."""
+    oid = None if rev.startswith("-") else commit_or_none(cwd, rev)
+    if oid is None:
         raise UnknownRevision(rev)
-    return out.decode().strip()
+    return oid
 
 
 def _parse_entries(out: bytes, staged: bool) -> list[TreeEntry]:
@@ -185,12 +190,6 @@ def commit_paths(cwd: str | os.PathLike[str], paths: Sequence[str], message: str
 # --- writing commits without touching the checked-out index (the library's writes) ---
 
 
-def head_commit(cwd: str | os.PathLike[str]) -> str | None:
-    """The commit HEAD points at, or None on an unborn branch."""
-    code, out, _ = run_status(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], cwd=cwd)
-    return out.decode().strip() if code == 0 else None
-
-
 def hash_blob(cwd: str | os.PathLike[str], data: bytes) -> str:
     """Store ``data`` as a blob in the object database; return its id."""
     return run(["hash-object", "-w", "--stdin"], cwd=cwd, input=data).decode().strip()
@@ -215,17 +214,6 @@ def build_tree(cwd: str | os.PathLike[str], base: str | None,
     run(["update-index", "-z", "--index-info"], cwd=cwd, env=env,
         input="\0".join(lines).encode("utf-8", "surrogateescape") + b"\0")
     return run(["write-tree"], cwd=cwd, env=env).decode().strip()
-
-
-def update_ref_checked(cwd: str | os.PathLike[str], ref: str, new: str, old: str | None,
-                       message: str) -> bool:
-    """Move ``ref`` to ``new`` only if it still points at ``old``; False when it moved meanwhile."""
-    code, _, err = run_status(["update-ref", "-m", message, ref, new, old or ZERO_OID], cwd=cwd)
-    if code == 0:
-        return True
-    if b"but expected" in err or b"is at" in err or b"already exists" in err:
-        return False
-    raise GitError(["update-ref", ref], err.decode("utf-8", "replace"), code)
 
 
 def refresh_index_paths(cwd: str | os.PathLike[str], paths: Sequence[str]) -> None:
@@ -353,12 +341,6 @@ def _remove_stale_lock(lock: Path) -> None:
         pass
 
 
-def ref_commit(cwd: str | os.PathLike[str], ref: str) -> str | None:
-    """The commit a ref points at, or None when it does not exist."""
-    code, out, _ = run_status(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd=cwd)
-    return out.decode().strip() if code == 0 else None
-
-
 def is_ancestor(cwd: str | os.PathLike[str], ancestor: str, descendant: str) -> bool:
     code, _, err = run_status(["merge-base", "--is-ancestor", ancestor, descendant], cwd=cwd)
     if code > 1:
@@ -375,7 +357,7 @@ def fetch_ref(cwd: str | os.PathLike[str], remote: str, branch: str, into: str) 
         if "couldn't find remote ref" in text:
             return None
         raise GitError(["fetch", remote, branch], text, code)
-    return ref_commit(cwd, into)
+    return commit_or_none(cwd, into)
 
 
 def push_ref(cwd: str | os.PathLike[str], remote: str, commit: str, branch: str) -> bool:
@@ -398,7 +380,7 @@ def clean_head(cwd: str | os.PathLike[str]) -> str | None:
     code, out, _ = run_status(["status", "--porcelain", "--untracked-files=normal"], cwd=cwd)
     if code != 0 or out.strip():
         return None
-    return ref_commit(cwd, "HEAD")
+    return commit_or_none(cwd, "HEAD")
 
 
 def objects_dir(common_dir: Path) -> Path:
@@ -453,13 +435,6 @@ def git_path(cwd: str | os.PathLike[str], name: str) -> Path:
 def head_branch(cwd: str | os.PathLike[str]) -> str | None:
     """The ref HEAD points at (``refs/heads/main``), or None when HEAD is detached."""
     code, out, _ = run_status(["symbolic-ref", "-q", "HEAD"], cwd=cwd)
-    return out.decode().strip() if code == 0 else None
-
-
-def rev_parse_or_none(cwd: str | os.PathLike[str], rev: str) -> str | None:
-    """The commit ``rev`` names, or None when it names none (an unborn branch)."""
-    code, out, _ = run_status(["rev-parse", "--verify", "--quiet", "--end-of-options",
-                               f"{rev}^{{commit}}"], cwd=cwd)
     return out.decode().strip() if code == 0 else None
 
 

@@ -46,7 +46,7 @@ def check_runs(repo_root: str | Path) -> Report:
     branch = runs_branch(repo)
     label = f"runs branch {branch}"
     ref = branch_ref(branch)
-    if vcs.ref_commit(repo.git_cwd, ref) is None:
+    if vcs.commit_or_none(repo.git_cwd, ref) is None:
         return Report(label, 0, [])
     entries = vcs.ls_tree(repo.git_cwd, ref)
     blobs = vcs.read_blobs(repo.git_cwd, (e.oid for e in entries))

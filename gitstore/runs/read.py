@@ -80,7 +80,7 @@ def list_records(repo_root: str | Path, pipeline_name: str | None = None,
     ref = branch_ref(runs_branch(repo))
     if pipeline_name is not None and not is_valid_name(pipeline_name):
         return []
-    if vcs.ref_commit(repo.git_cwd, ref) is None:
+    if vcs.commit_or_none(repo.git_cwd, ref) is None:
         return []
     folder = f"{RECORDS_DIR}/{pipeline_name}" if pipeline_name else RECORDS_DIR
     entries = [e for e in vcs.ls_tree(repo.git_cwd, ref, [folder]) if parse_record_path(e.path)]

@@ -69,7 +69,7 @@ def sync_runs(repo_root: str | Path, remote: str = "origin") -> SyncResult:
     for attempt in range(1, MAX_ATTEMPTS + 1):
         result.attempts = attempt
         theirs = vcs.fetch_ref(cwd, remote, branch, tracking)
-        ours = vcs.ref_commit(cwd, ref)
+        ours = vcs.commit_or_none(cwd, ref)
         if ours is None and theirs is None:
             return result  # no records on either side
         target = _combine(cwd, common, ref, ours, theirs, result)

@@ -101,7 +101,7 @@ class StoreBase:
 
     def _created(self, doc: Document) -> datetime:
         """When the entity's file was first committed (now, for a file not committed yet)."""
-        rev = self._rev or vcs.head_commit(self.repo.git_cwd)
+        rev = self._rev or vcs.commit_or_none(self.repo.git_cwd, "HEAD")
         if rev is None:
             return datetime.now(timezone.utc)
         if rev not in self._dates:

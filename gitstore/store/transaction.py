@@ -75,7 +75,8 @@ class Writer:
         self.timeout = timeout
         self.cwd = repo.git_cwd
         self.state_dir = repo.git.git_dir / "gitstore"
-        self.lock_path = repo.git.common_dir / "gitstore" / "write.lock"
+        self.common_dir = repo.git.common_dir
+        self.lock_path = self.common_dir / "gitstore" / "write.lock"
         # the last commit this writer made: its tree and its errors, the next write's base
         self._last: tuple[str, Tree, set[ErrorKey]] | None = None
 
@@ -87,7 +88,7 @@ class Writer:
         with write_lock(self.lock_path, self.timeout):
             recover(self.repo, self.state_dir)
             for _ in range(MAX_REPLAYS):
-                head = vcs.head_commit(self.cwd)
+                head = vcs.commit_or_none(self.cwd, "HEAD")
                 base, known_errors = self._base(head)
                 changes = _effective(op.plan(base), base)
                 if not changes:
@@ -98,9 +99,9 @@ class Writer:
                 journal = Journal(head, commit, sorted(changes))
                 _write_json(self.state_dir / JOURNAL, journal._asdict())
                 crash_point("before-ref")
-                if vcs.update_ref_checked(
-                    self.cwd, "HEAD", commit, head, f"gitstore: {op.message}"
-                ):
+                moved = vcs.update_ref_cas(self.cwd, "HEAD", commit, head, f"gitstore: {op.message}",
+                                           self.common_dir)
+                if moved == vcs.REF_UPDATED:
                     crash_point("after-ref")
                     finish(self.repo, self.state_dir, journal)
                     self.cache.save()
@@ -251,7 +252,7 @@ def recover(repo: ConfigRepo, state_dir: Path) -> None:
     except (OSError, ValueError, TypeError, KeyError):
         path.unlink(missing_ok=True)
         return
-    if vcs.head_commit(repo.git_cwd) == journal.new:
+    if vcs.commit_or_none(repo.git_cwd, "HEAD") == journal.new:
         finish(repo, state_dir, journal)
     else:
         path.unlink(missing_ok=True)  # the ref never moved: the write did not happen
