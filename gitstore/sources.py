@@ -16,8 +16,18 @@ from typing import NamedTuple
 from gitstore import vcs
 from gitstore.errors import NotAConfigRepository
 from gitstore.layout import CONFIG_FILE, FOLDERS
+from gitstore.yamlio import MAX_BYTES
 
 LAYOUT_ROOTS = (CONFIG_FILE, *FOLDERS.values())
+# What is read of one file: one byte more than a configuration file may hold,
+# enough to refuse a larger one without holding it in memory.
+READ_LIMIT = MAX_BYTES + 1
+
+
+def read_head(path: str | os.PathLike[str]) -> bytes:
+    """A file's contents, cut after READ_LIMIT bytes."""
+    with open(path, "rb") as fh:
+        return fh.read(READ_LIMIT)
 
 
 class FileEntry(NamedTuple):
@@ -77,8 +87,7 @@ class WorkTreeSource(Source):
             for child in children:
                 self._add(child.path, f"{rel}/{child.name}", _entry_mode(child), found)
         elif stat.S_ISREG(mode):
-            with open(full, "rb") as fh:
-                data = fh.read()
+            data = read_head(full)
             self._data[rel] = data
             found.append(FileEntry(rel, vcs.blob_oid(data), "100644"))
         else:
@@ -110,7 +119,7 @@ class GitTreeSource(Source):
         return [FileEntry(e.path, e.oid, e.mode) for e in listing]
 
     def read(self, entries: list[FileEntry]) -> dict[str, bytes]:
-        blobs = vcs.read_blobs(self.git_cwd, (e.oid for e in entries))
+        blobs = vcs.read_blobs(self.git_cwd, (e.oid for e in entries), READ_LIMIT)
         return {e.path: blobs[e.oid] for e in entries}
 
 
@@ -127,7 +136,7 @@ class IndexSource(Source):
         return [FileEntry(e.path[len(pre):], e.oid, e.mode, e.stage) for e in listing]
 
     def read(self, entries: list[FileEntry]) -> dict[str, bytes]:
-        blobs = vcs.read_blobs(self.git_cwd, (e.oid for e in entries))
+        blobs = vcs.read_blobs(self.git_cwd, (e.oid for e in entries), READ_LIMIT)
         return {e.path: blobs[e.oid] for e in entries}
 
 

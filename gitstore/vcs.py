@@ -13,7 +13,7 @@ import os
 import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import IO, NamedTuple
 
 from gitstore.errors import GitError, GitNotFound, NotAGitRepository, UnknownRevision
 
@@ -144,23 +144,62 @@ def ls_index(cwd: str | os.PathLike[str], paths: Iterable[str] = ()) -> list[Tre
     return _parse_entries(out, staged=True)
 
 
-def read_blobs(cwd: str | os.PathLike[str], oids: Iterable[str]) -> dict[str, bytes]:
-    """The contents of many blobs, read by one ``git cat-file --batch``."""
+def read_blobs(cwd: str | os.PathLike[str], oids: Iterable[str],
+               limit: int | None = None) -> dict[str, bytes]:
+    """The contents of many blobs, streamed from one ``git cat-file --batch``.
+
+    With ``limit``, a blob is cut after ``limit`` bytes and the rest is read
+    past without being kept, so a huge file costs time, not memory.
+    """
+    import threading
+
     wanted = list(dict.fromkeys(oids))
     if not wanted:
         return {}
-    out = run(["cat-file", "--batch"], cwd=cwd, input="\n".join(wanted).encode() + b"\n")
+    try:
+        proc = subprocess.Popen(["git", "cat-file", "--batch"], cwd=cwd, stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except FileNotFoundError as exc:
+        raise GitNotFound() from exc
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    request = "\n".join(wanted).encode() + b"\n"
+
+    def feed() -> None:
+        try:
+            proc.stdin.write(request)  # type: ignore[union-attr]
+            proc.stdin.close()  # type: ignore[union-attr]
+        except BrokenPipeError:  # git stopped early; its error is reported below
+            pass
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    try:
+        return _read_batch(proc.stdout, wanted, limit)
+    except ValueError as exc:
+        raise GitError(["cat-file", "--batch"], proc.stderr.read().decode("utf-8", "replace")
+                       or str(exc)) from exc
+    finally:
+        proc.stdout.close()
+        feeder.join()
+        proc.wait()
+        proc.stderr.close()
+
+
+def _read_batch(out: IO[bytes], wanted: list[str], limit: int | None) -> dict[str, bytes]:
     blobs: dict[str, bytes] = {}
-    pos = 0
     for oid in wanted:
-        end = out.index(b"\n", pos)
-        header = out[pos:end].split()
-        pos = end + 1
+        header = out.readline().split()
         if len(header) < 3 or header[1] == b"missing":
-            raise GitError(["cat-file", "--batch"], f"object {oid} is missing")
+            raise ValueError(f"object {oid} is missing")
         size = int(header[2])
-        blobs[oid] = out[pos:pos + size]
-        pos += size + 1
+        keep = size if limit is None else min(size, limit)
+        blobs[oid] = out.read(keep)
+        rest = size - keep + 1  # the rest of the blob, then its newline
+        while rest > 0:
+            chunk = out.read(min(rest, 1 << 20))
+            if not chunk:
+                raise ValueError(f"object {oid} was cut short")
+            rest -= len(chunk)
     return blobs
 
 

@@ -102,7 +102,7 @@ def read_document(path: str, raw: bytes) -> Parsed | Problem:
     """Parse one file's bytes into a mapping with positions, or say why not."""
     if len(raw) > MAX_BYTES:
         return Problem(path, None, None, "GS010",
-                       f"file is {len(raw):,} bytes; configuration files are at most {MAX_BYTES:,}",
+                       f"file is larger than {MAX_BYTES:,} bytes, the most a configuration file may hold",
                        "keep large data out of the configuration repository")
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]

@@ -21,7 +21,7 @@ from pathlib import Path
 from gitstore import vcs
 from gitstore.cache import ResultCache
 from gitstore.snapshot import Document, Snapshot, load_snapshot
-from gitstore.sources import ConfigRepo, FileEntry, Source, WorkTreeSource
+from gitstore.sources import ConfigRepo, FileEntry, Source, WorkTreeSource, read_head
 
 # path relative to the configuration root -> new text, or None to delete the file
 FileChanges = dict[str, "str | None"]
@@ -80,8 +80,7 @@ class StatWorkTreeSource(WorkTreeSource):
 
     @staticmethod
     def read_file(full: str | Path) -> bytes:
-        with open(full, "rb") as fh:
-            return fh.read()
+        return read_head(full)
 
     def read(self, entries: list[FileEntry]) -> dict[str, bytes]:
         out = {}
