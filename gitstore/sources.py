@@ -54,27 +54,31 @@ class WorkTreeSource(Source):
 
     def entries(self) -> list[FileEntry]:
         found: list[FileEntry] = []
+        root = str(self.root)
         for name in LAYOUT_ROOTS:
-            self._walk(self.root / name, name, found)
+            full = os.path.join(root, name)
+            try:
+                st = os.lstat(full)
+            except FileNotFoundError:
+                continue
+            self._add(full, name, st.st_mode, found)
         return found
 
-    def _walk(self, full: Path, rel: str, found: list[FileEntry]) -> None:
-        try:
-            st = os.lstat(full)
-        except FileNotFoundError:
-            return
-        if stat.S_ISLNK(st.st_mode):
+    def _add(self, full: str, rel: str, mode: int, found: list[FileEntry]) -> None:
+        if stat.S_ISLNK(mode):
             target = os.readlink(full).encode("utf-8", "surrogateescape")
             found.append(FileEntry(rel, vcs.blob_oid(target), vcs.MODE_SYMLINK))
-        elif stat.S_ISDIR(st.st_mode):
+        elif stat.S_ISDIR(mode):
             if rel == CONFIG_FILE:
                 found.append(FileEntry(rel, "0" * 40, vcs.MODE_SUBMODULE))
                 return
             with os.scandir(full) as it:
-                for child in sorted(it, key=lambda e: e.name):
-                    self._walk(Path(child.path), f"{rel}/{child.name}", found)
-        elif stat.S_ISREG(st.st_mode):
-            data = full.read_bytes()
+                children = sorted(it, key=lambda e: e.name)
+            for child in children:
+                self._add(child.path, f"{rel}/{child.name}", _entry_mode(child), found)
+        elif stat.S_ISREG(mode):
+            with open(full, "rb") as fh:
+                data = fh.read()
             self._data[rel] = data
             found.append(FileEntry(rel, vcs.blob_oid(data), "100644"))
         else:
@@ -82,6 +86,15 @@ class WorkTreeSource(Source):
 
     def read(self, entries: list[FileEntry]) -> dict[str, bytes]:
         return {e.path: self._data[e.path] for e in entries if e.path in self._data}
+
+
+def _entry_mode(entry: os.DirEntry[str]) -> int:
+    """A directory entry's file type, from the listing itself where the system gives it."""
+    if entry.is_file(follow_symlinks=False):
+        return stat.S_IFREG
+    if entry.is_dir(follow_symlinks=False):
+        return stat.S_IFDIR
+    return entry.stat(follow_symlinks=False).st_mode
 
 
 @dataclass
