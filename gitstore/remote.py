@@ -18,7 +18,6 @@ exactly at the remote's tip: nothing half-applied, nothing lost on the remote.
 
 from __future__ import annotations
 
-import errno
 import os
 import random
 import shutil
@@ -30,7 +29,8 @@ from typing import TYPE_CHECKING
 
 from gitstore import vcs
 from gitstore.errors import GitstoreError, UsageError
-from gitstore.exceptions import IntegrityError, LockTimeoutError
+from gitstore.exceptions import IntegrityError
+from gitstore.locking import file_lock
 from gitstore.remote_url import StoreUrl, classify_url
 
 if TYPE_CHECKING:
@@ -296,33 +296,15 @@ class RemoteClone:
     @contextmanager
     def _locked(self) -> Iterator[None]:
         """Hold the clone's lock (one writer or fetcher per cached clone at a time)."""
-        import fcntl
-
         lock_path = self.path.with_name(self.path.name + ".lock")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
             raise RemoteError(f"cannot use the clone cache {self.path.parent}: "
                               f"{exc.strerror or exc}") from None
-        try:
-            deadline = time.monotonic() + self.lock_timeout
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except OSError as exc:
-                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                        raise
-                    if time.monotonic() >= deadline:
-                        raise LockTimeoutError(
-                            f"the clone of {self.url.display} at {self.path} stayed locked "
-                            f"by another process for {self.lock_timeout:g}s") from None
-                    time.sleep(0.02)
+        with file_lock(lock_path, self.lock_timeout, what=f"the clone of {self.url.display}"):
             self._remove_stale_git_locks()
             yield
-        finally:
-            os.close(fd)
 
 
 def _problem_key(problem: Problem) -> tuple[str, str, str]:

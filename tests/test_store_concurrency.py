@@ -17,7 +17,7 @@ from store_helpers import commit_count, status
 
 from gitstore import GitZenStore
 from gitstore.exceptions import LockTimeoutError
-from gitstore.store.lock import write_lock
+from gitstore.locking import file_lock
 
 WRITER = textwrap.dedent("""
     import sys
@@ -79,7 +79,7 @@ def test_four_processes_ten_writes_each_all_land(root):
 def test_lock_timeout_names_the_holder(root):
     store = GitZenStore().initialize(str(root), lock_timeout=0.2)
     lock = root / ".git/gitstore/write.lock"
-    with write_lock(lock, 1):
+    with file_lock(lock, 1):
         started = time.monotonic()
         with pytest.raises(LockTimeoutError) as info:
             store.create_user("alice")
@@ -92,8 +92,8 @@ def test_lock_timeout_names_the_holder(root):
 
 def test_lock_of_a_killed_process_does_not_block(root):
     holder = start(
-        "import sys, time\nfrom pathlib import Path\nfrom gitstore.store.lock import write_lock\n"
-        "with write_lock(Path(sys.argv[1]), 5):\n    print('locked', flush=True)\n"
+        "import sys, time\nfrom pathlib import Path\nfrom gitstore.locking import file_lock\n"
+        "with file_lock(Path(sys.argv[1]), 5):\n    print('locked', flush=True)\n"
         "    time.sleep(60)\n",
         str(root / ".git/gitstore/write.lock"),
     )

@@ -10,7 +10,6 @@ machine also take turns, so that under contention few rebuilds are wasted.
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gitstore import vcs
+from gitstore.locking import file_lock
 from gitstore.runs.errors import RunExistsError, RunsBranchBusyError
 from gitstore.runs.layout import branch_ref, index_path, record_path
 from gitstore.runs.trees import BLOB_MODE, build_tree, folder_spec, folders_on, parse_tree
@@ -31,32 +31,11 @@ TURN_WAIT_SECONDS = 10.0
 def writer_turn(common_dir: Path, wait: float = TURN_WAIT_SECONDS) -> Iterator[None]:
     """Take turns with the other writers on this machine, so none rebuilds a record in vain.
 
-    An advisory ``flock`` that the kernel drops when its holder dies, so a
-    killed writer never leaves it behind. Correctness does not rest on it:
-    the compare-and-swap does (other machines, or a turn not granted within
-    ``wait`` seconds, go ahead without one).
+    Correctness does not rest on the turn: the compare-and-swap does (other
+    machines, or a turn not granted within ``wait`` seconds, go ahead without one).
     """
-    try:
-        import fcntl
-    except ImportError:  # no flock on this platform
+    with file_lock(common_dir / "gitstore" / "runs-writer.lock", wait, required=False):
         yield
-        return
-    folder = common_dir / "gitstore"
-    folder.mkdir(exist_ok=True)
-    fd = os.open(folder / "runs-writer.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    break
-                time.sleep(0.001)
-        yield
-    finally:
-        os.close(fd)  # closing the file releases the lock
 
 
 @dataclass(frozen=True)

@@ -57,9 +57,9 @@ class StoreBase:
         self._dates = {}
         recover_path = self._writer.state_dir / "write-journal.json"
         if recover_path.exists():
-            from gitstore.store.lock import write_lock
+            from gitstore.locking import file_lock
 
-            with write_lock(self._writer.lock_path, self._writer.timeout):
+            with file_lock(self._writer.lock_path, self._writer.timeout):
                 recover(self._repo, self._writer.state_dir)
 
     @property

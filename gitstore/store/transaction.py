@@ -40,10 +40,10 @@ from typing import NamedTuple
 from gitstore import vcs
 from gitstore.cache import ResultCache
 from gitstore.exceptions import IntegrityError, UncommittedChangesError
+from gitstore.locking import file_lock
 from gitstore.problems import Problem
 from gitstore.snapshot import Snapshot
 from gitstore.sources import ConfigRepo
-from gitstore.store.lock import write_lock
 from gitstore.store.state import FileChanges, Tree, commit_tree, empty_tree, overlay_snapshot
 from gitstore.validate import check_snapshot
 
@@ -85,7 +85,7 @@ class Writer:
 
     def apply(self, op: Operation) -> str | None:
         """Commit the operation; the new commit id, or None when it changes nothing."""
-        with write_lock(self.lock_path, self.timeout):
+        with file_lock(self.lock_path, self.timeout):
             recover(self.repo, self.state_dir)
             for _ in range(MAX_REPLAYS):
                 head = vcs.commit_or_none(self.cwd, "HEAD")

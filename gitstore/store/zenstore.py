@@ -10,11 +10,11 @@ from gitstore import vcs
 from gitstore.defaults import initial_files
 from gitstore.errors import UsageError
 from gitstore.layout import CONFIG_FILE
+from gitstore.locking import lock_timeout
 from gitstore.models import PipelineRunWrapper, StoreType
 from gitstore.remote_url import is_remote_url
 from gitstore.store.access import AccessMethods
 from gitstore.store.flavors import FlavorMethods
-from gitstore.store.lock import lock_timeout
 from gitstore.store.roles import RoleMethods
 from gitstore.store.stacks import StackMethods
 from gitstore.store.state import FileChanges, Tree
