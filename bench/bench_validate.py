@@ -34,7 +34,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent
-sys.path.insert(0, str(PROJECT))
+sys.path.append(str(PROJECT))  # after site-packages: the installed gitstore wins
 
 from bench.generate import generate  # noqa: E402
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # after site-packages: the installed gitstore wins
 
 from gitstore.checks.integrity import SECRET_NAME  # noqa: E402
 from gitstore.layout import COMPONENT_TYPES  # noqa: E402

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import GITSTORE, git, run_cli
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # after site-packages: the installed gitstore wins
 
 from bench.generate import generate  # noqa: E402
 from gitstore.cache import CACHE_FILE, REPORTS_FILE, ResultCache  # noqa: E402

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import git
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # after site-packages: the installed gitstore wins
 
 from bench.generate import INJECTABLE, Generated, build_files, generate, inject  # noqa: E402
 from gitstore.sources import Source, find_config_repo  # noqa: E402
