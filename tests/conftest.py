@@ -31,6 +31,9 @@ def isolate(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
         "[protocol \"file\"]\n\tallow = always\n"
     )
     monkeypatch.setenv("HOME", str(home))
+    # a neutral working directory: `python -c` children must import the installed
+    # gitstore, never the source tree of the checkout the tests run from
+    monkeypatch.chdir(home)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
