@@ -156,3 +156,19 @@ def test_runs_already_recorded_are_refused_skipped_or_renamed(tmp_path: Path) ->
     record = yaml.safe_load(git(repo, "show", f"gitstore/runs:{path}"))
     assert (record["name"], record["stack"]["name"]) == ("training-1-imported",
                                                          "production-imported")
+
+
+def test_run_records_hold_references_even_when_plaintext_secrets_are_kept(
+        tmp_path: Path) -> None:
+    store = build_folder_store(tmp_path / "store")
+    repo = tmp_path / "repo"
+    result = run_cli("import", "zenml", str(store), str(repo), "--keep-plaintext-secrets")
+    assert result.code == 0, result
+    assert "password: hunter2\n" in (repo / "components/metadata_store/mysql-prod.yaml"
+                                     ).read_text()
+    records = "".join(record_texts(repo).values())
+    assert "password: '{{ mysql-prod.password }}'\n" in records
+    for secret in SECRETS:
+        assert secret not in records
+    secrets = yaml.safe_load((tmp_path / "repo.secrets.yaml").read_text())
+    assert secrets["mysql-prod"] == {"password": "old-pass-1"}
