@@ -54,8 +54,6 @@ def _report(result: ImportResult, what: str) -> None:
     if result.runs:
         click.echo(f"  {result.runs} pipeline run{'s' if result.runs != 1 else ''} recorded "
                    "on the runs branch")
-    for note in result.unrecorded:
-        click.echo(f"gitstore: warning: not recorded: {note}", err=True)
 
 
 @click.group("import")

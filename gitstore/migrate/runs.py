@@ -3,7 +3,9 @@
 Each run's component configs (base64 YAML) get the same treatment as the
 components themselves: plain-text secrets become references, local-store
 paths become portable. Runs are then recorded through :mod:`gitstore.runs`
-on the repository's runs branch, which pins each to the imported stack.
+on the repository's runs branch, pinned to the import commit, each keeping the
+stack and component configs it recorded itself (marked ``imported_from:
+zenml``), also when that stack no longer exists.
 """
 
 from __future__ import annotations
@@ -80,12 +82,25 @@ def _stack(stack: dict[str, Any]) -> dict[str, Any]:
         {**c, "config": str(c["config"]).encode("ascii")} for c in stack.get("components") or []]}
 
 
-def record_runs(repo_root: Path, runs: list[PipelineRunWrapper]) -> None:
-    """Record ``runs`` on the runs branch, each pinned to the checked-out commit."""
-    from gitstore.runs import record_run
+IMPORTED_FROM = "zenml"
+
+
+def record_runs(repo_root: Path, runs: list[PipelineRunWrapper], commit: str) -> None:
+    """Record ``runs`` on the runs branch, pinned to ``commit``, with their own stacks."""
+    from gitstore.runs.record import record_imported_run
 
     for run in runs:
-        record_run(repo_root, run)
+        record_imported_run(repo_root, run.model_dump(mode="json"), commit, IMPORTED_FROM)
+
+
+def invalid_names(runs: list[PipelineRunWrapper]) -> list[str]:
+    """What in ``runs`` cannot name a run record (run, pipeline or stack names)."""
+    from gitstore.runs.layout import is_valid_name
+
+    return [f"run `{run.name}` of pipeline `{run.pipeline.name}` on stack `{run.stack.name}`: "
+            "names must match [A-Za-z0-9][A-Za-z0-9._-]{0,127}"
+            for run in runs if not all(is_valid_name(n) for n in
+                                       (run.name, run.pipeline.name, run.stack.name))]
 
 
 def recorded_names(repo_root: Path, names: list[str]) -> list[str]:
@@ -108,10 +123,6 @@ def read_recorded_runs(repo_root: Path) -> list[Run]:
     from gitstore.runs.record import run_from_record
 
     return [run_from_wrapper(run_from_record(body)) for body in list_records(repo_root)]
-
-
-def stack_name(run: Run) -> str:
-    return str((run.data.get("stack") or {}).get("name"))
 
 
 def run_from_wrapper(wrapper: PipelineRunWrapper) -> Run:

@@ -24,10 +24,10 @@ from gitstore.migrate.model import SourceProblems, StoreData
 from gitstore.migrate.portable import make_portable
 from gitstore.migrate.repo_files import repo_files
 from gitstore.migrate.runs import (
+    invalid_names,
     record_runs,
     recorded_names,
     scrub_run,
-    stack_name,
     to_wrapper,
 )
 from gitstore.migrate.secrets import SecretVault, extract_secrets
@@ -55,7 +55,6 @@ class ImportResult:
     rewritten_paths: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
     runs: int = 0
-    unrecorded: list[str] = field(default_factory=list)  # runs whose stack no longer exists
 
 
 def import_into_repo(data: StoreData, dest: Path, options: ImportOptions,
@@ -70,20 +69,21 @@ def import_into_repo(data: StoreData, dest: Path, options: ImportOptions,
     if existing:
         names = [str(run.data["name"]) for run in data.runs]
         conflicts += resolve_run_conflicts(data, recorded_names(dest, names), options.on_conflict)
-    unrecorded = _drop_runs_without_stack(data, existing)
-    vault = None if options.keep_plaintext_secrets else SecretVault()
+    vault = SecretVault()  # run records never hold plain-text secrets, whatever the options
     rewritten: list[str] = []
-    _scrub(data, vault, rewritten)
+    _scrub(data, None if options.keep_plaintext_secrets else vault, vault, rewritten)
+    bad_names = invalid_names([to_wrapper(run, None) for run in data.runs])
+    if bad_names:
+        raise SourceProblems("these pipeline runs cannot be recorded", bad_names)
     files = repo_files(data, with_settings=existing is None)
     tolerated = SECRET_CODES if options.keep_plaintext_secrets else frozenset()
     _check_valid(files, dest if existing else None, tolerated)
     secrets_path = None
-    if vault is not None and len(vault):
+    if len(vault):
         secrets_path = _secrets_path(dest, options)
         vault.write(secrets_path)
-    result = ImportResult(dest, existing is None, "", sorted(files), len(vault or ()),
-                          secrets_path, rewritten, conflicts, len(data.runs),
-                          unrecorded=unrecorded)
+    result = ImportResult(dest, existing is None, "", sorted(files), len(vault),
+                          secrets_path, rewritten, conflicts, len(data.runs))
     write = _create_repo if existing is None else _add_to_repo
     result.commit = write(dest, files, data, message)
     return result
@@ -104,25 +104,14 @@ def _existing_repo(dest: Path) -> Snapshot | None:
     return load_snapshot(repo.worktree())
 
 
-def _drop_runs_without_stack(data: StoreData, existing: Snapshot | None) -> list[str]:
-    """Runs cannot be pinned to a stack that does not exist: leave them out, and say which."""
-    def has_stack(name: str) -> bool:
-        return name in data.stacks or bool(existing and existing.exists("stack", name))
-
-    left_out = [f"run {r.data['name']} of pipeline {r.pipeline_name}: its stack "
-                f"`{stack_name(r)}` does not exist"
-                for r in data.runs if not has_stack(stack_name(r))]
-    data.runs = [r for r in data.runs if has_stack(stack_name(r))]
-    return left_out
-
-
-def _scrub(data: StoreData, vault: SecretVault | None, rewritten: list[str]) -> None:
+def _scrub(data: StoreData, vault: SecretVault | None, run_vault: SecretVault,
+           rewritten: list[str]) -> None:
     for (type_, name), component in sorted(data.components.items()):
         config = make_portable(component.config, rewritten, f"component {type_}/{name}")
         if vault is not None:
             config = extract_secrets(type_, component.flavor, name, config, vault)
         component.config = config
-    data.runs = [scrub_run(run, vault, rewritten) for run in data.runs]
+    data.runs = [scrub_run(run, run_vault, rewritten) for run in data.runs]
 
 
 def _secrets_path(dest: Path, options: ImportOptions) -> Path:
@@ -185,7 +174,7 @@ def _write(root: Path, files: dict[str, str]) -> None:
 
 def _commit_with_runs(root: Path, rels: list[str], data: StoreData, message: str) -> str:
     commit = vcs.commit_paths(root, rels, message) if rels else vcs.resolve_commit(root, "HEAD")
-    record_runs(root, [to_wrapper(run, commit) for run in data.runs])
+    record_runs(root, [to_wrapper(run, commit) for run in data.runs], commit)
     return commit
 
 

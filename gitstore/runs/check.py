@@ -2,7 +2,8 @@
 
 Each record must match ``run.schema.json``, sit at the path its names give,
 have a name index entry pointing back at it, and pin a configuration commit
-that exists and holds the stack the record names.
+that exists and holds the stack the record names (unless the run was imported
+with the stack it recorded itself, ``imported_from``).
 """
 
 from __future__ import annotations
@@ -139,7 +140,7 @@ def _pin_problems(cwd: Path, prefix: str, records: list[_Record]) -> list[Proble
             problems.append(Problem(record.path, line, col, "GS402",
                                     f"configuration commit {commit} does not exist",
                                     "fetch the configuration history this run was recorded on"))
-        elif stack_obj is None:
+        elif stack_obj is None and "imported_from" not in record.parsed.data:
             line, col = _at(record, ("stack", "name"))
             expected = pre + entity_path("stack", stack_name)
             problems.append(Problem(record.path, line, col, "GS403",

@@ -115,14 +115,30 @@ def pin_stack(repo: ConfigRepo, stack_name: str, rev: str = "HEAD") -> Pin:
             "flavor": data.get("flavor") if isinstance(data.get("flavor"), str) else None,
             "config": data.get("config") if isinstance(data.get("config"), dict) else {},
         }
-    custom = [(t, c["flavor"]) for t, c in components.items()
-              if c["flavor"] and not flavors.is_builtin(t, c["flavor"])]
-    flavor_data = reader.read([entity_path("flavor", f, t) for t, f in custom])
     stack = {"name": stack_name, "id": entity_id(stack_data, "stack", stack_name),
              "components": components}
-    refuse_plain_secrets(stack, flavor_data)
+    refuse_plain_secrets(stack, _custom_flavors(reader, components))
     settings = first.get(CONFIG_FILE)
     return Pin(commit, stack, dict(reader.files), settings if isinstance(settings, dict) else {})
+
+
+def recorded_pin(repo: ConfigRepo, stack: dict[str, Any], rev: str) -> Pin:
+    """A stack a run recorded itself (in the record's form), pinned to the commit ``rev``.
+
+    The stack is taken as given, not read from the commit (it need not exist
+    there); its plain-text secrets are refused as for a resolved stack.
+    """
+    reader = _Reader(repo, rev)
+    settings = reader.read_at_commit([CONFIG_FILE]).get(CONFIG_FILE)
+    refuse_plain_secrets(stack, _custom_flavors(reader, stack["components"]))
+    return Pin(reader.rev, stack, {}, settings if isinstance(settings, dict) else {})
+
+
+def _custom_flavors(reader: _Reader, components: dict[str, Any]) -> dict[str, Any]:
+    """The flavor files of the components' custom (not built-in) flavors, by path."""
+    custom = [(t, c["flavor"]) for t, c in components.items()
+              if c["flavor"] and not flavors.is_builtin(t, c["flavor"])]
+    return reader.read([entity_path("flavor", f, t) for t, f in custom])
 
 
 def _secret_fields(type_: str, flavor: str | None, flavor_data: dict[str, Any]) -> frozenset[str]:

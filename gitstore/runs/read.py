@@ -99,13 +99,17 @@ def list_runs(repo_root: str | Path, pipeline_name: str,
 def show_record(repo_root: str | Path, run_name: str) -> dict[str, Any]:
     """A run's record, its stack read again from the pinned commit's objects.
 
-    When that commit is not in this clone, the stack stays as the record
-    holds it and ``stack_source`` says so.
+    When that commit is not in this clone, or the run was imported with the
+    stack it recorded itself, the stack stays as the record holds it and
+    ``stack_source`` says so.
     """
     from gitstore.runs.errors import PlainSecretError, StackNotAtCommitError
     from gitstore.runs.pinning import pin_stack
 
     body = get_record(repo_root, run_name)
+    if body.get("imported_from"):
+        return {**body, "stack_source": f"record (as the {body['imported_from']} run "
+                                        "recorded it)"}
     repo = open_repo(repo_root)
     commit = str(body.get("config_commit"))
     stack_name = str((body.get("stack") or {}).get("name"))

@@ -27,9 +27,14 @@ def open_repo(repo_root: str | Path) -> ConfigRepo:
     return repo
 
 
-def record_body(run: dict[str, Any], pin: Pin, dirty: bool, recorded_at: datetime
-                ) -> dict[str, Any]:
-    """The record of ``run`` (the run model as JSON data) pinned to ``pin``, in key order."""
+def record_body(run: dict[str, Any], pin: Pin, dirty: bool, recorded_at: datetime,
+                imported_from: str | None = None) -> dict[str, Any]:
+    """The record of ``run`` (the run model as JSON data) pinned to ``pin``, in key order.
+
+    A run carried over from another store (``imported_from``) keeps the stack
+    that store recorded for it, so the record says where its stack came from.
+    """
+    imported = {"imported_from": imported_from} if imported_from else {}
     return {
         "format": RECORD_FORMAT,
         "name": run["name"],
@@ -41,6 +46,7 @@ def record_body(run: dict[str, Any], pin: Pin, dirty: bool, recorded_at: datetim
         "config_commit": pin.commit,
         "config_dirty": dirty,
         "recorded_at": recorded_at.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
+        **imported,
         "runtime_configuration": run.get("runtime_configuration") or {},
         "stack": pin.stack,
     }
@@ -83,6 +89,34 @@ def stack_wrapper(stack: dict[str, Any]) -> StackWrapper:
     return StackWrapper(name=stack["name"], components=components)
 
 
+def recorded_stack(stack: dict[str, Any]) -> dict[str, Any]:
+    """A run's stack as the zen store recorded it (component configs as base64 YAML), in the
+    record's form; the inverse of :func:`stack_wrapper`. Config keys are sorted, so the same
+    configuration always gives the same record."""
+    import yaml
+
+    from gitstore.layout import derive_id
+
+    components: dict[str, Any] = {}
+    for comp in sorted(stack.get("components") or [], key=lambda c: str(c["type"])):
+        decoded = yaml.safe_load(base64.b64decode(comp["config"]))
+        config = {k: v for k, v in (decoded if isinstance(decoded, dict) else {}).items()
+                  if k not in ("name", "uuid")}
+        components[str(comp["type"])] = {"name": comp["name"], "id": str(comp["uuid"]),
+                                         "flavor": comp.get("flavor"),
+                                         "config": _sorted_keys(config)}
+    return {"name": stack["name"], "id": stack.get("id") or derive_id("stack", stack["name"]),
+            "components": components}
+
+
+def _sorted_keys(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _sorted_keys(value[k]) for k in sorted(value, key=str)}
+    if isinstance(value, list):
+        return [_sorted_keys(item) for item in value]
+    return value
+
+
 def run_from_record(body: dict[str, Any]) -> PipelineRunWrapper:
     from gitstore.models import PipelineRunWrapper
 
@@ -107,20 +141,49 @@ def record_run(repo_root: str | Path, run: PipelineRunWrapper) -> PipelineRunWra
 
 def record_run_data(repo_root: str | Path, run: dict[str, Any]) -> dict[str, Any]:
     """:func:`record_run` on the run model's JSON data; returns the record as written."""
-    from gitstore.runs.writer import commit_record
-
-    name, pipeline, stack = run["name"], run["pipeline"]["name"], run["stack"]["name"]
-    for what, value in (("run", name), ("pipeline", pipeline), ("stack", stack)):
-        if not is_valid_name(value):
-            raise InvalidRunNameError(what, value)
+    _check_names(run)
     repo = open_repo(repo_root)
-    pin = pin_stack(repo, stack)
+    pin = pin_stack(repo, run["stack"]["name"])
     refuse_secret_like_values(run.get("runtime_configuration") or {})
     body = record_body(run, pin, is_dirty(repo, pin), datetime.now(timezone.utc))
+    _commit(repo, pin, body)
+    return body
+
+
+def record_imported_run(repo_root: str | Path, run: dict[str, Any], commit: str,
+                        source: str) -> dict[str, Any]:
+    """Record a run carried over from another store (``source``, such as ``zenml``).
+
+    The record keeps the stack and component configs the run itself recorded
+    (``run["stack"]`` in the zen store's form), pinned to ``commit``; that stack
+    need not exist in the repository. Plain-text secrets are refused as for any
+    record. Returns the record as written.
+    """
+    from gitstore.runs.pinning import recorded_pin
+
+    _check_names(run)
+    repo = open_repo(repo_root)
+    pin = recorded_pin(repo, recorded_stack(run["stack"]), commit)
+    refuse_secret_like_values(run.get("runtime_configuration") or {})
+    body = record_body(run, pin, False, datetime.now(timezone.utc), imported_from=source)
+    _commit(repo, pin, body)
+    return body
+
+
+def _check_names(run: dict[str, Any]) -> None:
+    for what, value in (("run", run["name"]), ("pipeline", run["pipeline"]["name"]),
+                        ("stack", run["stack"]["name"])):
+        if not is_valid_name(value):
+            raise InvalidRunNameError(what, value)
+
+
+def _commit(repo: ConfigRepo, pin: Pin, body: dict[str, Any]) -> None:
+    from gitstore.runs.writer import commit_record
+
+    name, pipeline = body["name"], body["pipeline"]["name"]
     assert repo.git is not None
     commit_record(repo.git_cwd, repo.git.common_dir, pin.runs_branch, pipeline, name,
                   dump_record(body), f"Record run {name} of pipeline {pipeline}\n")
-    return body
 
 
 def parse_config_options(pairs: list[str]) -> dict[str, Any]:
