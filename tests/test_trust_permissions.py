@@ -221,3 +221,11 @@ def test_without_enforcement_or_roles_nothing_is_reported(make_repo: Callable[..
     base = head(root)
     commit_as(root, "eve@example.com", {"stacks/dev.yaml": STACK})
     assert [(p[0], p[3]) for p in tuples(root, base)] == [("stacks/dev.yaml", "GS502")]
+
+
+def test_long_lists_of_approvers_are_cut_with_a_count() -> None:
+    from gitstore.trust.enforce import _some
+
+    names = [f"user-{n:02d}" for n in range(11)]
+    assert _some(names) == "user-00, user-01, user-02, user-03, user-04, user-05, user-06, user-07 and 3 more"
+    assert _some(names[:2]) == "user-00, user-01"

@@ -13,7 +13,7 @@ that has roles, the same findings are warnings. With
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -156,13 +156,20 @@ def _approvers(need: Requirement, holders: Mapping[str, object]) -> str:
     if not holders:
         return (f"no user holds {need.permission()}; a role granting it must be added first "
                 "(roles/*.yaml)")
-    return f"users holding {need.permission()}, who could approve it: {', '.join(sorted(holders))}"
+    return f"users holding {need.permission()}, who could approve it: {_some(holders)}"
+
+
+def _some(names: Iterable[str], shown: int = 8) -> str:
+    """The first few names, and how many more there are (`gitstore who-can` lists them all)."""
+    ordered = sorted(names)
+    more = len(ordered) - shown
+    return ", ".join(ordered[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
 def _unknown(authority: Authority, need: Requirement, actor: actors.Actor,
              holders: Mapping[str, object], enforce: bool) -> Problem:
     admins = sorted(authority.holders("user", "update"))
-    through = (f"through someone holding `user: update` ({', '.join(admins)})" if admins
+    through = (f"through someone holding `user: update` ({_some(admins)})" if admins
                else "through someone holding `user: update`")
     return Problem(need.path, None, None, "GS502" if enforce else "GS512",
                    f"{need.describe()}, and {actor.claim} is not a gitstore user",
