@@ -111,3 +111,42 @@ def test_untracked_files_do_not_fool_the_hook(config_repo: Path):
     git(config_repo, "add", "components/orchestrator/kf.yaml")
     done = commit(config_repo, "prod stack")
     assert done.returncode == 0, done.stderr
+
+
+EXAMPLES = PROJECT / "examples"
+CASES = sorted([*EXAMPLES.glob("valid/*/"), *EXAMPLES.glob("invalid/*/")])
+
+
+def _expected(case: Path) -> tuple[int, list[str]]:
+    """The exit code and the problem lines a case expects (without its summary line)."""
+    expected = case / "expected.txt"
+    if not expected.exists():  # a valid example
+        return 0, []
+    lines = expected.read_text(encoding="utf-8").splitlines()
+    code = int(next(line for line in lines if line.startswith("# exit ")).split()[-1])
+    args = next((line for line in lines if line.startswith("# args: ")), "")
+    if "--strict" in args:  # the hook runs without --strict: warnings pass
+        code = 0
+    body = [line for line in lines if not line.startswith("# ")]
+    return code, body[:-1]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.parent.name}/{c.name}")
+def test_every_example_through_the_hook(case: Path, tmp_path: Path,
+                                        project_clone: tuple[Path, str], pre_commit_home: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    clone, rev = project_clone
+    monkeypatch.setenv("PRE_COMMIT_HOME", str(pre_commit_home))
+    repo = tmp_path / "config"
+    shutil.copytree(case, repo, symlinks=True, ignore=shutil.ignore_patterns("expected.txt"))
+    (repo / ".pre-commit-config.yaml").write_text(
+        f"repos:\n  - repo: {clone}\n    rev: {rev}\n    hooks:\n      - id: gitstore-validate\n")
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    code, problems = _expected(case)
+    ran = subprocess.run([PRE_COMMIT, "run", "--verbose", "gitstore-validate"], cwd=repo,
+                         capture_output=True,
+                         text=True, timeout=600)
+    assert ran.returncode == min(code, 1), ran.stdout + ran.stderr
+    for line in problems:
+        assert line in ran.stdout, f"{line!r} missing from:\n{ran.stdout}"
