@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -9,9 +10,10 @@ import time
 class TerminalProgress:
     """Reports ``done/total`` on stderr once work has run for ``after`` seconds, on a terminal only."""
 
-    def __init__(self, what: str, after: float = 2.0) -> None:
+    def __init__(self, what: str, after: float | None = None) -> None:
         self.what = what
-        self.after = after
+        # GITSTORE_PROGRESS_AFTER (seconds) lets a terminal session see progress sooner
+        self.after = after if after is not None else float(os.environ.get("GITSTORE_PROGRESS_AFTER", 2))
         self.start = time.monotonic()
         self.enabled = sys.stderr.isatty()
         self.shown = False
