@@ -389,28 +389,14 @@ def is_ancestor(cwd: str | os.PathLike[str], ancestor: str, descendant: str) -> 
 
 def fetch_ref(cwd: str | os.PathLike[str], remote: str, branch: str, into: str) -> str | None:
     """Fetch ``branch`` of ``remote`` into the local ref ``into``; None when the remote lacks it."""
-    code, _, err = run_status(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote,
-                               f"+refs/heads/{branch}:{into}"], cwd=cwd)
+    code, _, err = run_network(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote,
+                                f"+refs/heads/{branch}:{into}"], cwd=cwd)
     if code != 0:
         text = err.decode("utf-8", "replace")
         if "couldn't find remote ref" in text:
             return None
         raise GitError(["fetch", remote, branch], text, code)
     return commit_or_none(cwd, into)
-
-
-def push_ref(cwd: str | os.PathLike[str], remote: str, commit: str, branch: str) -> bool:
-    """Push ``commit`` to ``branch`` of ``remote``; False when it is not a fast-forward there."""
-    code, out, err = run_status(["push", "--porcelain", "--quiet", remote,
-                                 f"{commit}:refs/heads/{branch}"], cwd=cwd)
-    if code == 0:
-        return True
-    text = out.decode("utf-8", "replace") + err.decode("utf-8", "replace")
-    if "[rejected]" in text and ("non-fast-forward" in text or "fetch first" in text):
-        return False
-    if "[remote rejected]" in text and ("but expected" in text or "cannot lock ref" in text):
-        return False  # another push won the race on the server
-    raise GitError(["push", remote, branch], text, code)
 
 
 def clean_head(cwd: str | os.PathLike[str]) -> str | None:

@@ -115,3 +115,21 @@ def test_clones_syncing_at_once_end_with_every_record(make_repo, git_server, tmp
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
     assert remote_runs(url, tmp_path) == sorted(f"c{n}-{i}" for n in range(3) for i in range(4))
+
+
+def test_a_remote_hook_refusing_the_runs_push_is_a_clear_error(make_repo, tmp_path):
+    origin = make_repo(config_files())
+    bare = tmp_path / "server.git"
+    git(tmp_path, "clone", "-q", "--bare", str(origin), str(bare))
+    hook = bare / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'run records are frozen this week' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(bare), str(clone))
+    record_run(clone, a_run("frozen-1"))
+    result = run_cli("runs", "sync", cwd=clone)
+    assert result.code == 1, result
+    assert result.err == (
+        f"gitstore: error: origin rejected the push (pre-receive hook declined); nothing was written"
+        "\n  remote: run records are frozen this week\n")
+    assert git(bare, "branch", "--list", "gitstore/runs") == ""

@@ -78,11 +78,25 @@ def sync_runs(repo_root: str | Path, remote: str = "origin") -> SyncResult:
         result.commit = target
         if target == theirs:
             return result
-        if vcs.push_ref(cwd, remote, target, branch):
+        if _push(cwd, remote, target, branch):
             result.pushed = True
             return result
     raise RunSyncError(f"could not push {branch} to {remote} after {MAX_ATTEMPTS} attempts: "
                        "the remote kept moving; try again")
+
+
+def _push(cwd: Path, remote: str, commit: str, branch: str) -> bool:
+    """Push ``commit`` to the remote's runs branch; False when another push got there first."""
+    from gitstore.remote import PushRejectedError
+
+    pushed = vcs.push_commit(cwd, commit, f"refs/heads/{branch}", remote)
+    if pushed.status == "ok":
+        return True
+    if pushed.status == "rejected":
+        return False
+    if pushed.status == "remote-rejected":
+        raise PushRejectedError(remote, pushed.reason, pushed.remote_messages)
+    raise vcs.GitError(["push", remote, branch], pushed.stderr, pushed.code)
 
 
 def _combine(cwd: Path, common: Path, ref: str, ours: str | None, theirs: str | None,
