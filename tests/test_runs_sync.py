@@ -130,6 +130,6 @@ def test_a_remote_hook_refusing_the_runs_push_is_a_clear_error(make_repo, tmp_pa
     result = run_cli("runs", "sync", cwd=clone)
     assert result.code == 1, result
     assert result.err == (
-        f"gitstore: error: origin rejected the push (pre-receive hook declined); nothing was written"
+        "gitstore: error: origin rejected the push (pre-receive hook declined); nothing was written"
         "\n  remote: run records are frozen this week\n")
     assert git(bare, "branch", "--list", "gitstore/runs") == ""
