@@ -159,3 +159,16 @@ def test_unknown_revision_is_a_usage_error(repo: Path):
     assert result.code == 2
     assert result.err == "gitstore: error: unknown revision: 'nope'\n"
 
+
+
+def test_a_renamed_team_keeps_its_members(make_repo):
+    team_id = "id: 7a1c0de0-0000-4000-8000-00000000000a\n"
+    repo = make_repo({**BEFORE, "teams/platform.yaml": team_id + "members: [alice]\n"})
+    commit_change(repo, {"teams/ml-platform.yaml": team_id + "members: [alice, bob]\n",
+                         "roles/maintainer.yaml": "permissions:\n  stack: [read]\nassignments:\n"
+                                                  "  - team: ml-platform\n  - user: alice\n"},
+                  delete=("teams/platform.yaml",))
+    result = run_cli("diff", "HEAD~1", "HEAD", cwd=repo)
+    assert result.code == 0, result
+    assert "  + bob joined team ml-platform" in result.out
+    assert "alice left" not in result.out and "alice joined" not in result.out

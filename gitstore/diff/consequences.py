@@ -147,10 +147,18 @@ def role_grants(old: Snapshot, new: Snapshot) -> list[RoleGrant]:
 
 
 def memberships(old: Snapshot, new: Snapshot) -> list[Membership]:
-    before, after = team_members(old), team_members(new)
+    """Who joined or left which team; a team is followed by id, so a rename moves nobody."""
+    before, after = _teams_by_id(old), _teams_by_id(new)
     found = []
-    for team in sorted(set(before) | set(after)):
-        was, now = set(before.get(team, ())), set(after.get(team, ()))
-        found += [Membership(team, user, "joined") for user in sorted(now - was)]
-        found += [Membership(team, user, "left") for user in sorted(was - now)]
-    return found
+    for team_id in set(before) | set(after):
+        name = (after.get(team_id) or before[team_id])[0]
+        was = before.get(team_id, (name, set()))[1]
+        now = after.get(team_id, (name, set()))[1]
+        found += [Membership(name, user, "joined") for user in sorted(now - was)]
+        found += [Membership(name, user, "left") for user in sorted(was - now)]
+    return sorted(found, key=lambda m: (m.team, m.status != "joined", m.user))
+
+
+def _teams_by_id(snap: Snapshot) -> dict[str, tuple[str, set[str]]]:
+    teams = team_members(snap)
+    return {doc.id: (doc.ref.name, set(teams.get(doc.ref.name, ()))) for doc in snap.of_kind("team")}
