@@ -105,3 +105,16 @@ def run_cli(*args: str, cwd: Path | None = None, input: str | None = None,
     proc = subprocess.run([GITSTORE, *args], cwd=cwd, capture_output=True, text=True,
                           input=input, env={**os.environ, **(env or {})}, timeout=120)
     return CliResult(proc)
+
+
+def failures_of(procs: list[subprocess.Popen[str]], timeout: float) -> list[str]:
+    """Wait for every process (killing any still running after ``timeout``); the stderr of
+    each that failed."""
+    try:
+        results = [(proc.communicate(timeout=timeout)[1], proc.returncode) for proc in procs]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    return [err for err, code in results if code != 0]

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import git
+from conftest import failures_of, git
 from gitdaemon import GitDaemon, served_git_daemon  # noqa: F401  (the git_daemon fixture)
 
 from gitstore.defaults import initial_files
@@ -88,14 +88,7 @@ def test_concurrent_writers_lose_nothing_and_keep_history_linear(
     procs = [subprocess.Popen([sys.executable, "-c", WRITER, url, str(cache), prefix, str(count)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for prefix, cache in writers]
-    try:
-        results = [(proc.communicate(timeout=120)[1], proc.returncode) for proc in procs]
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.communicate()
-    assert [err for err, code in results if code != 0] == []
+    assert failures_of(procs, timeout=120) == []
     expected = sorted(f"users/{p}-{i}.yaml" for p, _ in writers for i in range(count))
     users = [f for f in git(bare, "ls-tree", "-r", "--name-only", "main").split()
              if f.startswith("users/") and f != "users/default.yaml"]

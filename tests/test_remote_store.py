@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import git, run_cli
+from conftest import failures_of, git, run_cli
 from gitdaemon import GitDaemon, served_git_daemon  # noqa: F401  (the git_daemon fixture)
 
 from gitstore import GitZenStore
@@ -153,14 +153,7 @@ def test_processes_writing_through_the_library_lose_nothing(
                               env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / prefix)},
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for prefix in writers]
-    try:
-        results = [(proc.communicate(timeout=300)[1], proc.returncode) for proc in procs]
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.communicate()
-    assert [err for err, code in results if code != 0] == []
+    assert failures_of(procs, timeout=300) == []
     files = set(tree_files(bare))
     wanted = {f"users/{p}-{i}.yaml" for p in writers for i in range(count)}
     wanted |= {f"projects/{p}.yaml" for p in writers}
