@@ -26,7 +26,7 @@ from typing import Any
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # after site-packages: the installed gitstore wins
 
 from gitstore.checks.integrity import SECRET_NAME  # noqa: E402
-from gitstore.layout import COMPONENT_TYPES  # noqa: E402
+from gitstore.plumbing.layout import COMPONENT_TYPES  # noqa: E402
 from gitstore.resources import builtin_flavors  # noqa: E402
 
 WORDS = ("alpha", "beta", "gamma", "delta", "kappa", "lambda", "sigma", "omega", "nova", "atlas",

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from gitstore.errors import UsageError
-from gitstore.layout import CONFIG_FILE, derive_id, entity_path
+from gitstore.plumbing.layout import CONFIG_FILE, derive_id, entity_path
 
 LOCAL_STORES = "~/.config/gitstore/local_stores"
 
@@ -69,7 +69,7 @@ INIT_MESSAGE = "gitstore: initialize configuration repository"
 def create_repository(target: Path) -> str:
     """Write a new configuration repository at ``target`` (``git init`` when it is in none) and
     commit exactly its files; the commit id. Nothing is written when anything is in the way."""
-    from gitstore import vcs
+    from gitstore.plumbing import vcs
 
     if os.path.lexists(target / CONFIG_FILE):
         raise UsageError(f"{target} is already a configuration repository ({CONFIG_FILE} exists)")

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from gitstore.errors import UsageError
-from gitstore.snapshot import Snapshot
+from gitstore.plumbing.snapshot import Snapshot
 
 SHAPES_MERMAID = {"stack": ('[["', '"]]'), "component": ('("', '")'), "flavor": ('{{"', '"}}'),
                   "role": ('[/"', '"/]'), "team": ('(["', '"])'), "user": ('["', '"]'),

@@ -27,15 +27,15 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gitstore import vcs
 from gitstore.errors import GitstoreError, UsageError
 from gitstore.exceptions import IntegrityError
-from gitstore.locking import file_lock
+from gitstore.plumbing import vcs
+from gitstore.plumbing.locking import file_lock
 from gitstore.remote_url import StoreUrl, classify_url
 
 if TYPE_CHECKING:
+    from gitstore.plumbing.sources import GitTreeSource
     from gitstore.problems import Problem
-    from gitstore.sources import GitTreeSource
 
 Operation = Callable[[Path], Sequence[str]]
 """Edits files below the given working tree; returns the changed paths (relative, '/'-separated)."""
@@ -133,7 +133,7 @@ class RemoteClone:
 
     def source(self) -> GitTreeSource:
         """The files of the last fetched state, read from git objects (unaffected by writers)."""
-        from gitstore.sources import GitTreeSource
+        from gitstore.plumbing.sources import GitTreeSource
 
         if self.tip is None:
             raise RemoteError(f"{self.url.display} has no branch {self.branch} yet")
@@ -199,7 +199,7 @@ class RemoteClone:
 
     def _check(self, message: str) -> None:
         """Raise IntegrityError when the staged change adds errors the tip did not have."""
-        from gitstore.sources import IndexSource
+        from gitstore.plumbing.sources import IndexSource
         from gitstore.validate import validate
 
         after = validate(IndexSource("index", self._validate_cache, git_cwd=self.path))

@@ -12,12 +12,12 @@ from __future__ import annotations
 import gc
 from dataclasses import dataclass
 
-from gitstore.cache import ResultCache
 from gitstore.errors import NotAConfigRepository
-from gitstore.layout import CONFIG_FILE
+from gitstore.plumbing.cache import ResultCache
+from gitstore.plumbing.layout import CONFIG_FILE
+from gitstore.plumbing.snapshot import Progress, Snapshot, load_snapshot
+from gitstore.plumbing.sources import FileEntry, Source
 from gitstore.problems import Problem
-from gitstore.snapshot import Progress, Snapshot, load_snapshot
-from gitstore.sources import FileEntry, Source
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from conftest import GITSTORE, git, run_cli
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # after site-packages: the installed gitstore wins
 
 from bench.generate import generate  # noqa: E402
-from gitstore.cache import CACHE_FILE, REPORTS_FILE, ResultCache  # noqa: E402
-from gitstore.sources import FileEntry, Source, find_config_repo  # noqa: E402
+from gitstore.plumbing.cache import CACHE_FILE, REPORTS_FILE, ResultCache  # noqa: E402
+from gitstore.plumbing.sources import FileEntry, Source, find_config_repo  # noqa: E402
 from gitstore.validate import listing_digest, validate  # noqa: E402
 
 

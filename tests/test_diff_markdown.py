@@ -8,8 +8,8 @@ from conftest import git, run_cli, write_files
 
 from gitstore.diff import compare
 from gitstore.diff.render import MARKDOWN_LIMIT, render_markdown
-from gitstore.snapshot import load_snapshot
-from gitstore.sources import find_config_repo
+from gitstore.plumbing.snapshot import load_snapshot
+from gitstore.plumbing.sources import find_config_repo
 
 BASE = {
     "gitstore.yaml": "format: 1\n",

@@ -24,9 +24,9 @@ sys.path.append(str(Path(__file__).resolve().parents[1]))  # after site-packages
 from bench.generate import build_files  # noqa: E402
 from gitstore import flavors  # noqa: E402
 from gitstore.checks.fastschema import surely_valid  # noqa: E402
-from gitstore.layout import classify  # noqa: E402
+from gitstore.plumbing.layout import classify  # noqa: E402
+from gitstore.plumbing.yamlio import read_document  # noqa: E402
 from gitstore.resources import SCHEMA_OF_KIND, builtin_flavors, schema  # noqa: E402
-from gitstore.yamlio import read_document  # noqa: E402
 
 ODD_VALUES: list[Any] = [None, True, False, 0, 1, -1, 1.0, 2.5, float("nan"), "", "x", "0755",
                          "a b", "ssh-rsa AAAA", "a@b", "-bad", {}, [], ["a", "a"], [1, 1.0],

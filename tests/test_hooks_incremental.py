@@ -16,9 +16,9 @@ from conftest import git, write_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gitstore.plumbing.sources import find_config_repo
 from gitstore.problems import Problem
-from gitstore.receive import RefUpdate, check_push, problem_identity
-from gitstore.sources import find_config_repo
+from gitstore.serverside.receive import RefUpdate, check_push, problem_identity
 from gitstore.validate import validate
 
 BASE = {
@@ -92,7 +92,7 @@ def full(root: Path, rev: str) -> list[Problem]:
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(operation, min_size=1, max_size=5))
 def test_cached_push_check_equals_full_checks(make_repo, ops, monkeypatch):
-    monkeypatch.setattr("gitstore.receive.EXTRA_CHECKS", [])  # validation only (trust: test_trust_*)
+    monkeypatch.setattr("gitstore.serverside.receive.EXTRA_CHECKS", [])  # validation only
     root = make_repo(BASE)
     base = git(root, "rev-parse", "HEAD").strip()
     repo = find_config_repo(root)

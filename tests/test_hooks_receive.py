@@ -221,9 +221,9 @@ def test_bad_input_on_stdin_is_ignored_and_usage_outside_a_repository_fails(tmp_
 
 
 def test_extra_checks_see_the_semantic_change_and_can_block(server: Pushing, monkeypatch):
-    from gitstore import receive
+    from gitstore.plumbing.sources import find_config_repo
     from gitstore.problems import Problem
-    from gitstore.sources import find_config_repo
+    from gitstore.serverside import receive
 
     seen = []
 

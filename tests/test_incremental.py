@@ -22,7 +22,7 @@ from conftest import git
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # after site-packages: the installed gitstore wins
 
 from bench.generate import INJECTABLE, Generated, build_files, generate, inject  # noqa: E402
-from gitstore.sources import Source, find_config_repo  # noqa: E402
+from gitstore.plumbing.sources import Source, find_config_repo  # noqa: E402
 from gitstore.validate import Report, validate  # noqa: E402
 
 Mutation = Callable[["Mutator"], str]

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from gitstore.layout import (
+from gitstore.plumbing.layout import (
     EntityRef,
     classify,
     derive_id,

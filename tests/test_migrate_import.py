@@ -134,8 +134,8 @@ def test_sqlite_store_imports_to_the_same_files(tmp_path: Path, imported: Path) 
 
 def test_repository_answers_what_the_store_held(imported: Path) -> None:
     """The parsed repository against the source's facts, read as the zen store API reads them."""
-    from gitstore.snapshot import load_snapshot
-    from gitstore.sources import find_config_repo
+    from gitstore.plumbing.snapshot import load_snapshot
+    from gitstore.plumbing.sources import find_config_repo
 
     snap = load_snapshot(find_config_repo(imported).worktree())
     stacks = {d.ref.name: d.data["components"] for d in snap.of_kind("stack")}

@@ -12,10 +12,10 @@ import pytest
 from conftest import git
 from gitdaemon import GitDaemon, served_git_daemon  # noqa: F401  (the git_daemon fixture)
 
-from gitstore import vcs
 from gitstore.defaults import initial_files
 from gitstore.errors import UsageError
 from gitstore.exceptions import EntityExistsError, IntegrityError
+from gitstore.plumbing import vcs
 from gitstore.remote import (
     PushRejectedError,
     PushRetriesExhausted,

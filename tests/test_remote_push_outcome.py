@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gitstore.vcs import parse_push
+from gitstore.plumbing.vcs import parse_push
 
 TO = "To git://127.0.0.1:9418/config.git\n"
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import git, write_files
 
+from gitstore.plumbing.sources import find_config_repo
 from gitstore.problems import RULES
-from gitstore.sources import find_config_repo
 from gitstore.validate import validate
 
 Found = tuple[str, str, int | None, int | None]

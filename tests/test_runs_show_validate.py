@@ -11,7 +11,7 @@ import yaml
 from conftest import git, run_cli, write_files
 from test_runs_support import BRANCH, a_run, config_files
 
-from gitstore.layout import derive_id
+from gitstore.plumbing.layout import derive_id
 from gitstore.runs import record_run
 from gitstore.runs.layout import index_path, record_path
 

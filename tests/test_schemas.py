@@ -9,8 +9,8 @@ import pytest
 from conftest import run_cli, write_files
 from jsonschema import Draft202012Validator
 
-from gitstore.layout import classify
-from gitstore.yamlio import Parsed, read_document
+from gitstore.plumbing.layout import classify
+from gitstore.plumbing.yamlio import Parsed, read_document
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 KINDS = ["gitstore", "flavor", "component", "stack", "user", "team", "project", "role"]

@@ -16,7 +16,6 @@ from gitstore.exceptions import (
     StackComponentExistsError,
     StackExistsError,
 )
-from gitstore.layout import derive_id
 from gitstore.models import (
     Permission,
     PermissionType,
@@ -24,6 +23,7 @@ from gitstore.models import (
     StackWrapper,
     StoreType,
 )
+from gitstore.plumbing.layout import derive_id
 
 ORCH = StackComponentType.ORCHESTRATOR
 ART = StackComponentType.ARTIFACT_STORE

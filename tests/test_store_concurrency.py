@@ -17,7 +17,7 @@ from store_helpers import commit_count, status
 
 from gitstore import GitZenStore
 from gitstore.exceptions import LockTimeoutError
-from gitstore.locking import file_lock
+from gitstore.plumbing.locking import file_lock
 
 WRITER = textwrap.dedent("""
     import sys
@@ -92,7 +92,7 @@ def test_lock_timeout_names_the_holder(root):
 
 def test_lock_of_a_killed_process_does_not_block(root):
     holder = start(
-        "import sys, time\nfrom pathlib import Path\nfrom gitstore.locking import file_lock\n"
+        "import sys, time\nfrom pathlib import Path\nfrom gitstore.plumbing.locking import file_lock\n"
         "with file_lock(Path(sys.argv[1]), 5):\n    print('locked', flush=True)\n"
         "    time.sleep(60)\n",
         str(root / ".git/gitstore/write.lock"),

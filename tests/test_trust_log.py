@@ -10,7 +10,7 @@ from conftest import git, run_cli
 from trust_repo import commit_as
 
 from gitstore.errors import UsageError
-from gitstore.sources import find_config_repo
+from gitstore.plumbing.sources import find_config_repo
 from gitstore.trust.audit import entity_history, entity_ref
 
 ID = "0b7f1c2e-7d0a-4f57-9a2e-3f8b7c6d5e4f"

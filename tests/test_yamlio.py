@@ -7,8 +7,8 @@ import time
 
 import pytest
 
+from gitstore.plumbing.yamlio import MAX_BYTES, Parsed, locate, read_document, resolve_plain
 from gitstore.problems import Problem
-from gitstore.yamlio import MAX_BYTES, Parsed, locate, read_document, resolve_plain
 
 
 @pytest.mark.parametrize(("text", "value"), [

@@ -10,9 +10,9 @@ from typing import Any
 
 from gitstore import flavors
 from gitstore.checks.schema import make_validator, schema_problems, validator_for_kind
-from gitstore.layout import EntityRef
+from gitstore.plumbing.layout import EntityRef
+from gitstore.plumbing.yamlio import Parsed, Positions, read_document
 from gitstore.problems import Problem
-from gitstore.yamlio import Parsed, Positions, read_document
 
 _builtin_validators: dict[tuple[str, str], Any] = {}
 

@@ -1,6 +1,6 @@
 """Checks across files: references, ids, name collisions, flavors and secrets.
 
-Everything here works from a :class:`~gitstore.snapshot.Snapshot` (parsed
+Everything here works from a :class:`~gitstore.plumbing.snapshot.Snapshot` (parsed
 documents and the list of files present), never from the files themselves.
 A reference is checked against the files that exist, even ones that could not
 be parsed, so one broken file does not cascade into errors everywhere else.
@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from gitstore import flavors
-from gitstore.cache import ResultCache
-from gitstore.layout import COMPONENT_TYPES, EntityRef, entity_path
+from gitstore.plumbing.cache import ResultCache
+from gitstore.plumbing.layout import COMPONENT_TYPES, EntityRef, entity_path
+from gitstore.plumbing.snapshot import Document, Snapshot
+from gitstore.plumbing.yamlio import locate
 from gitstore.problems import Problem, did_you_mean
-from gitstore.snapshot import Document, Snapshot
-from gitstore.yamlio import locate
 
 SECRET_NAME = re.compile(
     r"(pass(word|wd)?|secret(_?key)?|token|api_?key|private_?key|access_?key|credentials?"

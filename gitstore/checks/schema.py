@@ -13,8 +13,8 @@ from functools import cache
 from typing import Any
 
 from gitstore.checks.fastschema import surely_valid
+from gitstore.plumbing.yamlio import Positions, locate
 from gitstore.problems import Problem, did_you_mean
-from gitstore.yamlio import Positions, locate
 
 # Words for the patterns of the shipped schemas, so a mismatch reads as what was meant.
 PATTERN_WORDS = {

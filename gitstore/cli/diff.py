@@ -29,7 +29,7 @@ def diff(ctx: click.Context, base: str, head: str | None, staged: bool, fmt: str
     """
     from gitstore.diff import diff_revisions
     from gitstore.diff.render import RENDERERS
-    from gitstore.sources import find_config_repo
+    from gitstore.plumbing.sources import find_config_repo
 
     if staged and head:
         raise UsageError("--staged and HEAD cannot be used together")

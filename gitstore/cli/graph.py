@@ -26,7 +26,7 @@ def graph(ctx: click.Context, stacks: tuple[str, ...], fmt: str, rev: str | None
     """
     from gitstore.diff import load
     from gitstore.graph import RENDERERS, build
-    from gitstore.sources import find_config_repo
+    from gitstore.plumbing.sources import find_config_repo
 
     repo = find_config_repo(start_dir(ctx, path), need_worktree_file=rev is None)
     snap = load(repo, rev)

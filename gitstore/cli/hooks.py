@@ -27,7 +27,7 @@ def install(ctx: click.Context, path: Path | None, server: bool, force: bool) ->
     With --server, install the pre-receive hook in the repository pushes go
     to, and check its default branch once so the first push is fast.
     """
-    from gitstore.hookinstall import install_client, install_server
+    from gitstore.serverside.install import install_client, install_server
 
     target = start_dir(ctx, path)
     results = install_server(target, force) if server else install_client(target, force)
@@ -44,8 +44,8 @@ def install(ctx: click.Context, path: Path | None, server: bool, force: bool) ->
 @click.pass_context
 def pre_receive(ctx: click.Context, path: Path | None) -> int:
     """Run by the pre-receive hook: read ref updates on stdin, exit 1 to reject the push."""
-    from gitstore.receive import check_push, format_verdicts, parse_updates
-    from gitstore.sources import find_config_repo
+    from gitstore.plumbing.sources import find_config_repo
+    from gitstore.serverside.receive import check_push, format_verdicts, parse_updates
 
     repo = find_config_repo(start_dir(ctx, path), need_worktree_file=False)
     updates = parse_updates(sys.stdin.read())

@@ -106,7 +106,7 @@ def import_zenml_stack(ctx: click.Context, file: Path, on_conflict: str | None,
     """Add the stack of a `zenml stack export` FILE to this repository, in one commit."""
     from gitstore.migrate.stack_file import read_stack_file
     from gitstore.migrate.to_repo import import_into_repo
-    from gitstore.sources import find_config_repo
+    from gitstore.plumbing.sources import find_config_repo
 
     data = read_stack_file(start_dir(ctx, file))
     repo = find_config_repo(start_dir(ctx))

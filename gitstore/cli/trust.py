@@ -9,10 +9,10 @@ import click
 
 from gitstore.cli import start_dir
 from gitstore.errors import EXIT_OK, EXIT_PROBLEMS
-from gitstore.layout import OPERATIONS, PERMISSION_TYPES
+from gitstore.plumbing.layout import OPERATIONS, PERMISSION_TYPES
 
 if TYPE_CHECKING:
-    from gitstore.snapshot import Snapshot
+    from gitstore.plumbing.snapshot import Snapshot
 
 FORMATS = click.Choice(["text", "json", "github"])
 
@@ -39,8 +39,8 @@ def check_permissions(ctx: click.Context, base: str, head: str, roles_from: str 
     `require_signed_commits`, every new commit must be signed by its user.
     Exit 0 when allowed, 1 when refused.
     """
+    from gitstore.plumbing.sources import find_config_repo
     from gitstore.report import FORMATTERS
-    from gitstore.sources import find_config_repo
     from gitstore.trust.enforce import check_range
 
     repo = find_config_repo(start_dir(ctx), need_worktree_file=False)
@@ -70,7 +70,7 @@ def who_can(ctx: click.Context, operation: str, ptype: str, project: str | None,
 
 
 def _snapshot(ctx: click.Context, rev: str | None = None) -> Snapshot:
-    from gitstore.sources import find_config_repo
+    from gitstore.plumbing.sources import find_config_repo
     from gitstore.trust.enforce import authority_snapshot
 
     repo = find_config_repo(start_dir(ctx), need_worktree_file=rev is None)
@@ -87,7 +87,7 @@ def codeowners(ctx: click.Context, write: bool) -> int:
     (at the root, .github/ or docs/; a new one goes at the root); a CODEOWNERS
     gitstore did not generate is never overwritten.
     """
-    from gitstore.sources import find_config_repo
+    from gitstore.plumbing.sources import find_config_repo
     from gitstore.trust.codeowners import write_codeowners
 
     repo = find_config_repo(start_dir(ctx))
@@ -107,7 +107,7 @@ def codeowners(ctx: click.Context, write: bool) -> int:
 @click.pass_context
 def log(ctx: click.Context, path: str, rev: str) -> int:
     """Show the history of one entity (e.g. stacks/production), following renames by id."""
-    from gitstore.sources import find_config_repo
+    from gitstore.plumbing.sources import find_config_repo
     from gitstore.trust.audit import entity_history, format_history
 
     repo = find_config_repo(start_dir(ctx), need_worktree_file=False)

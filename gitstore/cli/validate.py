@@ -28,8 +28,8 @@ def validate(ctx: click.Context, path: Path | None, staged: bool, rev: str | Non
     inside it. Exit 0 when valid, 1 when problems were found, 2 when it cannot
     run.
     """
+    from gitstore.plumbing.sources import find_config_repo
     from gitstore.report import FORMATTERS
-    from gitstore.sources import find_config_repo
     from gitstore.validate import validate as run_validation
 
     if staged and rev:

@@ -17,8 +17,8 @@ from gitstore.diff.model import (
     RoleGrant,
     StackImpact,
 )
-from gitstore.snapshot import Snapshot
-from gitstore.sources import ConfigRepo
+from gitstore.plumbing.snapshot import Snapshot
+from gitstore.plumbing.sources import ConfigRepo
 
 __all__ = ["Change", "EntityChange", "FieldChange", "Membership", "RoleGrant", "StackImpact",
            "compare", "diff_revisions", "load"]
@@ -26,8 +26,8 @@ __all__ = ["Change", "EntityChange", "FieldChange", "Membership", "RoleGrant", "
 
 def load(repo: ConfigRepo, rev: str | None, staged: bool = False) -> Snapshot:
     """The snapshot of ``rev``, of the index (``staged``), or of the working tree (neither)."""
-    from gitstore.cache import ResultCache
-    from gitstore.snapshot import load_snapshot
+    from gitstore.plumbing.cache import ResultCache
+    from gitstore.plumbing.snapshot import load_snapshot
 
     source = repo.commit(rev) if rev else repo.index() if staged else repo.worktree()
     cache = ResultCache(repo.cache_dir)

@@ -21,8 +21,8 @@ from gitstore.diff.model import (
     EntityChange,
     FieldChange,
 )
-from gitstore.layout import EntityRef
-from gitstore.snapshot import Document, Snapshot
+from gitstore.plumbing.layout import EntityRef
+from gitstore.plumbing.snapshot import Document, Snapshot
 
 MASK = "•••"  # shown instead of a plain value in a field that should hold a secret reference
 
@@ -102,7 +102,7 @@ def _changed(before: Document, after: Document, status: str) -> EntityChange:
 
 
 def _one_sided(ref: EntityRef, snap: Snapshot, status: str) -> EntityChange:
-    from gitstore.layout import derive_id
+    from gitstore.plumbing.layout import derive_id
 
     doc = snap.documents.get(ref)
     ident = doc.id if doc else derive_id(ref.kind, ref.name, ref.type)

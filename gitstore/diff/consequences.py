@@ -16,7 +16,7 @@ from gitstore.diff.model import (
     RoleGrant,
     StackImpact,
 )
-from gitstore.snapshot import Snapshot
+from gitstore.plumbing.snapshot import Snapshot
 
 FIELDS_NAMED = 3  # field paths named in a reason before "..."
 

@@ -16,7 +16,7 @@ from gitstore.diff.model import (
     FieldChange,
     RoleGrant,
 )
-from gitstore.snapshot import Snapshot
+from gitstore.plumbing.snapshot import Snapshot
 
 MARKDOWN_LIMIT = 65_000  # GitHub refuses comments longer than 65,536 characters
 PICTURE_MAX_STACKS = 8

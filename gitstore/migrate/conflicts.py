@@ -9,9 +9,9 @@ taken too, it gets the id derived from its new name.
 
 from __future__ import annotations
 
-from gitstore.layout import derive_id
 from gitstore.migrate.model import SourceProblems, StoreData
-from gitstore.snapshot import Snapshot
+from gitstore.plumbing.layout import derive_id
+from gitstore.plumbing.snapshot import Snapshot
 
 MODES = ("error", "skip", "rename")
 _ENTITY_KINDS = {"user": "users", "team": "teams", "project": "projects", "role": "roles"}

@@ -26,14 +26,14 @@ from gitstore.migrate.model import (
 )
 from gitstore.migrate.portable import expand_home
 from gitstore.migrate.secrets import resolve_references
-from gitstore.snapshot import Snapshot
+from gitstore.plumbing.snapshot import Snapshot
 
 
 def read_repo(start: Path, secrets: dict[str, dict[str, Any]] | None = None) -> StoreData:
     """The content of the configuration repository at or above ``start`` (its working tree)."""
-    from gitstore import vcs
-    from gitstore.snapshot import load_snapshot
-    from gitstore.sources import find_config_repo
+    from gitstore.plumbing import vcs
+    from gitstore.plumbing.snapshot import load_snapshot
+    from gitstore.plumbing.sources import find_config_repo
     from gitstore.validate import check_snapshot
 
     repo = find_config_repo(start)

@@ -132,6 +132,6 @@ def parse_timestamp(value: Any, what: str) -> datetime | None:
 
 def derived_uuid(*parts: str) -> str:
     """A stable id for something the repository keeps no id for (exported assignments)."""
-    from gitstore.layout import ID_NAMESPACE
+    from gitstore.plumbing.layout import ID_NAMESPACE
 
     return str(uuid.uuid5(ID_NAMESPACE, "/".join(parts)))

@@ -11,15 +11,15 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from gitstore.layout import CONFIG_FILE, entity_path
 from gitstore.migrate.model import Entity, StoreData
+from gitstore.plumbing.layout import CONFIG_FILE, entity_path
 
 
 @cache
 def _dumper() -> Any:
     import yaml
 
-    from gitstore.yamlio import resolve_plain
+    from gitstore.plumbing.yamlio import resolve_plain
 
     base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 

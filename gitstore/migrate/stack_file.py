@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from gitstore.layout import COMPONENT_TYPES
 from gitstore.migrate.model import ZENML_VERSION, Component, SourceError, StoreData
 from gitstore.migrate.zenml_folder import dump_yaml, expect, load_yaml_file
+from gitstore.plumbing.layout import COMPONENT_TYPES
 
 
 def read_stack_file(path: Path) -> StoreData:

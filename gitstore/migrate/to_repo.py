@@ -15,9 +15,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gitstore import vcs
 from gitstore.errors import UsageError
-from gitstore.layout import CONFIG_FILE
 from gitstore.migrate.conflicts import resolve_conflicts, resolve_run_conflicts
 from gitstore.migrate.export import move_into_place
 from gitstore.migrate.model import SourceProblems, StoreData
@@ -31,8 +29,10 @@ from gitstore.migrate.runs import (
     to_wrapper,
 )
 from gitstore.migrate.secrets import SecretVault, extract_secrets
-from gitstore.snapshot import Snapshot
-from gitstore.sources import FileEntry, Source
+from gitstore.plumbing import vcs
+from gitstore.plumbing.layout import CONFIG_FILE
+from gitstore.plumbing.snapshot import Snapshot
+from gitstore.plumbing.sources import FileEntry, Source
 
 SECRET_CODES = frozenset({"GS301", "GS302"})  # plain-text secret, secret-looking plain value
 
@@ -90,8 +90,8 @@ def import_into_repo(data: StoreData, dest: Path, options: ImportOptions,
 
 
 def _existing_repo(dest: Path) -> Snapshot | None:
-    from gitstore.snapshot import load_snapshot
-    from gitstore.sources import find_config_repo
+    from gitstore.plumbing.snapshot import load_snapshot
+    from gitstore.plumbing.sources import find_config_repo
 
     if not dest.exists() or (dest.is_dir() and not any(dest.iterdir())):
         return None
@@ -126,7 +126,7 @@ def _secrets_path(dest: Path, options: ImportOptions) -> Path:
 def _check_valid(files: dict[str, str], existing_root: Path | None,
                  tolerated: frozenset[str]) -> None:
     """Refuse unless the repository with ``files`` added has no error it did not have before."""
-    from gitstore.sources import WorkTreeSource
+    from gitstore.plumbing.sources import WorkTreeSource
 
     base = WorkTreeSource("import", None, root=existing_root) if existing_root else None
     before = _errors(base, tolerated) if base else set()
@@ -193,7 +193,7 @@ def _create_repo(dest: Path, files: dict[str, str], data: StoreData, message: st
 
 
 def _add_to_repo(dest: Path, files: dict[str, str], data: StoreData, message: str) -> str:
-    from gitstore.sources import find_config_repo
+    from gitstore.plumbing.sources import find_config_repo
 
     repo = find_config_repo(dest)
     prefix = f"{repo.prefix}/" if repo.prefix else ""

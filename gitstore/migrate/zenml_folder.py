@@ -12,7 +12,6 @@ import base64
 from pathlib import Path
 from typing import Any
 
-from gitstore.layout import COMPONENT_TYPES
 from gitstore.migrate.model import (
     Assignment,
     Component,
@@ -25,6 +24,7 @@ from gitstore.migrate.model import (
     canonical_uuid,
     parse_timestamp,
 )
+from gitstore.plumbing.layout import COMPONENT_TYPES
 
 STACKS_FILE = "stacks.yaml"
 RUNS_FILE = "pipeline_runs.yaml"

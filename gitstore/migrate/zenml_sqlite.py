@@ -13,7 +13,6 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from gitstore.layout import COMPONENT_TYPES
 from gitstore.migrate.model import (
     DanglingReference,
     Flavor,
@@ -31,6 +30,7 @@ from gitstore.migrate.zenml_folder import (
     expect,
     read_assignments,
 )
+from gitstore.plumbing.layout import COMPONENT_TYPES
 
 _ID = "CHAR(32) NOT NULL"
 _TEXT = "VARCHAR NOT NULL"

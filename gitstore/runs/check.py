@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gitstore import vcs
-from gitstore.layout import entity_path
+from gitstore.plumbing import vcs
+from gitstore.plumbing.layout import entity_path
+from gitstore.plumbing.yamlio import Parsed, locate, read_document
 from gitstore.problems import Problem
 from gitstore.runs.layout import (
     NAME_INDEX_DIR,
@@ -28,7 +29,6 @@ from gitstore.runs.layout import (
 from gitstore.runs.read import runs_branch
 from gitstore.runs.record import open_repo
 from gitstore.validate import Report
-from gitstore.yamlio import Parsed, locate, read_document
 
 COMMIT_ID = re.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")
 PLACE_HINT = "records live at runs/<pipeline>/<shard>/<run>.yaml (shard: first two hex digits " \

@@ -14,7 +14,7 @@ import hashlib
 import re
 from typing import NamedTuple
 
-from gitstore.layout import NAME_RE
+from gitstore.plumbing.layout import NAME_RE
 
 DEFAULT_BRANCH = "gitstore/runs"
 RECORDS_DIR = "runs"

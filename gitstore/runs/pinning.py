@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gitstore import flavors, vcs
-from gitstore.layout import COMPONENT_TYPES, CONFIG_FILE, derive_id, entity_path
+from gitstore import flavors
+from gitstore.plumbing import vcs
+from gitstore.plumbing.layout import COMPONENT_TYPES, CONFIG_FILE, derive_id, entity_path
+from gitstore.plumbing.sources import ConfigRepo
 from gitstore.runs.errors import NoConfigCommitError, PlainSecretError, StackNotAtCommitError
 from gitstore.runs.layout import DEFAULT_BRANCH
-from gitstore.sources import ConfigRepo
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gitstore import vcs
-from gitstore.layout import CONFIG_FILE
+from gitstore.plumbing import vcs
+from gitstore.plumbing.layout import CONFIG_FILE
+from gitstore.plumbing.sources import ConfigRepo
 from gitstore.runs.layout import (
     DEFAULT_BRANCH,
     RECORDS_DIR,
@@ -17,7 +18,6 @@ from gitstore.runs.layout import (
     record_path,
 )
 from gitstore.runs.record import load_record, open_repo, run_from_record
-from gitstore.sources import ConfigRepo
 
 if TYPE_CHECKING:
     from gitstore.models import PipelineRunWrapper

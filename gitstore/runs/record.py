@@ -7,10 +7,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gitstore.plumbing.sources import ConfigRepo, find_config_repo
 from gitstore.runs.errors import InvalidRunNameError
 from gitstore.runs.layout import RECORD_FORMAT, is_valid_name
 from gitstore.runs.pinning import Pin, is_dirty, pin_stack, refuse_secret_like_values
-from gitstore.sources import ConfigRepo, find_config_repo
 
 if TYPE_CHECKING:
     from gitstore.models import PipelineRunWrapper, StackWrapper
@@ -95,7 +95,7 @@ def recorded_stack(stack: dict[str, Any]) -> dict[str, Any]:
     configuration always gives the same record."""
     import yaml
 
-    from gitstore.layout import derive_id
+    from gitstore.plumbing.layout import derive_id
 
     components: dict[str, Any] = {}
     for comp in sorted(stack.get("components") or [], key=lambda c: str(c["type"])):
@@ -189,7 +189,7 @@ def _commit(repo: ConfigRepo, pin: Pin, body: dict[str, Any]) -> None:
 def parse_config_options(pairs: list[str]) -> dict[str, Any]:
     """``KEY=VALUE`` options as a mapping; values are read as YAML 1.2 scalars."""
     from gitstore.errors import UsageError
-    from gitstore.yamlio import resolve_plain
+    from gitstore.plumbing.yamlio import resolve_plain
 
     config: dict[str, Any] = {}
     for pair in pairs:
@@ -210,7 +210,8 @@ def record_named_run(repo_root: str | Path, pipeline: str, name: str, stack: str
     """
     from uuid import UUID
 
-    from gitstore import __version__, vcs
+    from gitstore import __version__
+    from gitstore.plumbing import vcs
     from gitstore.runs.pinning import entity_id
 
     repo = open_repo(repo_root)

@@ -14,7 +14,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gitstore import vcs
+from gitstore.plumbing import vcs
 from gitstore.runs.errors import RunSyncError
 from gitstore.runs.layout import NAME_INDEX_DIR, branch_ref, parse_record_path
 from gitstore.runs.read import runs_branch

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from gitstore import vcs
+from gitstore.plumbing import vcs
 
 TREE_MODE = "40000"
 BLOB_MODE = "100644"

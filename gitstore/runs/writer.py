@@ -17,8 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from gitstore import vcs
-from gitstore.locking import file_lock
+from gitstore.plumbing import vcs
+from gitstore.plumbing.locking import file_lock
 from gitstore.runs.errors import RunExistsError, RunsBranchBusyError
 from gitstore.runs.layout import branch_ref, index_path, record_path
 from gitstore.runs.trees import BLOB_MODE, build_tree, folder_spec, folders_on, parse_tree

@@ -11,9 +11,9 @@ from typing import Any
 from uuid import uuid4
 
 from gitstore import defaults
-from gitstore.layout import entity_path
 from gitstore.models import Project, Team, User
-from gitstore.snapshot import Document
+from gitstore.plumbing.layout import entity_path
+from gitstore.plumbing.snapshot import Document
 from gitstore.store import writer
 from gitstore.store.base import StoreBase, as_uuid, by_name, names_in
 from gitstore.store.roles import drop_assignments

@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from gitstore import vcs
-from gitstore.cache import ResultCache
 from gitstore.errors import NotAConfigRepository
 from gitstore.exceptions import ReadOnlyStoreError
-from gitstore.layout import FOLDERS, derive_id, entity_path, is_valid_name
-from gitstore.snapshot import Document
-from gitstore.sources import ConfigRepo
+from gitstore.plumbing import vcs
+from gitstore.plumbing.cache import ResultCache
+from gitstore.plumbing.layout import FOLDERS, derive_id, entity_path, is_valid_name
+from gitstore.plumbing.snapshot import Document
+from gitstore.plumbing.sources import ConfigRepo
 from gitstore.store import writer
 from gitstore.store.state import FileChanges, Tree, WorkTreeReader, commit_tree
 from gitstore.store.transaction import Operation, Writer, recover
@@ -57,7 +57,7 @@ class StoreBase:
         self._dates = {}
         recover_path = self._writer.state_dir / "write-journal.json"
         if recover_path.exists():
-            from gitstore.locking import file_lock
+            from gitstore.plumbing.locking import file_lock
 
             with file_lock(self._writer.lock_path, self._writer.timeout):
                 recover(self._repo, self._writer.state_dir)

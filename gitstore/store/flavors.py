@@ -6,9 +6,9 @@ from uuid import uuid4
 
 from gitstore import flavors as builtin
 from gitstore.exceptions import EntityExistsError
-from gitstore.layout import COMPONENT_TYPES, entity_path
 from gitstore.models import FlavorWrapper, StackComponentType
-from gitstore.snapshot import Document
+from gitstore.plumbing.layout import COMPONENT_TYPES, entity_path
+from gitstore.plumbing.snapshot import Document
 from gitstore.store import writer
 from gitstore.store.base import StoreBase, require_name
 from gitstore.store.state import FileChanges, Tree

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID, uuid4
 
-from gitstore.layout import OPERATIONS, PERMISSION_TYPES, derive_id, entity_path
 from gitstore.models import Operation, Permission, PermissionType, Role, RoleAssignment
-from gitstore.snapshot import Document
+from gitstore.plumbing.layout import OPERATIONS, PERMISSION_TYPES, derive_id, entity_path
+from gitstore.plumbing.snapshot import Document
 from gitstore.store import writer
 from gitstore.store.base import StoreBase, as_uuid, by_name, names_in
 from gitstore.store.state import FileChanges, Tree

@@ -8,9 +8,9 @@ from uuid import UUID, uuid4
 
 from gitstore import defaults
 from gitstore.exceptions import StackComponentExistsError, StackExistsError
-from gitstore.layout import COMPONENT_TYPES, CONFIG_FILE, entity_path
 from gitstore.models import ComponentWrapper, StackComponentType, StackWrapper
-from gitstore.snapshot import Document
+from gitstore.plumbing.layout import COMPONENT_TYPES, CONFIG_FILE, entity_path
+from gitstore.plumbing.snapshot import Document
 from gitstore.store import writer
 from gitstore.store.base import StoreBase, as_uuid, by_name, require_name
 from gitstore.store.state import FileChanges, Tree

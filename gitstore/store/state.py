@@ -4,7 +4,7 @@
 working tree is listed with a stat cache, so a file whose size, times and
 inode are unchanged is neither read nor parsed again; a commit is listed from
 git and parsed only where its blob ids are new. Parsed results are kept by
-path and blob id in the core's :class:`~gitstore.cache.ResultCache`.
+path and blob id in the core's :class:`~gitstore.plumbing.cache.ResultCache`.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gitstore import vcs
-from gitstore.cache import ResultCache
-from gitstore.snapshot import Document, Snapshot, load_snapshot
-from gitstore.sources import ConfigRepo, FileEntry, Source, WorkTreeSource, read_head
+from gitstore.plumbing import vcs
+from gitstore.plumbing.cache import ResultCache
+from gitstore.plumbing.snapshot import Document, Snapshot, load_snapshot
+from gitstore.plumbing.sources import ConfigRepo, FileEntry, Source, WorkTreeSource, read_head
 
 # path relative to the configuration root -> new text, or None to delete the file
 FileChanges = dict[str, "str | None"]
@@ -48,7 +48,7 @@ class Tree:
         return self.snapshot.get(kind, name, type_)
 
     def text(self, kind: str, name: str, type_: str | None = None) -> str:
-        from gitstore.layout import entity_path
+        from gitstore.plumbing.layout import entity_path
 
         return self.read_text(entity_path(kind, name, type_))
 

@@ -37,13 +37,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from gitstore import vcs
-from gitstore.cache import ResultCache
 from gitstore.exceptions import IntegrityError, UncommittedChangesError
-from gitstore.locking import file_lock
+from gitstore.plumbing import vcs
+from gitstore.plumbing.cache import ResultCache
+from gitstore.plumbing.locking import file_lock
+from gitstore.plumbing.snapshot import Snapshot
+from gitstore.plumbing.sources import ConfigRepo
 from gitstore.problems import Problem
-from gitstore.snapshot import Snapshot
-from gitstore.sources import ConfigRepo
 from gitstore.store.state import FileChanges, Tree, commit_tree, empty_tree, overlay_snapshot
 from gitstore.validate import check_snapshot
 

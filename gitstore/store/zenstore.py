@@ -6,12 +6,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from gitstore import vcs
 from gitstore.defaults import initial_files
 from gitstore.errors import UsageError
-from gitstore.layout import CONFIG_FILE
-from gitstore.locking import lock_timeout
 from gitstore.models import PipelineRunWrapper, StoreType
+from gitstore.plumbing import vcs
+from gitstore.plumbing.layout import CONFIG_FILE
+from gitstore.plumbing.locking import lock_timeout
 from gitstore.remote_url import is_remote_url
 from gitstore.store.access import AccessMethods
 from gitstore.store.flavors import FlavorMethods

@@ -13,12 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from gitstore import vcs
 from gitstore.errors import UsageError
-from gitstore.layout import CONFIG_FILE, FOLDERS, EntityRef, classify, is_layout_path
+from gitstore.plumbing import vcs
+from gitstore.plumbing.layout import CONFIG_FILE, FOLDERS, EntityRef, classify, is_layout_path
+from gitstore.plumbing.snapshot import Document, Snapshot
+from gitstore.plumbing.sources import ConfigRepo
 from gitstore.problems import Problem
-from gitstore.snapshot import Document, Snapshot
-from gitstore.sources import ConfigRepo
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def _rename_origin(cwd: Path, commit: vcs.LoggedCommit, added: vcs.TreeChange, f
 
 def _document(cwd: Path, path: str, oid: str, start: str) -> Document | None:
     """The entity a blob holds, or None for no blob or an unreadable one."""
-    from gitstore.yamlio import read_document
+    from gitstore.plumbing.yamlio import read_document
 
     rel = path[len(start):]
     ref = classify(rel) if is_layout_path(rel) else None

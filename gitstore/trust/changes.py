@@ -13,8 +13,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from gitstore import vcs
-from gitstore.layout import CONFIG_FILE, FOLDERS
+from gitstore.plumbing import vcs
+from gitstore.plumbing.layout import CONFIG_FILE, FOLDERS
 from gitstore.trust.permissions import RUN_OPERATION, permission_label
 
 OPERATION_OF_FOLDER = {folder: ("stack_component" if kind == "component" else kind)
@@ -81,7 +81,7 @@ def requirements(git_cwd: str | os.PathLike[str], changes: list[vcs.TreeChange],
 def _run_projects(git_cwd: str | os.PathLike[str], changes: list[vcs.TreeChange]
                   ) -> dict[str, str | None]:
     """The project each run record blob (before and after) names."""
-    from gitstore.yamlio import read_document
+    from gitstore.plumbing.yamlio import read_document
 
     oids = [oid for c in changes for oid in (c.old_oid, c.new_oid) if oid != vcs.ZERO_OID]
     projects: dict[str, str | None] = {}

@@ -18,18 +18,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gitstore import vcs
-from gitstore.cache import ResultCache
-from gitstore.layout import CONFIG_FILE, FOLDERS
+from gitstore.plumbing import vcs
+from gitstore.plumbing.cache import ResultCache
+from gitstore.plumbing.layout import CONFIG_FILE, FOLDERS
+from gitstore.plumbing.snapshot import Snapshot, load_snapshot
+from gitstore.plumbing.sources import FileEntry, GitTreeSource, WorkTreeSource
 from gitstore.problems import Problem
-from gitstore.snapshot import Snapshot, load_snapshot
-from gitstore.sources import FileEntry, GitTreeSource, WorkTreeSource
 from gitstore.trust import actor as actors
 from gitstore.trust.changes import Requirement, requirements
 from gitstore.trust.permissions import Authority
 
 if TYPE_CHECKING:
-    from gitstore.sources import ConfigRepo
+    from gitstore.plumbing.sources import ConfigRepo
     from gitstore.validate import Report
 
 

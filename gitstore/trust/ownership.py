@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gitstore.snapshot import Snapshot
+from gitstore.plumbing.snapshot import Snapshot
 from gitstore.trust.permissions import RUN_OPERATION, Authority, Grant, permission_label
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gitstore.snapshot import Snapshot
+from gitstore.plumbing.snapshot import Snapshot
 
 RUN_OPERATION = "pipeline_run"
 

@@ -14,7 +14,7 @@ import os
 import tempfile
 from collections.abc import Sequence
 
-from gitstore import vcs
+from gitstore.plumbing import vcs
 from gitstore.problems import Problem
 from gitstore.trust.actor import user_by_email
 from gitstore.trust.permissions import Authority

@@ -20,8 +20,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from gitstore import vcs
 from gitstore.errors import GitstoreError, UsageError
+from gitstore.plumbing import vcs
 from gitstore.resources import hook_script
 
 MARKER = "# gitstore-hook:"
@@ -58,7 +58,7 @@ CLIENT_HOOKS = ("pre-commit", "pre-merge-commit")  # a clean merge runs only the
 def install_client(start: Path, force: bool = False) -> list[Installed]:
     """Write the pre-commit and pre-merge-commit hooks into the repository holding the
     configuration at ``start``."""
-    from gitstore.sources import find_config_repo
+    from gitstore.plumbing.sources import find_config_repo
 
     repo = find_config_repo(start)
     if repo.git is None or repo.git.toplevel is None:
@@ -85,8 +85,8 @@ def install_server(path: Path, force: bool = False, warm: bool = True) -> list[I
 
 def warm_cache(cwd: Path) -> None:
     """Check the default branch once, so the first push parses only what it changes."""
-    from gitstore.receive import RefUpdate, check_push, default_tip
-    from gitstore.sources import find_config_repo
+    from gitstore.plumbing.sources import find_config_repo
+    from gitstore.serverside.receive import RefUpdate, check_push, default_tip
 
     repo = find_config_repo(cwd, need_worktree_file=False)
     tip = default_tip(repo)

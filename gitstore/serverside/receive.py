@@ -19,66 +19,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
-from gitstore import vcs
-from gitstore.layout import CONFIG_FILE
+from gitstore.plumbing import vcs
+from gitstore.plumbing.layout import CONFIG_FILE
+from gitstore.plumbing.sources import ConfigRepo
 from gitstore.problems import Problem
-from gitstore.sources import ConfigRepo
+from gitstore.serverside.refs import RefContext, RefUpdate
 from gitstore.validate import Report
 
 if TYPE_CHECKING:
-    from gitstore.diff.model import Change
+    pass
 
 DEFAULT_RUNS_BRANCH = "gitstore/runs"
 LEGACY_SHOWN = 20  # problems already on a branch listed in full; the rest are counted
-BRANCH_PREFIX = "refs/heads/"
-
-
-class RefUpdate(NamedTuple):
-    old: str
-    new: str
-    ref: str
-
-    @property
-    def is_branch(self) -> bool:
-        return self.ref.startswith(BRANCH_PREFIX)
-
-    @property
-    def is_deletion(self) -> bool:
-        return self.new == vcs.ZERO_OID
-
-    @property
-    def is_creation(self) -> bool:
-        return self.old == vcs.ZERO_OID
-
-    @property
-    def branch(self) -> str:
-        return self.ref[len(BRANCH_PREFIX):] if self.is_branch else self.ref
-
-
-@dataclass
-class RefContext:
-    """What a check of one ref update may look at."""
-
-    repo: ConfigRepo
-    update: RefUpdate
-    env: dict[str, str]
-    base: str | None  # the commit compared against: old tip, default branch, or None
-    new_report: Report | None = None  # None when the new tip holds no configuration
-    base_report: Report | None = None
-    _change: Change | None = field(default=None, repr=False)
-
-    def change(self) -> Change:
-        """The semantic change this update makes to the branch (from the empty tree for a
-        branch without a base): entities, fields, roles, memberships; computed once."""
-        if self._change is None:
-            from gitstore.diff import compare, load
-            from gitstore.snapshot import Snapshot
-
-            old = load(self.repo, self.base) if self.base else Snapshot("empty tree", [])
-            self._change = compare(old, load(self.repo, self.update.new))
-        return self._change
 
 
 @dataclass
@@ -100,7 +54,7 @@ ExtraCheck = Callable[[RefContext], Iterable[Problem]]
 
 def _trust_check(ctx: RefContext) -> Iterable[Problem]:
     """Permissions and signed commits (gitstore.trust), judged at the base."""
-    from gitstore.trust.hook import check_ref
+    from gitstore.serverside.trust_hook import check_ref
 
     return check_ref(ctx)
 
@@ -172,7 +126,7 @@ def check_ref_update(repo: ConfigRepo, old: str, new: str, ref: str,
     default = default_tip(repo)
     if update.branch == runs_branch(repo, (default, new)):
         verdict.notes.append("runs branch; its records are checked separately")
-        from gitstore.trust.hook import check_runs_update
+        from gitstore.serverside.trust_hook import check_runs_update
 
         for problem in check_runs_update(repo, old, new, env, default):
             (verdict.errors if problem.is_error else verdict.warnings).append(problem)

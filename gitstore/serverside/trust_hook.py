@@ -1,18 +1,18 @@
-"""The trust checks as a check of the pre-receive hook (``gitstore.receive.EXTRA_CHECKS``)."""
+"""The trust checks as a check of the pre-receive hook (``gitstore.serverside.receive.EXTRA_CHECKS``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from gitstore import vcs
-from gitstore.cache import ResultCache
+from gitstore.plumbing import vcs
+from gitstore.plumbing.cache import ResultCache
 from gitstore.problems import Problem
 from gitstore.trust.enforce import check_change
 
 if TYPE_CHECKING:
-    from gitstore.receive import RefContext
-    from gitstore.sources import ConfigRepo
+    from gitstore.plumbing.sources import ConfigRepo
+    from gitstore.serverside.refs import RefContext
 
 
 def check_ref(ctx: RefContext) -> list[Problem]:

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from gitstore import vcs
 from gitstore.errors import NotAConfigRepository
-from gitstore.layout import CONFIG_FILE, FOLDERS
-from gitstore.yamlio import MAX_BYTES
+from gitstore.plumbing import vcs
+from gitstore.plumbing.layout import CONFIG_FILE, FOLDERS
+from gitstore.plumbing.yamlio import MAX_BYTES
 
 LAYOUT_ROOTS = (CONFIG_FILE, *FOLDERS.values())
 # What is read of one file: one byte more than a configuration file may hold,

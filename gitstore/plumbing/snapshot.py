@@ -11,12 +11,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from gitstore import vcs
-from gitstore.cache import ResultCache
-from gitstore.layout import CONFIG_FILE, FOLDERS, EntityRef, classify, derive_id
+from gitstore.plumbing import vcs
+from gitstore.plumbing.cache import ResultCache
+from gitstore.plumbing.layout import CONFIG_FILE, FOLDERS, EntityRef, classify, derive_id
+from gitstore.plumbing.sources import FileEntry, Source
+from gitstore.plumbing.yamlio import Positions
 from gitstore.problems import Problem
-from gitstore.sources import FileEntry, Source
-from gitstore.yamlio import Positions
 
 Progress = Callable[[int, int], None]
 

@@ -29,10 +29,10 @@ def _format_key() -> str:
     files that shape a result are part of the key, so an edited checkout never
     reuses results of the code it replaced.
     """
-    package = Path(__file__).parent
+    package = Path(__file__).parent.parent
     stamps: list[int] = []
-    for rel in ("yamlio.py", "flavors.py", "layout.py", "problems.py", "snapshot.py", "sources.py",
-                "validate.py", "checks"):
+    for rel in ("plumbing/yamlio.py", "flavors.py", "plumbing/layout.py", "problems.py",
+                "plumbing/snapshot.py", "plumbing/sources.py", "validate.py", "checks"):
         target = package / rel
         files = sorted(target.glob("*.py")) if target.is_dir() else [target]
         stamps.extend(f.stat().st_mtime_ns for f in files)
