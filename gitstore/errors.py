@@ -75,6 +75,16 @@ class NotAGitRepository(GitstoreError):
         super().__init__(f"{wanted} needs a git repository, and {path} is not inside one")
 
 
+class UnsupportedRepository(GitstoreError):
+    """A git repository gitstore cannot work in (one whose objects are named by sha256)."""
+
+    def __init__(self, path: str, object_format: str) -> None:
+        self.path = path
+        self.object_format = object_format
+        super().__init__(f"{path} is a {object_format} git repository; gitstore works in sha1 "
+                         "repositories only (git's default object format)")
+
+
 class UnknownRevision(GitstoreError):
     def __init__(self, rev: str) -> None:
         self.rev = rev

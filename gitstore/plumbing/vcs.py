@@ -15,7 +15,14 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, NamedTuple
 
-from gitstore.errors import GitError, GitNotFound, NotAGitRepository, RefLockedError, UnknownRevision
+from gitstore.errors import (
+    GitError,
+    GitNotFound,
+    NotAGitRepository,
+    RefLockedError,
+    UnknownRevision,
+    UnsupportedRepository,
+)
 
 MODE_SYMLINK = "120000"
 MODE_SUBMODULE = "160000"
@@ -86,10 +93,13 @@ def repo_info(path: str | os.PathLike[str]) -> RepoInfo | None:
     """Facts about the git repository holding ``path``, or None if there is none."""
     code, out, _ = run_status(
         ["rev-parse", "--absolute-git-dir", "--git-common-dir", "--is-bare-repository",
-         "--show-prefix"], cwd=path)
+         "--show-object-format", "--show-prefix"], cwd=path)
     if code != 0:
         return None
     lines = out.decode("utf-8", "surrogateescape").split("\n")
+    object_format = lines.pop(3)
+    if object_format != "sha1":
+        raise UnsupportedRepository(str(path), object_format)
     git_dir = Path(lines[0])
     common = Path(lines[1])
     if not common.is_absolute():
@@ -216,12 +226,24 @@ def blob_oid(data: bytes) -> str:
 
 
 def init_repo(path: str | os.PathLike[str], bare: bool = False) -> RepoInfo:
-    """``git init`` (a no-op on an existing repository), with ``main`` as the first branch."""
-    args = ["init", "--quiet", "--initial-branch=main"]
+    """``git init`` (a no-op on an existing repository): sha1 objects, and the first branch
+    git's own default names (``init.defaultBranch``)."""
+    args = ["init", "--quiet", "--object-format=sha1"]
     if bare:
         args.append("--bare")
     run([*args, str(path)])
     return require_repo(path, "git init")
+
+
+def identity_problem(cwd: str | os.PathLike[str]) -> str | None:
+    """Why git could not commit in ``cwd`` for want of an author or committer identity
+    (git's own words), or None when it can."""
+    for who in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
+        code, _, err = run_status(["var", who], cwd=cwd)
+        if code != 0:
+            lines = [line for line in err.decode("utf-8", "replace").splitlines() if line.strip()]
+            return lines[-1] if lines else f"git var {who} failed"
+    return None
 
 
 def commit_paths(cwd: str | os.PathLike[str], paths: Sequence[str], message: str) -> str:
