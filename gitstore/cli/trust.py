@@ -48,7 +48,8 @@ def check_permissions(ctx: click.Context, base: str, head: str, roles_from: str 
 
     env = with_pusher_option(os.environ, pusher) if pusher else dict(os.environ)
     report = check_range(repo, base, head, env, roles_from)
-    click.echo(FORMATTERS[fmt](report, strict=strict), nl=False)
+    base = f"{repo.prefix}/" if repo.prefix else ""  # see gitstore.report for the path rule
+    click.echo(FORMATTERS[fmt](report, strict=strict, base=base), nl=False)
     return EXIT_OK if report.ok(strict) else EXIT_PROBLEMS
 
 
