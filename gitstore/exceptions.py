@@ -51,10 +51,10 @@ class IntegrityError(GitstoreError, ValueError):
     def __init__(self, operation: str, problems: Sequence[Problem]) -> None:
         self.operation = operation
         self.problems = list(problems)
+        from gitstore.report import problem_lines
+
         lines = [f"{operation} would break the repository; nothing was changed:"]
-        for p in self.problems:
-            where = p.path if p.line is None else f"{p.path}:{p.line}:{p.column}"
-            lines.append(f"  {where}: {p.code} {p.message}" + (f" ({p.hint})" if p.hint else ""))
+        lines += [f"  {line}" for p in self.problems for line in problem_lines(p)]
         super().__init__("\n".join(lines))
 
 

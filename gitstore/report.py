@@ -31,13 +31,20 @@ def _location(p: Problem) -> str:
     return f"{p.path}:{p.line}:{p.column}"
 
 
+def problem_lines(p: Problem, severity: str | None = None) -> list[str]:
+    """A problem as gitstore prints it everywhere (the CLI, the pre-receive hook, the
+    message of IntegrityError): ``path:line:col: CODE message``, ``warning:`` after the
+    code for a warning, then ``    hint: ...`` when it has one. ``severity`` overrides the
+    rule's (the hook shows errors a branch already had as warnings)."""
+    tag = " warning:" if (severity or p.severity) == WARNING else ""
+    lines = [f"{_location(p)}: {p.code}{tag} {p.message}"]
+    if p.hint:
+        lines.append(f"    hint: {p.hint}")
+    return lines
+
+
 def format_text(report: Report, strict: bool = False, base: str = "") -> str:
-    lines = []
-    for p in report.problems:
-        severity = " warning:" if p.severity == WARNING else ""
-        lines.append(f"{_location(p)}: {p.code}{severity} {p.message}")
-        if p.hint:
-            lines.append(f"    hint: {p.hint}")
+    lines = [line for p in report.problems for line in problem_lines(p)]
     lines.append(summary(report, strict))
     return "\n".join(lines) + "\n"
 
