@@ -6,11 +6,10 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from conftest import GITSTORE
 from lsprotocol import types as lsp
 from pytest_lsp import LanguageClient, client_capabilities
 from pytest_lsp.client import make_test_lsp_client
-
-from conftest import GITSTORE
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "valid" / "platform"
 

@@ -313,10 +313,12 @@ def apply_workspace_edit(root: Path, result: lsp.WorkspaceEdit,
 async def test_rename_from_a_reference_and_from_the_file(client: LanguageClient, repo: Path) -> None:
     text = (repo / STACK).read_text()
     at = position(text, "mysql-prod", 2)
-    prepared = await client.text_document_prepare_rename_async(lsp.PrepareRenameParams(doc(uri(repo, STACK)), at))
+    prepared = await client.text_document_prepare_rename_async(
+        lsp.PrepareRenameParams(doc(uri(repo, STACK)), at))
     assert isinstance(prepared, lsp.PrepareRenamePlaceholder)
     assert prepared.placeholder == "mysql-prod"
-    result = await client.text_document_rename_async(lsp.RenameParams(doc(uri(repo, STACK)), at, "mysql-main"))
+    result = await client.text_document_rename_async(
+        lsp.RenameParams(doc(uri(repo, STACK)), at, "mysql-main"))
     assert result is not None
     assert isinstance(result.document_changes[-1], lsp.RenameFile)
     apply_workspace_edit(repo, result, client)
