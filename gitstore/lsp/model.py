@@ -11,6 +11,7 @@ are exactly those ``gitstore validate`` reports for the same contents.
 
 from __future__ import annotations
 
+import gc
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from pathlib import Path
@@ -49,19 +50,34 @@ class Model:
     # loading -----------------------------------------------------------------------------
 
     def load(self) -> None:
-        """Read the working tree (from the validation cache where it can) and check it all."""
+        """Read the working tree (from the validation cache where it can) and check it all.
+
+        The cyclic garbage collector is paused meanwhile (loading builds many small containers
+        and frees none), and what was loaded is then frozen out of its sight: the model lives as
+        long as the server, so later collections need not walk it again and again.
+        """
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._load()
+        finally:
+            if collecting:
+                gc.enable()
+        gc.freeze()
+
+    def _load(self) -> None:
         source = WorkTreeSource("working tree", self._cache_dir, root=self.root)
         disk_cache = ResultCache(self._cache_dir)
         entries = source.entries()
         snap = load_snapshot(source, disk_cache, entries=entries)
-        disk_cache.save()
         self.texts = source.read([e for e in entries if e.is_file])
         self.snap = snap
         self.file_problems = _by_path(snap.problems)
         snap.problems = []
         self.index = ReferenceIndex(snap.documents.values())
-        self.entity_problems = {doc.ref: check_entity(snap, doc, self.checks_cache)
+        self.entity_problems = {doc.ref: check_entity(snap, doc, disk_cache)
                                 for doc in snap.documents.values()}
+        disk_cache.save()
         self.wide_problems = _by_path(check_repository_wide(snap))
         self.generation += 1
 
