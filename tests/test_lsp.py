@@ -394,6 +394,29 @@ async def test_code_action_did_you_mean(client: LanguageClient, repo: Path) -> N
     assert validate_json(repo) == []
 
 
+async def test_code_actions_for_a_misspelt_key_and_a_missing_default_stack(
+        client: LanguageClient, repo: Path) -> None:
+    stack = repo / "stacks/staging.yaml"
+    stack.write_text(stack.read_text().replace("description:", "descripton:"))
+    settings = repo / "gitstore.yaml"
+    settings.write_text(settings.read_text().replace("default_stack: staging", "default_stack: stagin"))
+    stack_uri = open_file(client, repo, "stacks/staging.yaml")
+    settings_uri = open_file(client, repo, "gitstore.yaml")
+    await settle(client)
+    assert codes(client, stack_uri) == [("GS102", 1, 1)]
+    [fix] = await actions(client, stack_uri)
+    assert fix.title == "Change to `description`"
+    found = {a.title: a for a in await actions(client, settings_uri)}
+    assert set(found) == {"Change to `staging`", "Create stack `stagin`"}
+    create = found["Create stack `stagin`"].edit
+    assert create is not None
+    apply_workspace_edit(repo, create)
+    assert (repo / "stacks/stagin.yaml").read_text() == "components: {}\n"
+    assert fix.edit is not None
+    apply_workspace_edit(repo, fix.edit)
+    assert [p[3] for p in validate_json(repo)] == ["GS204"]  # the new stack lacks required types
+
+
 async def test_code_action_create_component(client: LanguageClient, repo: Path) -> None:
     text = (repo / STACK).read_text().replace("ray-gpu-prod", "ray-gpu-new")
     stack = open_file(client, repo, STACK, text)

@@ -17,6 +17,7 @@ from gitstore.references import target_at
 from gitstore.resources import SCHEMA_OF_KIND, schema
 
 Kind = lsp.CompletionItemKind
+NEW_FILE = {"stack": "components: {}\n", "team": "members: []\n"}
 DEFAULT_FLAVOR = {"orchestrator": "local", "artifact_store": "local", "metadata_store": "sqlite",
                   "container_registry": "default", "secrets_manager": "local"}
 
@@ -147,7 +148,8 @@ def _create_actions(model: Model, path: str, diag: lsp.Diagnostic, line: int, wo
     if target is None or target in model.snap.present:
         return []
     if target.kind != "component":
-        return [_create(f"Create {target.kind} `{word}`", target, "{}\n", diag, uri)]
+        text = NEW_FILE.get(target.kind, "{}\n")
+        return [_create(f"Create {target.kind} `{word}`", target, text, diag, uri)]
     assert target.type is not None
     choices = [DEFAULT_FLAVOR.get(target.type) or flavors.builtin_names(target.type)[0]]
     choices += _names(model, "flavor", target.type)[:5]
