@@ -81,6 +81,17 @@ async def test_diagnostics_at_open_match_validate(repo: Path) -> None:
         await client.shutdown_session()
 
 
+async def test_workspace_opened_inside_the_repository(repo: Path) -> None:
+    """The root is found upwards from the folder the editor opens, as every command finds it."""
+    text = (repo / STACK).read_text()
+    (repo / STACK).write_text(text.replace("container_registry: ecr", "container_registry: ecr2"))
+    client = await start(repo / "stacks")
+    try:
+        assert [(p[0], p[3]) for p in published(client, repo)] == [(STACK, "GS203")]
+    finally:
+        await client.shutdown_session()
+
+
 async def test_unsaved_edits_across_two_files(client: LanguageClient, repo: Path) -> None:
     text = (repo / STACK).read_text()
     stack = open_file(client, repo, STACK)
