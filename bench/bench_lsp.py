@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -148,15 +149,25 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def block_stacks(root: Path) -> list[tuple[Path, int]]:
+    """Stacks written in block style, with the line naming their orchestrator."""
+    found = []
+    for stack in sorted((root / "stacks").glob("*.yaml")):
+        for number, line in enumerate(stack.read_text().split("\n")):
+            if re.fullmatch(r"\s+orchestrator:\s*[A-Za-z0-9._-]+\s*", line):
+                found.append((stack, number))
+                break
+    return found
+
+
 def measure_edits(client: Client, root: Path, edits: int) -> list[float]:
-    stack = sorted((root / "stacks").glob("*.yaml"))[0]
+    stack, line = block_stacks(root)[0]
     text = stack.read_text()
     uri = stack.as_uri()
     client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "yaml",
                                                             "version": 1, "text": text}})
     client.drain()
     lines = text.split("\n")
-    line = next(i for i, t in enumerate(lines) if "orchestrator" in t and ":" in t)
     column = len(lines[line].rstrip())
     timings = []
     for version in range(2, edits + 2):
@@ -177,12 +188,11 @@ def measure_edits(client: Client, root: Path, edits: int) -> list[float]:
 def measure_deletes(client: Client, root: Path, times: int) -> list[float]:
     """Open a component's file as an unsaved new buffer, then close it: the stacks using it are
     marked again (one file's presence changes, every referrer is rechecked)."""
-    stack = sorted((root / "stacks").glob("*.yaml"))[1]
+    stack, line = block_stacks(root)[1]
     stack_text = stack.read_text()
     new_name = "bench-new-component"
     uri_stack = stack.as_uri()
     lines = stack_text.split("\n")
-    line = next(i for i, t in enumerate(lines) if "orchestrator" in t and ":" in t)
     start_col = lines[line].index(":") + 1
     patched = lines[:line] + [lines[line][:start_col] + f" {new_name}"] + lines[line + 1:]
     client.notify("textDocument/didOpen", {"textDocument": {"uri": uri_stack, "languageId": "yaml",
