@@ -31,13 +31,31 @@ _NAME_DEPENDENT = frozenset({"GS201", "GS203", "GS205", "GS206", "GS207", "GS208
 _PARSED_KEPT = 256  # parse results of recent buffer contents, by path and blob id
 
 
+class LiveSnapshot(Snapshot):
+    """A snapshot that changes file by file; the names of each kind are kept between changes
+    of which files exist (every did-you-mean hint asks for them)."""
+
+    def __init__(self, snap: Snapshot) -> None:
+        super().__init__(snap.label, snap.entries, snap.documents, snap.present, snap.problems)
+        self._names: dict[tuple[str, str | None], list[str]] = {}
+
+    def names(self, kind: str, type_: str | None = None) -> list[str]:
+        key = (kind, type_)
+        if key not in self._names:
+            self._names[key] = super().names(kind, type_)
+        return self._names[key]
+
+    def presence_changed(self) -> None:
+        self._names.clear()
+
+
 class Model:
     """Documents, problems and references of a repository, updated file by file."""
 
     def __init__(self, root: Path, cache_dir: Path | None = None) -> None:
         self.root = root
         self._cache_dir = cache_dir
-        self.snap = Snapshot("working tree", [])
+        self.snap = LiveSnapshot(Snapshot("working tree", []))
         self.index = ReferenceIndex()
         self.checks_cache = ResultCache(None)
         self.file_problems: dict[str, list[Problem]] = {}  # layout, parse and schema problems
@@ -71,7 +89,7 @@ class Model:
         entries = source.entries()
         snap = load_snapshot(source, disk_cache, entries=entries)
         self.texts = source.read([e for e in entries if e.is_file])
-        self.snap = snap
+        snap = self.snap = LiveSnapshot(snap)
         self.file_problems = _by_path(snap.problems)
         snap.problems = []
         self.index = ReferenceIndex(snap.documents.values())
@@ -139,6 +157,8 @@ class Model:
         if ref is None:
             return touched
         is_present = self.snap.present.get(ref) == path
+        if was_present != is_present:
+            self.snap.presence_changed()
         new_doc = self.snap.documents.get(ref)
         affected = self._affected(ref, old_doc, new_doc, was_present != is_present)
         touched.update(self._recheck(affected))
