@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -463,8 +464,16 @@ async def test_code_action_secret_reference(client: LanguageClient, repo: Path) 
 async def test_without_the_extra_the_command_says_how_to_install(tmp_path: Path) -> None:
     blocker = tmp_path / "block"
     blocker.mkdir()
-    (blocker / "pygls.py").write_text("raise ImportError('no pygls here')\n")
-    proc = subprocess.run([GITSTORE, "lsp"], capture_output=True, text=True, timeout=60,
-                          env={**__import__("os").environ, "PYTHONPATH": str(blocker)})
+    for module in ("pygls", "lsprotocol"):
+        (blocker / f"{module}.py").write_text(f"raise ImportError('no {module} here')\n")
+    env = {**os.environ, "PYTHONPATH": str(blocker)}
+    proc = subprocess.run([GITSTORE, "lsp"], capture_output=True, text=True, timeout=60, env=env)
     assert proc.returncode == 2
-    assert "pip install 'gitstore[lsp]'" in proc.stderr
+    assert proc.stderr == "gitstore: error: the language server needs the `lsp` extra: " \
+        "pip install 'gitstore[lsp]'\n"
+    # validation and the editor settings never need it
+    example = copy_example(tmp_path / "repo")
+    proc = subprocess.run([GITSTORE, "validate", str(example)], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    proc = subprocess.run([GITSTORE, "schema", "--editor-settings"], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
