@@ -93,12 +93,13 @@ class GitstoreServer(LanguageServer):
         self.model.load()
         self.publish(self.model.paths_with_problems())
 
-    def publish(self, paths: set[str]) -> None:
+    def publish(self, paths: set[str], again: bool = False) -> None:
+        """Send the diagnostics of ``paths`` (only those that may have changed, unless ``again``)."""
         if self.model is None:
             return
         for path in sorted(paths):
             problems = self.model.problems(path)
-            if not problems and not self.published.get(path):
+            if not problems and not self.published.get(path) and not again:
                 continue
             lines = lines_of(self.model, path)
             diagnostics = [to_diagnostic(p, lines) for p in problems]
@@ -150,6 +151,9 @@ def _client_can_watch(ls: GitstoreServer) -> bool:
 @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
 def _did_open(ls: GitstoreServer, params: lsp.DidOpenTextDocumentParams) -> None:
     ls.buffer_changed(params.text_document.uri)
+    path = ls.path_of(params.text_document.uri)
+    if path is not None and ls.published.get(path):
+        ls.publish({path}, again=True)  # the buffer's own, even when its text is the file's
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
