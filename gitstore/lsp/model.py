@@ -28,6 +28,7 @@ from gitstore.references import ReferenceIndex
 
 # codes of the cross-file problems whose message or hint depends on which names exist
 _NAME_DEPENDENT = frozenset({"GS201", "GS203", "GS205", "GS206", "GS207", "GS208"})
+CASE_COLLISION = "GS024"
 _PARSED_KEPT = 256  # parse results of recent buffer contents, by path and blob id
 
 
@@ -60,7 +61,9 @@ class Model:
         self.checks_cache = ResultCache(None)
         self.file_problems: dict[str, list[Problem]] = {}  # layout, parse and schema problems
         self.entity_problems: dict[EntityRef, list[Problem]] = {}  # cross-file, by entity checked
-        self.wide_problems: dict[str, list[Problem]] = {}  # case collisions and duplicate ids
+        self.case_problems: dict[str, list[Problem]] = {}  # names differing only in case
+        self.id_problems: dict[str, list[Problem]] = {}  # duplicate ids
+        self._case_groups: dict[tuple[str, str | None, str], set[EntityRef]] = defaultdict(set)
         self.texts: dict[str, bytes] = {}  # the contents the model holds for each layout file
         self.generation = 0  # bumped on every change, for whoever caches derived views
         self._parsed: OrderedDict[tuple[str, str], tuple[Any, ...]] = OrderedDict()
@@ -96,7 +99,11 @@ class Model:
         self.entity_problems = {doc.ref: check_entity(snap, doc, disk_cache)
                                 for doc in snap.documents.values()}
         disk_cache.save()
-        self.wide_problems = _by_path(check_repository_wide(snap))
+        wide = check_repository_wide(snap)
+        self.case_problems = _by_path(p for p in wide if p.code == CASE_COLLISION)
+        self.id_problems = _by_path(p for p in wide if p.code != CASE_COLLISION)
+        for ref in snap.present:
+            self._case_groups[_case_key(ref)].add(ref)
         self.generation += 1
 
     # queries -----------------------------------------------------------------------------
@@ -104,7 +111,8 @@ class Model:
     def problems(self, path: str) -> list[Problem]:
         """Every problem ``gitstore validate`` would report in ``path``, sorted."""
         found = set(self.file_problems.get(path, ()))
-        found.update(self.wide_problems.get(path, ()))
+        found.update(self.case_problems.get(path, ()))
+        found.update(self.id_problems.get(path, ()))
         ref = self.ref_of(path)
         if ref is not None and self.snap.present.get(ref) == path:
             found.update(self.entity_problems.get(ref, ()))
@@ -112,7 +120,8 @@ class Model:
 
     def paths_with_problems(self) -> set[str]:
         paths = {p for p, items in self.file_problems.items() if items}
-        paths.update(p for p, items in self.wide_problems.items() if items)
+        paths.update(p for p, items in self.case_problems.items() if items)
+        paths.update(p for p, items in self.id_problems.items() if items)
         paths.update(self.snap.present[ref] for ref, items in self.entity_problems.items()
                      if items and ref in self.snap.present)
         return paths
@@ -159,11 +168,12 @@ class Model:
         is_present = self.snap.present.get(ref) == path
         if was_present != is_present:
             self.snap.presence_changed()
+            touched.update(self._recheck_case_group(ref, path))
         new_doc = self.snap.documents.get(ref)
         affected = self._affected(ref, old_doc, new_doc, was_present != is_present)
         touched.update(self._recheck(affected))
         if was_present != is_present or _id_of(old_doc) != _id_of(new_doc):
-            touched.update(self._recheck_wide())
+            touched.update(self._recheck_ids())
         return touched
 
     def _forget(self, path: str, ref: EntityRef | None) -> None:
@@ -237,11 +247,28 @@ class Model:
                 touched.add(doc.path)
         return touched
 
-    def _recheck_wide(self) -> set[str]:
-        before = self.wide_problems
-        self.wide_problems = _by_path(check_repository_wide(self.snap))
-        return {p for p in set(before) | set(self.wide_problems)
-                if before.get(p) != self.wide_problems.get(p)}
+    def _recheck_case_group(self, ref: EntityRef, path: str) -> set[str]:
+        """Names that differ only in case, checked again for the one group ``ref`` belongs to."""
+        group = self._case_groups[_case_key(ref)]
+        if ref in self.snap.present:
+            group.add(ref)
+        else:
+            group.discard(ref)
+        paths = {path, *(self.snap.present[r] for r in group)}
+        before = {p: self.case_problems.pop(p, []) for p in paths}
+        members = Snapshot("case group", [], {}, {r: self.snap.present[r] for r in group})
+        for problem in check_repository_wide(members):
+            self.case_problems.setdefault(problem.path, []).append(problem)
+        return {p for p in paths if before[p] != self.case_problems.get(p, [])}
+
+    def _recheck_ids(self) -> set[str]:
+        """Duplicate ids, checked again over every document (cheap: only kinds that hold an
+        explicit id are compared)."""
+        before = self.id_problems
+        documents = Snapshot("documents", [], self.snap.documents, {})
+        self.id_problems = _by_path(check_repository_wide(documents))
+        return {p for p in set(before) | set(self.id_problems)
+                if before.get(p) != self.id_problems.get(p)}
 
     def reload_from_disk(self, path: str) -> set[str]:
         """What the working tree now holds at ``path`` (a file changed outside the editor)."""
@@ -258,6 +285,10 @@ def _by_path(problems: Iterable[Problem]) -> dict[str, list[Problem]]:
     for problem in problems:
         grouped[problem.path].append(problem)
     return dict(grouped)
+
+
+def _case_key(ref: EntityRef) -> tuple[str, str | None, str]:
+    return (ref.kind, ref.type, ref.name.lower())
 
 
 def _id_of(doc: Document | None) -> Any:
