@@ -112,14 +112,44 @@ class Problem:
 
 def did_you_mean(word: str, candidates: object) -> str | None:
     """The hint for a misspelt name, or None when nothing is close."""
-    import difflib
-
     pool = sorted({str(c) for c in candidates})  # type: ignore[attr-defined]
     if not pool:
         return None
-    match = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
-    if not match:
+    match = closest_match(word, pool)
+    if match is None:
         lowered = {c.lower(): c for c in pool}
-        if word.lower() in lowered:
-            match = [lowered[word.lower()]]
-    return f"did you mean `{match[0]}`?" if match else None
+        match = lowered.get(word.lower())
+    return f"did you mean `{match}`?" if match else None
+
+
+def closest_match(word: str, pool: list[str], cutoff: float = 0.6) -> str | None:
+    """``difflib.get_close_matches(word, pool, n=1, cutoff)``, same answer, found faster.
+
+    Candidates are tried in the order of their cheapest upper bound of the
+    similarity (lengths alone), and the search stops once no bound left can
+    reach the best ratio found: on thousands of similar names (a repository's
+    components of one type) this is tens of times faster than ranking them all.
+    """
+    import difflib
+
+    matcher = difflib.SequenceMatcher()
+    matcher.set_seq2(word)
+    bounded = []
+    for candidate in pool:
+        matcher.set_seq1(candidate)
+        bound = matcher.real_quick_ratio()
+        if bound >= cutoff:
+            bounded.append((bound, candidate))
+    bounded.sort(reverse=True)
+    best: tuple[float, str] | None = None
+    for bound, candidate in bounded:
+        if best is not None and bound < best[0]:
+            break
+        matcher.set_seq1(candidate)
+        quick = matcher.quick_ratio()
+        if quick < cutoff or (best is not None and quick < best[0]):
+            continue
+        ratio = matcher.ratio()
+        if ratio >= cutoff and (best is None or (ratio, candidate) > best):
+            best = (ratio, candidate)
+    return best[1] if best else None

@@ -40,37 +40,55 @@ def references(doc: Document) -> Iterator[Reference]:
 
 
 def _targets(ref: EntityRef, data: dict[str, Any]) -> Iterator[tuple[KeyPath, EntityRef]]:
-    kind = ref.kind
+    for key, value in _slots(ref.kind, data):
+        if isinstance(value, str):
+            target = target_at(ref, key, value)
+            if target is not None:
+                yield key, target
+
+
+def _slots(kind: str, data: dict[str, Any]) -> Iterator[tuple[KeyPath, Any]]:
+    """The places in a file of ``kind`` that may hold a reference, with what they hold."""
     if kind == "settings":
-        default = Settings.of(data).default_stack
-        if default is not None:
-            yield ("default_stack",), EntityRef("stack", None, default)
+        yield ("default_stack",), Settings.of(data).default_stack
     elif kind == "component":
-        flavor = data.get("flavor")
-        if isinstance(flavor, str):
-            yield ("flavor",), EntityRef("flavor", ref.type, flavor)
+        yield ("flavor",), data.get("flavor")
     elif kind == "stack":
         components = data.get("components")
         if isinstance(components, dict):
             for type_, name in components.items():
-                if type_ in COMPONENT_TYPES and isinstance(name, str):
-                    yield ("components", type_), EntityRef("component", type_, name)
+                yield ("components", type_), name
     elif kind == "team":
         members = data.get("members")
         if isinstance(members, list):
             for index, member in enumerate(members):
-                if isinstance(member, str):
-                    yield ("members", index), EntityRef("user", None, member)
+                yield ("members", index), member
     elif kind == "role":
         assignments = data.get("assignments")
         if isinstance(assignments, list):
             for index, item in enumerate(assignments):
-                if not isinstance(item, dict):
-                    continue
-                for target_kind in ("user", "team", "project"):
-                    name = item.get(target_kind)
-                    if isinstance(name, str):
-                        yield ("assignments", index, target_kind), EntityRef(target_kind, None, name)
+                if isinstance(item, dict):
+                    for target_kind in ("user", "team", "project"):
+                        if target_kind in item:
+                            yield ("assignments", index, target_kind), item[target_kind]
+
+
+def target_at(source: EntityRef, key: KeyPath, name: str) -> EntityRef | None:
+    """The entity ``name`` stands for when written at ``key`` in ``source``'s file, if that
+    place holds a reference (an editor asks this of a slot before anything is typed there)."""
+    kind = source.kind
+    if kind == "settings" and key == ("default_stack",):
+        return EntityRef("stack", None, name)
+    if kind == "component" and key == ("flavor",):
+        return EntityRef("flavor", source.type, name)
+    if kind == "stack" and len(key) == 2 and key[0] == "components" and key[1] in COMPONENT_TYPES:
+        return EntityRef("component", key[1], name)
+    if kind == "team" and len(key) == 2 and key[0] == "members" and isinstance(key[1], int):
+        return EntityRef("user", None, name)
+    if (kind == "role" and len(key) == 3 and key[0] == "assignments" and isinstance(key[1], int)
+            and key[2] in ("user", "team", "project")):
+        return EntityRef(key[2], None, name)
+    return None
 
 
 class ReferenceIndex:

@@ -261,3 +261,19 @@ def test_readme_rule_examples(code: str, tmp_path: Path) -> None:
     printed = format_text(validate(find_config_repo(tmp_path).worktree(), use_cache=False))
     first = printed.splitlines().index(lines[0])
     assert printed.splitlines()[first:first + len(lines)] == lines
+
+
+def test_closest_match_agrees_with_difflib() -> None:
+    import difflib
+    import random
+
+    from gitstore.problems import closest_match
+
+    rng = random.Random(7)
+    alphabet = "abcde-_.01"
+    for _ in range(3000):
+        pool = sorted({"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 9)))
+                       for _ in range(rng.randint(0, 30))})
+        word = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 9)))
+        expected = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
+        assert closest_match(word, pool) == (expected[0] if expected else None), (word, pool)

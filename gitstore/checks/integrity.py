@@ -31,23 +31,34 @@ SECRET_HINT = "store the value in the stack's secrets manager and write `{{ <sec
 def check_integrity(snap: Snapshot, cache: ResultCache | None = None) -> list[Problem]:
     """Every cross-file problem of the snapshot."""
     cache = cache or ResultCache(None)
-    problems: list[Problem] = []
-    problems.extend(_case_collisions(snap))
-    problems.extend(_duplicate_ids(snap))
-    problems.extend(_settings(snap))
+    problems = check_repository_wide(snap)
     for doc in list(snap.documents.values()):
-        kind = doc.ref.kind
-        if kind == "component":
-            problems.extend(_component(snap, doc, cache))
-        elif kind == "stack":
-            problems.extend(_stack(snap, doc))
-        elif kind == "team":
-            problems.extend(_team(snap, doc))
-        elif kind == "role":
-            problems.extend(_role(snap, doc))
-        elif kind == "flavor":
-            problems.extend(_flavor_cached(doc, cache))
+        problems.extend(check_entity(snap, doc, cache))
     return problems
+
+
+def check_repository_wide(snap: Snapshot) -> list[Problem]:
+    """The problems that no one entity's checks find: case collisions and duplicate ids."""
+    return [*_case_collisions(snap), *_duplicate_ids(snap)]
+
+
+def check_entity(snap: Snapshot, doc: Document, cache: ResultCache | None = None) -> list[Problem]:
+    """The cross-file problems located in one entity's file: its references, flavor and secrets."""
+    cache = cache or ResultCache(None)
+    kind = doc.ref.kind
+    if kind == "settings":
+        return list(_settings(snap))
+    if kind == "component":
+        return list(_component(snap, doc, cache))
+    if kind == "stack":
+        return list(_stack(snap, doc))
+    if kind == "team":
+        return list(_team(snap, doc))
+    if kind == "role":
+        return list(_role(snap, doc))
+    if kind == "flavor":
+        return _flavor_cached(doc, cache)
+    return []
 
 
 def _at(doc: Document, path: tuple[Any, ...], key: bool = False) -> tuple[int, int]:

@@ -40,6 +40,8 @@ COMMANDS = {
     "codeowners": "gitstore.cli.trust:codeowners",
     "who-can": "gitstore.cli.trust:who_can",
     "log": "gitstore.cli.trust:log",
+    # editors
+    "lsp": "gitstore.cli.lsp:lsp",
 }
 
 

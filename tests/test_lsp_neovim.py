@@ -1,0 +1,62 @@
+"""A real editor's client: headless Neovim attaches `gitstore lsp` and reads its diagnostics back.
+
+Neovim comes from Debian (`apt-get install -y neovim`, which .ci/run does); without it
+this test fails and says so, it is never skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+from conftest import GITSTORE
+
+PROJECT = Path(__file__).resolve().parents[1]
+PLUGIN = PROJECT / "editors" / "neovim" / "gitstore.lua"
+EXAMPLE = PROJECT / "examples" / "valid" / "platform"
+
+CHECK = """
+vim.cmd("filetype on")
+vim.g.gitstore_cmd = {gitstore}
+dofile({plugin})
+vim.cmd("edit " .. {stack})
+local ok = vim.wait(60000, function() return #vim.diagnostic.get(0) > 0 end, 50)
+local found = {{}}
+for _, d in ipairs(vim.diagnostic.get(0)) do
+  table.insert(found, {{ lnum = d.lnum, col = d.col, code = d.code, severity = d.severity,
+                         message = d.message, source = d.source }})
+end
+local clients = {{}}
+for _, c in pairs(vim.lsp.get_active_clients()) do table.insert(clients, c.name) end
+local out = io.open({result}, "w")
+out:write(vim.fn.json_encode({{ waited = ok, diagnostics = found, clients = clients }}))
+out:close()
+vim.cmd("qa!")
+"""
+
+
+def test_neovim_shows_the_diagnostics_of_a_bad_reference(tmp_path: Path) -> None:
+    nvim = shutil.which("nvim")
+    assert nvim, ("Neovim is not installed: install it with `apt-get update && apt-get install -y "
+                  "neovim` (Debian), as .ci/run does")
+    root = tmp_path / "repo"
+    shutil.copytree(EXAMPLE, root)
+    stack = root / "stacks" / "production.yaml"
+    stack.write_text(stack.read_text().replace("kfp-prod", "kfp-prd"))
+    result = tmp_path / "result.json"
+    script = tmp_path / "check.lua"
+    script.write_text(CHECK.format(gitstore=json.dumps(GITSTORE), plugin=json.dumps(str(PLUGIN)),
+                                   stack=json.dumps(str(stack)), result=json.dumps(str(result))))
+    proc = subprocess.run([nvim, "--headless", "-n", "-i", "NONE", "-u", "NONE", "-c", f"luafile {script}"],
+                          cwd=root, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert result.exists(), f"Neovim wrote no result: {proc.stdout}{proc.stderr}"
+    found = json.loads(result.read_text())
+    assert found["clients"] == ["gitstore"]
+    assert found["waited"] is True, found
+    [diag] = found["diagnostics"]
+    assert (diag["lnum"], diag["col"], diag["code"], diag["severity"]) == (4, 16, "GS203", 1)
+    assert diag["source"] == "gitstore"
+    assert "orchestrator `kfp-prd` does not exist" in diag["message"]
+    assert "did you mean `kfp-prod`?" in diag["message"]
