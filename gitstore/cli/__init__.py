@@ -40,6 +40,8 @@ COMMANDS = {
     "codeowners": "gitstore.cli.trust:codeowners",
     "who-can": "gitstore.cli.trust:who_can",
     "log": "gitstore.cli.trust:log",
+    # shared server
+    "serve": "gitstore.cli.serve:serve",
 }
 
 

@@ -7,7 +7,8 @@ Reads see the checked-out working tree (or, for a view made by
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,7 @@ class StoreBase:
     _dates: dict[str, dict[str, int]]
     _remote: RemoteClone | None = None  # set when the repository is a clone of a git remote
     _remote_tree: tuple[str | None, Tree] | None = None  # the last fetched tip, read
+    _pinned: list[Tree] | None = None  # inside consistent_reads(): the tree read (if yet)
 
     # --- opening ---------------------------------------------------------------
 
@@ -73,11 +75,33 @@ class StoreBase:
         view.__dict__.update(self.__dict__)
         view._rev = vcs.resolve_commit(self.repo.git_cwd, rev)
         view._writer = None
+        view._pinned = None
         return view
 
     # --- reading ---------------------------------------------------------------
 
+    @contextmanager
+    def consistent_reads(self) -> Iterator[None]:
+        """Reads in this block see one state of the repository, read once, and then
+        the result of each write made in it (a front end answering one request).
+
+        Without it each read looks at the working tree anew. Not for concurrent use.
+        """
+        outer, self._pinned = self._pinned, []
+        try:
+            yield
+        finally:
+            self._pinned = outer
+
     def _tree(self) -> Tree:
+        if self._pinned:
+            return self._pinned[0]
+        tree = self._read_tree()
+        if self._pinned is not None:
+            self._pinned.append(tree)
+        return tree
+
+    def _read_tree(self) -> Tree:
         repo = self.repo  # a clear error before initialize()
         if self._rev is not None:
             return commit_tree(repo, self._rev, self._cache)
@@ -126,9 +150,13 @@ class StoreBase:
                 )
             raise NotAConfigRepository("(none)", "call GitZenStore().initialize(path) first")
         operation, writer = Operation(message, plan), self._writer
-        if self._remote is not None:  # commit in the clone, push, replay on a lost race
-            return self._remote.publish(lambda: writer.apply(operation))
-        return writer.apply(operation)
+        try:
+            if self._remote is not None:  # commit in the clone, push, replay on a lost race
+                return self._remote.publish(lambda: writer.apply(operation))
+            return writer.apply(operation)
+        finally:
+            if self._pinned:
+                self._pinned.clear()  # the next read sees the write
 
     def _all(self, kind: str, convert: Callable[[Document], Any]) -> list[Any]:
         return [convert(doc) for doc in by_name(self._tree().snapshot.of_kind(kind))]

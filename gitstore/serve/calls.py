@@ -1,0 +1,83 @@
+"""One request's call of the store: identify, judge, call, answer.
+
+Every authenticated route builds a :class:`Call` through the :func:`need`
+dependency (which names the permission the route takes) and hands it the
+store method to run. :meth:`Call.run` reads the repository once for the
+whole request (identification, permissions and the call itself see the
+same state), authors any commit as the caller, and turns the result into
+JSON or the exception into ZenML's error answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import Response
+from fastapi.security import HTTPBasic, HTTPBasicCredentials
+from pydantic import TypeAdapter
+
+from gitstore.plumbing import vcs
+from gitstore.serve.errors import ApiError, translate
+
+if TYPE_CHECKING:
+    from gitstore.serve.state import ServerState
+    from gitstore.store import GitZenStore
+
+log = logging.getLogger("gitstore.serve")
+security = HTTPBasic()
+_JSON = TypeAdapter(Any)
+
+
+def json_response(value: Any, status: int = 200) -> Response:
+    return Response(_JSON.dump_json(value), status_code=status, media_type="application/json")
+
+
+@dataclass
+class Call:
+    state: ServerState
+    peer: str | None
+    user_name: str
+    operation: str
+    ptype: str
+
+    def run(self, action: Callable[[GitZenStore], Any], project: str | None = None,
+            translate_error: Callable[[Exception], ApiError] = translate) -> Response:
+        """Run ``action(store)`` for the caller; its result as JSON, or the error's answer."""
+        state = self.state
+        store = state.store
+        state.before_request()
+        with store.consistent_reads():
+            caller = state.gate.identify(store, self.peer, self.user_name)
+            state.gate.require(store, caller, self.operation, self.ptype, project)
+            try:
+                with vcs.commit_author(caller.name, caller.email):
+                    result = action(store)
+            except ApiError:
+                raise
+            except Exception as error:  # the store's errors become ZenML's answers
+                answer = translate_error(error)
+                if answer.status >= 500:
+                    log.exception("%s failed", self.operation)
+                raise answer from None
+        return json_response(result)
+
+    def check(self, operation: str, ptype: str, project: str | None = None) -> None:
+        """Also require ``operation: ptype`` (inside :meth:`run`'s action)."""
+        store = self.state.store
+        caller = self.state.gate.identify(store, self.peer, self.user_name)
+        self.state.gate.require(store, caller, operation, ptype, project)
+
+
+def need(operation: str, ptype: str) -> Any:
+    """A dependency giving the route's :class:`Call`, which takes ``operation: ptype``."""
+
+    async def dependency(request: Request,
+                         credentials: HTTPBasicCredentials = Depends(security)) -> Call:
+        peer = request.client.host if request.client else None
+        return Call(request.app.state.gitstore, peer, credentials.username, operation, ptype)
+
+    return Depends(dependency)
