@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from gitstore.flavors import is_builtin
 from gitstore.models import (
     ComponentWrapper,
     FlavorWrapper,
@@ -132,11 +133,25 @@ async def deregister_stack_component(component_type: StackComponentType, name: s
 
 
 # --- flavors ---------------------------------------------------------------------------
+# A ZenML client knows its built-in flavors; a store holds custom ones only, and a client
+# told that `local` is a store flavor tries to import it as custom code. So the built-in
+# flavors the library lists are left out here, and asking for one is a 404, as in ZenML.
+
+
+def _custom_only(flavors: list[FlavorWrapper]) -> list[FlavorWrapper]:
+    return [f for f in flavors if not is_builtin(f.type.value, f.name)]
+
+
+def _custom_flavor(store: GitZenStore, type_: StackComponentType, name: str) -> FlavorWrapper:
+    if is_builtin(type_.value, name):
+        raise KeyError(f"{type_.value} flavor {name!r} is built into ZenML; the store holds "
+                       "custom flavors only")
+    return store.get_flavor_by_name_and_type(name, type_)
 
 
 @router.get("/flavors")
 async def flavors(call: Call = need("flavor", "read")) -> Response:
-    return call.run(lambda s: s.flavors)
+    return call.run(lambda s: _custom_only(s.flavors))
 
 
 @router.post("/flavors")
@@ -148,13 +163,13 @@ async def create_flavor(flavor: FlavorWrapper, call: Call = need("flavor", "crea
 @router.get("/flavors/{component_type}")
 async def get_flavors_by_type(component_type: StackComponentType,
                               call: Call = need("flavor", "read")) -> Response:
-    return call.run(lambda s: s.get_flavors_by_type(component_type))
+    return call.run(lambda s: _custom_only(s.get_flavors_by_type(component_type)))
 
 
 @router.get("/flavors/{component_type}/{name}")
 async def get_flavor_by_type_and_name(component_type: StackComponentType, name: str,
                                       call: Call = need("flavor", "read")) -> Response:
-    return call.run(lambda s: s.get_flavor_by_name_and_type(name, component_type))
+    return call.run(lambda s: _custom_flavor(s, component_type, name))
 
 
 # --- pipeline runs ---------------------------------------------------------------------

@@ -420,7 +420,7 @@ def fresh_server(gitstore, work):
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("gitstore serve did not start: "
-                                       + (work / "server.log").read_text(errors="replace"))
+                                       + (work / "server.log").read_text(errors="replace")) from None
                 time.sleep(0.1)
         yield url, repo
     finally:
