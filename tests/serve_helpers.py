@@ -45,6 +45,8 @@ class Server:
         if user is not None:
             token = base64.b64encode(f"{user}:".encode()).decode()
             request.add_header("Authorization", f"Basic {token}")
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
         for key, value in (headers or {}).items():
             request.add_header(key, value)
         try:
