@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -19,7 +20,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from gitstore import __version__
 from gitstore.serve import routes_people, routes_stacks
-from gitstore.serve.calls import Call, json_response, need
+from gitstore.serve.calls import ARRIVED, Call, json_response, need
 from gitstore.serve.errors import ApiError
 from gitstore.serve.state import ServerState
 
@@ -57,7 +58,7 @@ async def service_info(call: Call = need("stack", "read")) -> Response:
                 "store_type": store.type.value,
                 "active_stack": store.snapshot().settings.get("default_stack")}
 
-    return call.run(profile)
+    return await call.run(profile)
 
 
 async def _api_error(request: Request, error: ApiError) -> Response:
@@ -81,6 +82,7 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        scope[ARRIVED] = time.monotonic()
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
             await self._refuse(send)

@@ -42,33 +42,33 @@ class AssignmentBody(BaseModel):
 
 @router.get("/users")
 async def users(call: Call = need("user", "read")) -> Response:
-    return call.run(lambda s: s.users)
+    return await call.run(lambda s: s.users)
 
 
 @router.get("/users/{name}")
 async def get_user(name: str, call: Call = need("user", "read")) -> Response:
-    return call.run(lambda s: s.get_user(name))
+    return await call.run(lambda s: s.get_user(name))
 
 
 @router.post("/users")
 async def create_user(user: Named, call: Call = need("user", "create")) -> Response:
-    return call.run(lambda s: s.create_user(user.name))
+    return await call.run(lambda s: s.create_user(user.name))
 
 
 @router.delete("/users/{name}")
 async def delete_user(name: str, call: Call = need("user", "delete")) -> Response:
-    return call.run(lambda s: s.delete_user(name))
+    return await call.run(lambda s: s.delete_user(name))
 
 
 @router.get("/users/{name}/teams")
 async def teams_for_user(name: str, call: Call = need("team", "read")) -> Response:
-    return call.run(lambda s: s.get_teams_for_user(name))
+    return await call.run(lambda s: s.get_teams_for_user(name))
 
 
 @router.get("/users/{name}/role_assignments")
 async def role_assignments_for_user(name: str, project_name: str | None = None,
                                     call: Call = need("role", "read")) -> Response:
-    return call.run(lambda s: s.get_role_assignments_for_user(
+    return await call.run(lambda s: s.get_role_assignments_for_user(
         name, project_name=project_name, include_team_roles=False))
 
 
@@ -77,44 +77,44 @@ async def role_assignments_for_user(name: str, project_name: str | None = None,
 
 @router.get("/teams")
 async def teams(call: Call = need("team", "read")) -> Response:
-    return call.run(lambda s: s.teams)
+    return await call.run(lambda s: s.teams)
 
 
 @router.get("/teams/{name}")
 async def get_team(name: str, call: Call = need("team", "read")) -> Response:
-    return call.run(lambda s: s.get_team(name))
+    return await call.run(lambda s: s.get_team(name))
 
 
 @router.post("/teams")
 async def create_team(team: Named, call: Call = need("team", "create")) -> Response:
-    return call.run(lambda s: s.create_team(team.name))
+    return await call.run(lambda s: s.create_team(team.name))
 
 
 @router.delete("/teams/{name}")
 async def delete_team(name: str, call: Call = need("team", "delete")) -> Response:
-    return call.run(lambda s: s.delete_team(name))
+    return await call.run(lambda s: s.delete_team(name))
 
 
 @router.get("/teams/{name}/users")
 async def users_for_team(name: str, call: Call = need("team", "read")) -> Response:
-    return call.run(lambda s: s.get_users_for_team(name))
+    return await call.run(lambda s: s.get_users_for_team(name))
 
 
 @router.post("/teams/{name}/users")
 async def add_user_to_team(name: str, user: Named, call: Call = need("team", "update")) -> Response:
-    return call.run(lambda s: s.add_user_to_team(name, user.name))
+    return await call.run(lambda s: s.add_user_to_team(name, user.name))
 
 
 @router.delete("/teams/{team_name}/users/{user_name}")
 async def remove_user_from_team(team_name: str, user_name: str,
                                 call: Call = need("team", "update")) -> Response:
-    return call.run(lambda s: s.remove_user_from_team(team_name, user_name))
+    return await call.run(lambda s: s.remove_user_from_team(team_name, user_name))
 
 
 @router.get("/teams/{name}/role_assignments")
 async def role_assignments_for_team(name: str, project_name: str | None = None,
                                     call: Call = need("role", "read")) -> Response:
-    return call.run(lambda s: s.get_role_assignments_for_team(name, project_name=project_name))
+    return await call.run(lambda s: s.get_role_assignments_for_team(name, project_name=project_name))
 
 
 # --- projects --------------------------------------------------------------------------
@@ -122,22 +122,22 @@ async def role_assignments_for_team(name: str, project_name: str | None = None,
 
 @router.get("/projects")
 async def projects(call: Call = need("project", "read")) -> Response:
-    return call.run(lambda s: s.projects)
+    return await call.run(lambda s: s.projects)
 
 
 @router.get("/projects/{project_name}")
 async def get_project(project_name: str, call: Call = need("project", "read")) -> Response:
-    return call.run(lambda s: s.get_project(project_name))
+    return await call.run(lambda s: s.get_project(project_name))
 
 
 @router.post("/projects")
 async def create_project(project: ProjectBody, call: Call = need("project", "create")) -> Response:
-    return call.run(lambda s: s.create_project(project.name, description=project.description))
+    return await call.run(lambda s: s.create_project(project.name, description=project.description))
 
 
 @router.delete("/projects/{name}")
 async def delete_project(name: str, call: Call = need("project", "delete")) -> Response:
-    return call.run(lambda s: s.delete_project(name))
+    return await call.run(lambda s: s.delete_project(name))
 
 
 # --- roles and role assignments --------------------------------------------------------
@@ -145,36 +145,36 @@ async def delete_project(name: str, call: Call = need("project", "delete")) -> R
 
 @router.get("/roles")
 async def roles(call: Call = need("role", "read")) -> Response:
-    return call.run(lambda s: s.roles)
+    return await call.run(lambda s: s.roles)
 
 
 @router.get("/roles/{name}")
 async def get_role(name: str, call: Call = need("role", "read")) -> Response:
-    return call.run(lambda s: s.get_role(name))
+    return await call.run(lambda s: s.get_role(name))
 
 
 @router.post("/roles")
 async def create_role(role: Named, call: Call = need("role", "create")) -> Response:
-    return call.run(lambda s: s.create_role(role.name))
+    return await call.run(lambda s: s.create_role(role.name))
 
 
 @router.delete("/roles/{name}")
 async def delete_role(name: str, call: Call = need("role", "delete")) -> Response:
-    return call.run(lambda s: s.delete_role(name))
+    return await call.run(lambda s: s.delete_role(name))
 
 
 @router.get("/role_assignments")
 async def role_assignments(call: Call = need("role", "read")) -> Response:
-    return call.run(lambda s: s.role_assignments)
+    return await call.run(lambda s: s.role_assignments)
 
 
 @router.post("/role_assignments")
 async def assign_role(data: AssignmentBody, call: Call = need("role", "update")) -> Response:
-    return call.run(lambda s: s.assign_role(data.role_name, data.entity_name,
+    return await call.run(lambda s: s.assign_role(data.role_name, data.entity_name,
                                             project_name=data.project_name, is_user=data.is_user))
 
 
 @router.delete("/role_assignments")
 async def revoke_role(data: AssignmentBody, call: Call = need("role", "update")) -> Response:
-    return call.run(lambda s: s.revoke_role(data.role_name, data.entity_name,
+    return await call.run(lambda s: s.revoke_role(data.role_name, data.entity_name,
                                             project_name=data.project_name, is_user=data.is_user))

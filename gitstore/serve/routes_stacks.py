@@ -43,27 +43,27 @@ def _new_components(call: Call, store: GitZenStore, stack: StackWrapper) -> None
 
 @router.get("/stacks-empty")
 async def stacks_empty(call: Call = need("stack", "read")) -> Response:
-    return call.run(lambda s: s.stacks_empty)
+    return await call.run(lambda s: s.stacks_empty)
 
 
 @router.get("/stack-configurations/{name}")
 async def get_stack_configuration(name: str, call: Call = need("stack", "read")) -> Response:
-    return call.run(lambda s: s.get_stack_configuration(name))
+    return await call.run(lambda s: s.get_stack_configuration(name))
 
 
 @router.get("/stack-configurations")
 async def stack_configurations(call: Call = need("stack", "read")) -> Response:
-    return call.run(lambda s: s.stack_configurations)
+    return await call.run(lambda s: s.stack_configurations)
 
 
 @router.get("/stacks")
 async def stacks(call: Call = need("stack", "read")) -> Response:
-    return call.run(lambda s: s.stacks)
+    return await call.run(lambda s: s.stacks)
 
 
 @router.get("/stacks/{name}")
 async def get_stack(name: str, call: Call = need("stack", "read")) -> Response:
-    return call.run(lambda s: s.get_stack(name))
+    return await call.run(lambda s: s.get_stack(name))
 
 
 @router.post("/stacks")
@@ -72,7 +72,7 @@ async def register_stack(stack: StackWrapper, call: Call = need("stack", "create
         _new_components(call, store, stack)
         store.register_stack(stack)
 
-    return call.run(action)
+    return await call.run(action)
 
 
 @router.put("/stacks/{name}")
@@ -82,12 +82,12 @@ async def update_stack(name: str, stack: StackWrapper,
         _new_components(call, store, stack)
         store.update_stack(name, stack)
 
-    return call.run(action)
+    return await call.run(action)
 
 
 @router.delete("/stacks/{name}")
 async def deregister_stack(name: str, call: Call = need("stack", "delete")) -> Response:
-    return call.run(lambda s: s.deregister_stack(name))
+    return await call.run(lambda s: s.deregister_stack(name))
 
 
 # --- stack components ------------------------------------------------------------------
@@ -96,26 +96,26 @@ async def deregister_stack(name: str, call: Call = need("stack", "delete")) -> R
 @router.post("/components")
 async def register_stack_component(component: ComponentWrapper,
                                    call: Call = need("stack_component", "create")) -> Response:
-    return call.run(lambda s: s.register_stack_component(component))
+    return await call.run(lambda s: s.register_stack_component(component))
 
 
 @router.put("/components/{component_type}/{name}")
 async def update_stack_component(component_type: StackComponentType, name: str,
                                  component: ComponentWrapper,
                                  call: Call = need("stack_component", "update")) -> Response:
-    return call.run(lambda s: s.update_stack_component(name, component_type, component))
+    return await call.run(lambda s: s.update_stack_component(name, component_type, component))
 
 
 @router.get("/components/{component_type}/{name}")
 async def get_stack_component(component_type: StackComponentType, name: str,
                               call: Call = need("stack_component", "read")) -> Response:
-    return call.run(lambda s: s.get_stack_component(component_type, name))
+    return await call.run(lambda s: s.get_stack_component(component_type, name))
 
 
 @router.get("/components/{component_type}")
 async def get_stack_components(component_type: StackComponentType,
                                call: Call = need("stack_component", "read")) -> Response:
-    return call.run(lambda s: s.get_stack_components(component_type))
+    return await call.run(lambda s: s.get_stack_components(component_type))
 
 
 def _in_use_is_conflict(error: Exception) -> ApiError:
@@ -128,7 +128,7 @@ def _in_use_is_conflict(error: Exception) -> ApiError:
 @router.delete("/components/{component_type}/{name}")
 async def deregister_stack_component(component_type: StackComponentType, name: str,
                                      call: Call = need("stack_component", "delete")) -> Response:
-    return call.run(lambda s: s.deregister_stack_component(component_type, name),
+    return await call.run(lambda s: s.deregister_stack_component(component_type, name),
                     translate_error=_in_use_is_conflict)
 
 
@@ -151,25 +151,25 @@ def _custom_flavor(store: GitZenStore, type_: StackComponentType, name: str) -> 
 
 @router.get("/flavors")
 async def flavors(call: Call = need("flavor", "read")) -> Response:
-    return call.run(lambda s: _custom_only(s.flavors))
+    return await call.run(lambda s: _custom_only(s.flavors))
 
 
 @router.post("/flavors")
 async def create_flavor(flavor: FlavorWrapper, call: Call = need("flavor", "create")) -> Response:
-    return call.run(lambda s: s.create_flavor(source=flavor.source, name=flavor.name,
+    return await call.run(lambda s: s.create_flavor(source=flavor.source, name=flavor.name,
                                               stack_component_type=flavor.type))
 
 
 @router.get("/flavors/{component_type}")
 async def get_flavors_by_type(component_type: StackComponentType,
                               call: Call = need("flavor", "read")) -> Response:
-    return call.run(lambda s: _custom_only(s.get_flavors_by_type(component_type)))
+    return await call.run(lambda s: _custom_only(s.get_flavors_by_type(component_type)))
 
 
 @router.get("/flavors/{component_type}/{name}")
 async def get_flavor_by_type_and_name(component_type: StackComponentType, name: str,
                                       call: Call = need("flavor", "read")) -> Response:
-    return call.run(lambda s: _custom_flavor(s, component_type, name))
+    return await call.run(lambda s: _custom_flavor(s, component_type, name))
 
 
 # --- pipeline runs ---------------------------------------------------------------------
@@ -178,19 +178,19 @@ async def get_flavor_by_type_and_name(component_type: StackComponentType, name: 
 @router.get("/pipeline_runs/{pipeline_name}")
 async def pipeline_runs(pipeline_name: str, project_name: str | None = None,
                         call: Call = need("pipeline_run", "read")) -> Response:
-    return call.run(lambda s: s.get_pipeline_runs(pipeline_name, project_name),
+    return await call.run(lambda s: s.get_pipeline_runs(pipeline_name, project_name),
                     project=project_name)
 
 
 @router.get("/pipeline_runs/{pipeline_name}/{run_name}")
 async def pipeline_run(pipeline_name: str, run_name: str, project_name: str | None = None,
                        call: Call = need("pipeline_run", "read")) -> Response:
-    return call.run(lambda s: s.get_pipeline_run(pipeline_name, run_name, project_name),
+    return await call.run(lambda s: s.get_pipeline_run(pipeline_name, run_name, project_name),
                     project=project_name)
 
 
 @router.post("/pipeline_runs")
 async def register_pipeline_run(pipeline_run: PipelineRunWrapper,
                                 call: Call = need("pipeline_run", "create")) -> Response:
-    return call.run(lambda s: s.register_pipeline_run(pipeline_run),
+    return await call.run(lambda s: s.register_pipeline_run(pipeline_run),
                     project=pipeline_run.project_name)

@@ -67,15 +67,23 @@ def open_state(options: ServeOptions) -> ServerState:
         if not (root / CONFIG_FILE).is_file():
             raise NotAConfigRepository(str(root))
         store = GitZenStore().initialize(str(root), skip_default_registrations=True)
+    watch = None
+    if options.remote is None:
+        from gitstore.serve.watch import start_watch
+
+        watch = start_watch(store.repo.root)
     return ServerState(store, Gate(allow_remote=options.allow_remote),
                        remote=options.remote is not None, fetch_interval=options.fetch_interval,
-                       max_body=options.max_body)
+                       max_body=options.max_body, watch=watch)
 
 
 def bind(options: ServeOptions) -> socket.socket:
     family = socket.AF_INET6 if ":" in options.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # answers go out as several small writes: without this, each waits for the client's
+    # delayed acknowledgement (~40 ms); accepted connections inherit it
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         sock.bind((options.host, options.port))
     except OSError as exc:

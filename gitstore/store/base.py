@@ -7,6 +7,7 @@ Reads see the checked-out working tree (or, for a view made by
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -43,6 +44,8 @@ class StoreBase:
     _remote: RemoteClone | None = None  # set when the repository is a clone of a git remote
     _remote_tree: tuple[str | None, Tree] | None = None  # the last fetched tip, read
     _pinned: list[Tree] | None = None  # inside consistent_reads(): the tree read (if yet)
+    _fresh_after: float | None = None  # inside consistent_reads(fresh_after=...)
+    _last_read: tuple[float, Tree] | None = None  # (when that read started, its tree), until a write
 
     # --- opening ---------------------------------------------------------------
 
@@ -76,27 +79,39 @@ class StoreBase:
         view._rev = vcs.resolve_commit(self.repo.git_cwd, rev)
         view._writer = None
         view._pinned = None
+        view._last_read = None
         return view
 
     # --- reading ---------------------------------------------------------------
 
     @contextmanager
-    def consistent_reads(self) -> Iterator[None]:
+    def consistent_reads(self, fresh_after: float | None = None) -> Iterator[None]:
         """Reads in this block see one state of the repository, read once, and then
         the result of each write made in it (a front end answering one request).
 
-        Without it each read looks at the working tree anew. Not for concurrent use.
+        ``fresh_after`` (a ``time.monotonic()`` instant, such as when a request
+        arrived): the block may reuse the state an earlier read took if that read
+        started after this instant and no write came since; it saw every edit made
+        before the instant. Without it each read looks at the working tree anew.
+        Not for concurrent use.
         """
-        outer, self._pinned = self._pinned, []
+        outer = (self._pinned, self._fresh_after)
+        self._pinned, self._fresh_after = [], fresh_after
         try:
             yield
         finally:
-            self._pinned = outer
+            self._pinned, self._fresh_after = outer
 
     def _tree(self) -> Tree:
         if self._pinned:
             return self._pinned[0]
-        tree = self._read_tree()
+        last, fresh_after = self._last_read, self._fresh_after
+        if last is not None and fresh_after is not None and last[0] >= fresh_after:
+            tree = last[1]
+        else:
+            started = time.monotonic()
+            tree = self._read_tree()
+            self._last_read = (started, tree)
         if self._pinned is not None:
             self._pinned.append(tree)
         return tree
@@ -155,8 +170,9 @@ class StoreBase:
                 return self._remote.publish(lambda: writer.apply(operation))
             return writer.apply(operation)
         finally:
+            self._last_read = None  # the next read sees the write
             if self._pinned:
-                self._pinned.clear()  # the next read sees the write
+                self._pinned.clear()
 
     def _all(self, kind: str, convert: Callable[[Document], Any]) -> list[Any]:
         return [convert(doc) for doc in by_name(self._tree().snapshot.of_kind(kind))]
