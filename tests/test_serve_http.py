@@ -86,6 +86,22 @@ def test_hand_edits_are_seen_by_the_next_request(server: Server, repo: Path) -> 
     assert server.call("GET", "/stacks", user="carol").status == 200
 
 
+def test_hand_edits_in_place_and_in_new_folders_are_seen(server: Server, repo: Path) -> None:
+    for _ in range(3):  # reads that the server may answer from what it read before
+        assert server.call("GET", "/flavors/orchestrator").body == []
+        before = server.call("GET", "/components/orchestrator/default").body
+    config = repo / "components" / "orchestrator" / "default.yaml"
+    config.write_text(config.read_text().replace("flavor: local", "flavor: airflow"))
+    assert server.call("GET", "/components/orchestrator/default").body["flavor"] == "airflow"
+    assert before["flavor"] == "local"
+    folder = repo / "flavors" / "orchestrator"  # folders that did not exist when it started
+    folder.mkdir(parents=True)
+    (folder / "mine.yaml").write_text("source: my.flavors.Mine\n")
+    assert [f["name"] for f in server.call("GET", "/flavors/orchestrator").body] == ["mine"]
+    (folder / "mine.yaml").unlink()
+    assert server.call("GET", "/flavors/orchestrator").body == []
+
+
 def test_integrity_breaking_writes_are_refused_with_located_problems(server: Server,
                                                                       repo: Path) -> None:
     before = commits(repo)
