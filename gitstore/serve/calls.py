@@ -66,20 +66,20 @@ class Call:
                  translate_error: Callable[[Exception], ApiError]) -> Any:
         state = self.state
         store = state.store
-        state.before_request()
-        with store.consistent_reads(fresh_after=state.fresh_after(self.arrived)):
-            caller = state.gate.identify(store, self.peer, self.user_name)
-            state.gate.require(store, caller, self.operation, self.ptype, project)
-            try:
+        try:
+            state.before_request()
+            with store.consistent_reads(fresh_after=state.fresh_after(self.arrived)):
+                caller = state.gate.identify(store, self.peer, self.user_name)
+                state.gate.require(store, caller, self.operation, self.ptype, project)
                 with vcs.commit_author(caller.name, caller.email):
                     return action(store)
-            except ApiError:
-                raise
-            except Exception as error:  # the store's errors become ZenML's answers
-                answer = translate_error(error)
-                if answer.status >= 500:
-                    log.exception("%s failed", self.operation)
-                raise answer from None
+        except ApiError:
+            raise
+        except Exception as error:  # the store's errors become ZenML's answers
+            answer = translate_error(error)
+            if answer.status >= 500:
+                log.exception("%s failed", self.operation)
+            raise answer from None
 
     def check(self, operation: str, ptype: str, project: str | None = None) -> None:
         """Also require ``operation: ptype`` (inside :meth:`run`'s action)."""
