@@ -60,6 +60,8 @@ def test_two_servers_on_one_remote_lose_nothing(tmp_path: Path) -> None:
         git(hand, "push", "-q", "origin", "HEAD:main")
         assert b.call("GET", "/users/pushed-by-hand").status == 200
 
+    authors = git(bare, "log", "--format=%an|%s", "main").splitlines()
+    assert all(line.startswith("default|") for line in authors if "create user" in line)
     history = git(bare, "log", "--format=%s", "main").splitlines()
     for name in acknowledged:
         assert history.count(f"gitstore: create user {name}") == 1, name
