@@ -42,6 +42,8 @@ COMMANDS = {
     "log": "gitstore.cli.trust:log",
     # editors
     "lsp": "gitstore.cli.lsp:lsp",
+    # shared server
+    "serve": "gitstore.cli.serve:serve",
 }
 
 

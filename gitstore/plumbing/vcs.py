@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import IO, NamedTuple
 
@@ -355,7 +357,8 @@ def commit_tree(cwd: str | os.PathLike[str], tree: str, parents: Sequence[str],
                 message: str, sign: bool | None = False) -> str:
     """A new commit of ``tree`` with these parents; no ref moves.
 
-    Author and committer come from the environment's git identity. ``sign``:
+    Author and committer come from the environment's git identity (the author from
+    :func:`commit_author`, when set). ``sign``:
     False never signs, None follows the user's ``commit.gpgSign``.
     """
     args = ["commit-tree", tree]
@@ -363,7 +366,31 @@ def commit_tree(cwd: str | os.PathLike[str], tree: str, parents: Sequence[str],
         args.insert(1, "--no-gpg-sign")
     for parent in parents:
         args += ["-p", parent]
-    return run(args, cwd=cwd, input=message.encode()).decode().strip()
+    return run(args, cwd=cwd, input=message.encode(), env=_author_env()).decode().strip()
+
+
+_AUTHOR: ContextVar[tuple[str, str] | None] = ContextVar("gitstore_commit_author", default=None)
+
+
+@contextmanager
+def commit_author(name: str, email: str) -> Iterator[None]:
+    """Commits made in this context (thread or task) are authored by ``name <email>``.
+
+    The committer stays the environment's git identity. A front end that acts for
+    someone (``gitstore serve`` for a ZenML user) wraps its store calls in this.
+    """
+    token = _AUTHOR.set((name, email))
+    try:
+        yield
+    finally:
+        _AUTHOR.reset(token)
+
+
+def _author_env() -> dict[str, str] | None:
+    author = _AUTHOR.get()
+    if author is None:
+        return None
+    return {"GIT_AUTHOR_NAME": author[0], "GIT_AUTHOR_EMAIL": author[1]}
 
 
 STALE_LOCK_SECONDS = 5.0

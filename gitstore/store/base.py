@@ -7,7 +7,9 @@ Reads see the checked-out working tree (or, for a view made by
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,6 +43,9 @@ class StoreBase:
     _dates: dict[str, dict[str, int]]
     _remote: RemoteClone | None = None  # set when the repository is a clone of a git remote
     _remote_tree: tuple[str | None, Tree] | None = None  # the last fetched tip, read
+    _pinned: list[Tree] | None = None  # inside consistent_reads(): the tree read (if yet)
+    _fresh_after: float | None = None  # inside consistent_reads(fresh_after=...)
+    _last_read: tuple[float, Tree] | None = None  # (when that read started, its tree), until a write
 
     # --- opening ---------------------------------------------------------------
 
@@ -73,11 +78,45 @@ class StoreBase:
         view.__dict__.update(self.__dict__)
         view._rev = vcs.resolve_commit(self.repo.git_cwd, rev)
         view._writer = None
+        view._pinned = None
+        view._last_read = None
         return view
 
     # --- reading ---------------------------------------------------------------
 
+    @contextmanager
+    def consistent_reads(self, fresh_after: float | None = None) -> Iterator[None]:
+        """Reads in this block see one state of the repository, read once, and then
+        the result of each write made in it (a front end answering one request).
+
+        ``fresh_after`` (a ``time.monotonic()`` instant, such as when a request
+        arrived): the block may reuse the state an earlier read took if that read
+        started after this instant and no write came since; it saw every edit made
+        before the instant. Without it each read looks at the working tree anew.
+        Not for concurrent use.
+        """
+        outer = (self._pinned, self._fresh_after)
+        self._pinned, self._fresh_after = [], fresh_after
+        try:
+            yield
+        finally:
+            self._pinned, self._fresh_after = outer
+
     def _tree(self) -> Tree:
+        if self._pinned:
+            return self._pinned[0]
+        last, fresh_after = self._last_read, self._fresh_after
+        if last is not None and fresh_after is not None and last[0] >= fresh_after:
+            tree = last[1]
+        else:
+            started = time.monotonic()
+            tree = self._read_tree()
+            self._last_read = (started, tree)
+        if self._pinned is not None:
+            self._pinned.append(tree)
+        return tree
+
+    def _read_tree(self) -> Tree:
         repo = self.repo  # a clear error before initialize()
         if self._rev is not None:
             return commit_tree(repo, self._rev, self._cache)
@@ -126,9 +165,14 @@ class StoreBase:
                 )
             raise NotAConfigRepository("(none)", "call GitZenStore().initialize(path) first")
         operation, writer = Operation(message, plan), self._writer
-        if self._remote is not None:  # commit in the clone, push, replay on a lost race
-            return self._remote.publish(lambda: writer.apply(operation))
-        return writer.apply(operation)
+        try:
+            if self._remote is not None:  # commit in the clone, push, replay on a lost race
+                return self._remote.publish(lambda: writer.apply(operation))
+            return writer.apply(operation)
+        finally:
+            self._last_read = None  # the next read sees the write
+            if self._pinned:
+                self._pinned.clear()
 
     def _all(self, kind: str, convert: Callable[[Document], Any]) -> list[Any]:
         return [convert(doc) for doc in by_name(self._tree().snapshot.of_kind(kind))]

@@ -12,6 +12,7 @@ from gitstore.models import PipelineRunWrapper, StoreType
 from gitstore.plumbing import vcs
 from gitstore.plumbing.layout import CONFIG_FILE
 from gitstore.plumbing.locking import lock_timeout
+from gitstore.plumbing.snapshot import Snapshot
 from gitstore.remote_url import is_remote_url
 from gitstore.store.access import AccessMethods
 from gitstore.store.flavors import FlavorMethods
@@ -90,6 +91,14 @@ class GitZenStore(StackMethods, AccessMethods, RoleMethods, FlavorMethods):
         view = self._view_of(rev)
         assert isinstance(view, GitZenStore)
         return view
+
+    def snapshot(self) -> Snapshot:
+        """The parsed repository as reads see it: settings, users, teams, roles, ...
+
+        For front ends that need more than the zen store API returns (a user's
+        email, the roles' grants); hand edits show here as in every read.
+        """
+        return self._tree().snapshot
 
     # --- ZenML's store identity ------------------------------------------------
 
