@@ -1,0 +1,59 @@
+"""A very small HTML template helper that escapes by default.
+
+Every value that reaches a page goes through :func:`escape` unless it is
+already :class:`Markup` (HTML this package built). :func:`html` formats a
+template written in this package with escaped arguments, so a description
+holding ``<script>`` from the repository is shown as text, never run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"})
+
+
+class Markup(str):
+    """A string that is already HTML: inserted as it is."""
+
+    __slots__ = ()
+
+    def __add__(self, other: str) -> Markup:
+        return Markup(str.__add__(self, escape(other)))
+
+    def __radd__(self, other: str) -> Markup:
+        return Markup(str.__add__(escape(other), self))
+
+
+def escape(value: Any) -> Markup:
+    """``value`` as HTML text (attributes included); Markup passes through unchanged."""
+    if isinstance(value, Markup):
+        return value
+    return Markup(str(value).translate(_ESCAPES))
+
+
+def html(template: str, *args: Any, **values: Any) -> Markup:
+    """``template`` (HTML written in this package) formatted with escaped arguments."""
+    return Markup(template.format(*(escape(a) for a in args),
+                                  **{k: escape(v) for k, v in values.items()}))
+
+
+def join(parts: Iterable[Any], sep: str = "") -> Markup:
+    """Concatenate ``parts``, escaping every one that is not Markup."""
+    return Markup(sep.join(escape(p) for p in parts))
+
+
+def link(href: str, text: Any, cls: str = "") -> Markup:
+    extra = html(' class="{}"', cls) if cls else ""
+    return html('<a href="{}"{}>{}</a>', href, Markup(extra), text)
+
+
+def table(headers: Iterable[str], rows: Iterable[Iterable[Any]], cls: str = "") -> Markup:
+    """A table of escaped cells (Markup cells as they are); empty rows give an empty string."""
+    body = join(html("<tr>{}</tr>", join(html("<td>{}</td>", c) for c in row)) for row in rows)
+    if not body:
+        return Markup("")
+    head = join(html("<th>{}</th>", h) for h in headers)
+    klass = html(' class="{}"', cls) if cls else ""
+    return html("<table{}><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", klass, head, body)
