@@ -54,11 +54,12 @@ def _fields(cat: Catalog, type_: str, name: str, schema: dict[str, Any]) -> Mark
     secret, _ = secret_keys(cat.snap, type_, name)
     required = schema.get("required")
     needed = set(required) if isinstance(required, list) else set()
-    rows = [(html("<code>{}</code>", key), _type_text(prop),
-             badge("required", "warning") if key in needed else "",
-             badge("secret", "secret") if key in secret else "", describe(prop))
-            for key, prop in props.items()]
-    return table(("field", "type", "", "", "description"), rows)
+    rows = []
+    for key, prop in props.items():
+        notes = [badge("required", "warning")] if key in needed else []
+        notes += [badge("secret: holds a reference", "secret")] if key in secret else []
+        rows.append((html("<code>{}</code>", key), _type_text(prop), join(notes, " "), describe(prop)))
+    return table(("field", "type", "", "description"), rows)
 
 
 def flavor_page(cat: Catalog, type_: str, name: str) -> tuple[str, Markup, Markup]:

@@ -59,20 +59,25 @@ def user_index(cat: Catalog) -> tuple[str, Markup]:
 
 
 def may_do(cat: Catalog, user: str) -> Markup:
-    """What ``user`` may do: every operation and type whose grants name them (as who-can)."""
+    """What ``user`` may do: every operation and type whose grants name them (as who-can),
+    one row per operation and way of holding it."""
     rows = []
     for operation in OPERATIONS:
+        ways: dict[tuple[str, str], list[str]] = {}
         for ptype in PERMISSION_TYPES:
             mine = [g for g in cat.grants[(operation, ptype)] if g.user == user]
             general = [g for g in mine if applies(g, operation, None)]
             # a project-scoped grant counts only for that project's run records
             scoped = [g for g in mine if g.project is not None and operation == RUN_OPERATION]
-            if not general and not scoped:
-                continue
-            how = "; ".join(g.describe() for g in general + scoped)
-            where = "everywhere" if general else "in some projects only"
-            rows.append((html("<code>{}: {}</code>", operation, ptype), where, how))
-    return table(("permission", "where", "through"), rows) or note("No permission: this user holds no role.")
+            if general or scoped:
+                how = "; ".join(g.describe() for g in general + scoped)
+                where = "everywhere" if general else "in some projects only"
+                ways.setdefault((where, how), []).append(ptype)
+        for (where, how), types in ways.items():
+            rows.append((html("<code>{}</code>", operation), join((badge(t, "kind") for t in types), " "),
+                         where, how))
+    return table(("operation", "may", "where", "through"), rows) \
+        or note("No permission: this user holds no role.")
 
 
 def user_page(cat: Catalog, name: str) -> tuple[str, Markup, Markup]:

@@ -20,6 +20,13 @@ def _dirty(record: dict[str, Any]) -> Markup:
     return badge("dirty", "warning") if record.get("config_dirty") else badge("clean", "ok")
 
 
+def pipeline_name(record: dict[str, Any]) -> str:
+    """The pipeline of a record (the run model holds it as a mapping with its name)."""
+    pipeline = record.get("pipeline")
+    name = pipeline.get("name") if isinstance(pipeline, dict) else pipeline
+    return name if isinstance(name, str) else "?"
+
+
 def _stack_name(record: dict[str, Any]) -> str:
     stack = record.get("stack")
     name = stack.get("name") if isinstance(stack, dict) else None
@@ -50,7 +57,7 @@ def runs_index(cat: Catalog) -> tuple[str, Markup]:
     records = cat.runs or []
     pipelines: dict[str, list[dict[str, Any]]] = {}
     for record in reversed(records):
-        pipelines.setdefault(str(record.get("pipeline")), []).append(record)
+        pipelines.setdefault(pipeline_name(record), []).append(record)
     if not pipelines:
         return "Runs", card("No runs", note("No pipeline run is recorded on the runs branch."))
     summary = table(("pipeline", "runs", "latest"),
@@ -83,7 +90,8 @@ def run_page(cat: Catalog, record: dict[str, Any]) -> tuple[str, Markup, Markup]
     same = isinstance(commit, str) and commit == cat.commit
     project = record.get("project_name")
     about = facts([
-        ("pipeline", str(record.get("pipeline"))),
+        ("pipeline", html('<a href="runs.html#pipeline-{}">{}</a>', pipeline_name(record),
+                          pipeline_name(record))),
         ("project", entity(cat, "project", project) if isinstance(project, str) else "(none)"),
         ("recorded", str(record.get("recorded_at", ""))),
         ("configuration commit", _short(commit)),

@@ -13,6 +13,7 @@ from typing import Any
 from gitstore.plumbing.layout import EntityRef
 from gitstore.site.flavors import all_flavors
 from gitstore.site.model import Catalog
+from gitstore.site.runs import pipeline_name
 
 
 def _text(value: Any) -> str:
@@ -37,7 +38,7 @@ def entries(cat: Catalog) -> list[list[str]]:
         name = str(record.get("name"))
         stack = record.get("stack")
         stack_name = stack.get("name") if isinstance(stack, dict) else ""
-        found.append([name, "run", "", "", f"pipeline {record.get('pipeline')} on stack {stack_name}",
+        found.append([name, "run", "", "", f"pipeline {pipeline_name(record)} on stack {stack_name}",
                       cat.pages.get("run", name) or ""])
     return found
 
