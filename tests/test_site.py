@@ -259,3 +259,23 @@ def test_configuration_below_the_top_of_its_git_repository(tmp_path: Path) -> No
     out = tmp_path / "site"
     build(top / "config", out, "--rev", "HEAD")
     assert "Configuration in a folder" in text_of(read(out, "stack-production.html"))
+
+
+def test_every_link_and_script_stays_in_the_folder_and_exists(platform: Path, tmp_path: Path) -> None:
+    record_run(platform, "nightly-1", "production")
+    out = tmp_path / "site"
+    build(platform, out)
+    anchors: dict[str, set[str]] = {}
+    targets: list[tuple[str, str]] = []
+    for page in out.glob("*.html"):
+        body = page.read_text("utf-8")
+        anchors[page.name] = set(re.findall(r' id="([^"]+)"', body))
+        targets += [(page.name, t) for t in re.findall(r'(?:href|src)="([^"]*)"', body)]
+    assert targets
+    for page, target in targets:
+        name, _, anchor = html.unescape(target).partition("#")
+        name = name or page
+        assert "/" not in name and ":" not in name, (page, target)
+        assert (out / name).is_file(), (page, target)
+        if anchor and name.endswith(".html"):
+            assert anchor in anchors[name], (page, target)

@@ -6,16 +6,20 @@
   var input = document.getElementById("search");
   var box = document.getElementById("results");
   if (!input || !box) { return; }
-  var loading = false;
+  var waiting = [];
   var active = -1;
 
   function load(then) {
     if (window.GITSTORE_SEARCH) { then(); return; }
-    if (loading) { return; }
-    loading = true;
+    waiting.push(then);
+    if (waiting.length > 1) { return; }  // already loading
     var script = document.createElement("script");
     script.src = "search-index.js";
-    script.onload = function () { loading = false; then(); };
+    script.onload = function () {
+      var ready = waiting;
+      waiting = [];
+      for (var i = 0; i < ready.length; i++) { ready[i](); }
+    };
     document.head.appendChild(script);
   }
 
