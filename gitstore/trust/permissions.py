@@ -60,7 +60,8 @@ class Authority:
                 continue
             for item in data.get("assignments") or []:
                 found.update(self._assignment_grants(role, item))
-        return sorted(found)
+        # a direct grant (team None) and one through a team may share user and role
+        return sorted(found, key=lambda g: (g.user, g.role, g.team or "", g.project or ""))
 
     def _assignment_grants(self, role: str, item: Any) -> list[Grant]:
         if not isinstance(item, dict):
