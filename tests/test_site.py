@@ -56,7 +56,10 @@ def test_stack_page(platform: Path, tmp_path: Path) -> None:
     assert 'href="flavor-orchestrator-kubeflow.html"' in page
     assert "{{ mysql_prod.password }}" in text  # a secret reference shown as a reference
     assert "<svg" in page and 'href="component-step_operator-ray-gpu-prod.html"' in page
-    assert re.search(r"Holding\s+stack: update.*alice.*role platform-admin \(team ml-platform\)", text, re.S)
+    assert re.search(r"Holding\s+stack: update\s+2 users\s+alice ,\s+platform-bot", text)
+    assert 'href="who-stack.html#update"' in page
+    who = text_of(read(out, "who-stack.html"))
+    assert re.search(r"stack: update.*alice\s+role platform-admin \(team ml-platform\)", who, re.S)
     assert "Recent runs" in text and "Platform configuration" in text
 
 

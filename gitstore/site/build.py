@@ -14,9 +14,9 @@ from importlib import resources
 from pathlib import Path
 
 from gitstore.errors import UsageError
-from gitstore.plumbing.layout import COMPONENT_TYPES
+from gitstore.plumbing.layout import COMPONENT_TYPES, OPERATIONS
 from gitstore.plumbing.sources import ConfigRepo
-from gitstore.site.markup import Markup
+from gitstore.site.markup import Markup, link
 from gitstore.site.model import Catalog, collect
 
 MARKER = ".gitstore-site"
@@ -83,7 +83,7 @@ def _write(path: Path, text: str) -> int:
 
 def _pages(cat: Catalog) -> Iterator[Page]:
     from gitstore.site import components, flavors, people, stacks
-    from gitstore.site.common import who_may_change
+    from gitstore.site.common import who_may_change, who_page
     from gitstore.site.overview import overview
 
     title, body = overview(cat)
@@ -96,6 +96,9 @@ def _pages(cat: Catalog) -> Iterator[Page]:
     for name, render in indexes:
         title, body = render(cat)
         yield name, title, body, name, ""
+    for operation in OPERATIONS:
+        title, body = who_page(cat, operation)
+        yield f"who-{operation}.html", title, body, "roles.html", link("roles.html", "Roles")
     who_stack = who_may_change(cat, "stack")
     records = stacks.stack_runs(cat)
     for name in cat.snap.names("stack"):
@@ -106,8 +109,10 @@ def _pages(cat: Catalog) -> Iterator[Page]:
         for name in cat.snap.names("component", type_):
             yield _entity("component", name, type_, "components.html",
                           components.component_page(cat, type_, name, who_component), cat)
+    who_flavor = who_may_change(cat, "flavor")
     for type_, name in flavors.all_flavors(cat):
-        yield _entity("flavor", name, type_, "flavors.html", flavors.flavor_page(cat, type_, name), cat)
+        yield _entity("flavor", name, type_, "flavors.html",
+                      flavors.flavor_page(cat, type_, name, who_flavor), cat)
     named: list[tuple[str, Callable[[Catalog, str], tuple[str, Markup, Markup]]]] = [
         ("user", people.user_page), ("team", people.team_page), ("role", people.role_page),
         ("project", people.project_page)]

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from gitstore.plumbing import vcs
+from gitstore.plumbing.layout import PERMISSION_TYPES
 from gitstore.problems import WARNING, Problem
 from gitstore.report import _location as location
 from gitstore.site.markup import Markup, html, join, link, table
@@ -21,10 +22,14 @@ KIND_PAGES = {"stack": "stacks.html", "component": "components.html", "flavor": 
 
 def entity(cat: Catalog, kind: str, name: str, type_: str | None = None) -> Markup:
     """A link to an entity's page, or its name marked missing when the site has no page."""
-    href = cat.pages.get(kind, name, type_)
-    if href is None:
-        return html('<span class="missing" title="does not exist">{} (missing)</span>', name)
-    return link(href, name)
+    key = (kind, type_, name)
+    found = cat.links.get(key)
+    if found is None:
+        href = cat.pages.get(kind, name, type_)
+        found = html('<span class="missing" title="does not exist">{} (missing)</span>', name) \
+            if href is None else link(href, name)
+        cat.links[key] = found
+    return found
 
 
 def card(title: str, body: Markup | str, anchor: str = "") -> Markup:
@@ -87,14 +92,41 @@ def grants_list(cat: Catalog, holders: dict[str, list[Grant]]) -> Markup:
     return table(("user", "through"), rows)
 
 
+SHOWN_HOLDERS = 8
+
+
 def who_may_change(cat: Catalog, operation: str) -> Markup:
-    """The holders of ``operation``'s update and delete permissions, as ``who-can`` gives them."""
+    """Who holds ``operation``'s update and delete permissions (as ``who-can`` tells it):
+    the first few by name, and a link to the page that lists every holder and how."""
     parts = []
     for ptype in ("update", "delete"):
-        holders = cat.authority.holders(operation, ptype)
-        parts.append(html("<h3>{} <code>{}: {}</code></h3>{}", "Holding", operation, ptype,
-                          grants_list(cat, holders)))
+        names = sorted(cat.authority.holders(operation, ptype))
+        shown = join((entity(cat, "user", n) for n in names[:SHOWN_HOLDERS]), ", ")
+        more = f" and {len(names) - SHOWN_HOLDERS} more" if len(names) > SHOWN_HOLDERS else ""
+        listing = html("<p>{}{} · {}</p>", shown, more,
+                       link(f"who-{operation}.html#{ptype}", "how each holds it")) if names \
+            else note("Nobody, according to the roles.")
+        parts.append(html("<h3>{} <code>{}: {}</code> {}</h3>{}", "Holding", operation, ptype,
+                          badge(f"{len(names)} users" if len(names) != 1 else "1 user"), listing))
     return card("Who may change it", join(parts), "who")
+
+
+def who_page(cat: Catalog, operation: str) -> tuple[str, Markup]:
+    """Every holder of each permission of ``operation``, and how (``gitstore who-can``)."""
+    from gitstore.trust.permissions import RUN_OPERATION
+
+    parts = []
+    for ptype in PERMISSION_TYPES:
+        body = grants_list(cat, cat.authority.holders(operation, ptype))
+        if operation == RUN_OPERATION:
+            scoped: dict[str, list[Grant]] = {}
+            for grant in cat.grants[(operation, ptype)]:
+                if grant.project is not None:
+                    scoped.setdefault(grant.user, []).append(grant)
+            if scoped:
+                body += html("<h3>In some projects only</h3>{}", grants_list(cat, scoped))
+        parts.append(card(f"{operation}: {ptype}", body, ptype))
+    return f"Who can change {operation}", join(parts)
 
 
 def history(commits: list[vcs.LoggedCommit] | None, limit: int = 20) -> Markup:

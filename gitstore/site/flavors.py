@@ -62,7 +62,7 @@ def _fields(cat: Catalog, type_: str, name: str, schema: dict[str, Any]) -> Mark
     return table(("field", "type", "", "description"), rows)
 
 
-def flavor_page(cat: Catalog, type_: str, name: str) -> tuple[str, Markup, Markup]:
+def flavor_page(cat: Catalog, type_: str, name: str, who: Markup) -> tuple[str, Markup, Markup]:
     doc = cat.snap.get("flavor", name, type_)
     path = cat.snap.present.get(EntityRef("flavor", type_, name))
     if path is None:  # built in
@@ -86,6 +86,7 @@ def flavor_page(cat: Catalog, type_: str, name: str) -> tuple[str, Markup, Marku
         card("About", about),
         card("Config fields", _fields(cat, type_, name, flavor_schema(cat, type_, name)), "fields"),
         card("Components using it", used, "components"),
+        who if path else Markup(""),
         card("History", history(cat.history.get(path))) if path else Markup(""),
         file_problems(cat, path) if path else Markup(""),
     ])

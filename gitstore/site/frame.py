@@ -19,14 +19,17 @@ class Frame:
     def __init__(self, title: str, source: str, runs: bool) -> None:
         self.title = title
         self.nav = [(href, text) for href, text in NAV if runs or href != "runs.html"]
+        self._navs: dict[str, str] = {}
         self.footer = html('<footer>Catalog of {} built by gitstore {} · opens from disk, no server '
                            'needed</footer>', source, __version__)
 
     def page(self, title: str, body: Markup, section: str, sub: Markup | str = "",
              crumbs: Markup | str = "") -> str:
-        nav = "".join(
-            html('<a href="{}"{}>{}</a>', href, Markup(' class="here"' if href == section else ""), text)
-            for href, text in self.nav)
+        nav = self._navs.get(section)
+        if nav is None:
+            nav = self._navs[section] = "".join(
+                html('<a href="{}"{}>{}</a>', href, Markup(' class="here"' if href == section else ""),
+                     text) for href, text in self.nav)
         crumb = html('<div class="crumbs">{}</div>', crumbs) if crumbs else ""
         subtitle = html('<p class="sub">{}</p>', sub) if sub else ""
         return (

@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"})
-
 
 class Markup(str):
     """A string that is already HTML: inserted as it is."""
@@ -30,18 +28,22 @@ def escape(value: Any) -> Markup:
     """``value`` as HTML text (attributes included); Markup passes through unchanged."""
     if isinstance(value, Markup):
         return value
-    return Markup(str(value).translate(_ESCAPES))
+    text = value if isinstance(value, str) else str(value)
+    return Markup(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                  .replace('"', "&quot;").replace("'", "&#39;"))
 
 
 def html(template: str, *args: Any, **values: Any) -> Markup:
     """``template`` (HTML written in this package) formatted with escaped arguments."""
-    return Markup(template.format(*(escape(a) for a in args),
-                                  **{k: escape(v) for k, v in values.items()}))
+    if values:
+        return Markup(template.format(*[escape(a) for a in args],
+                                      **{k: escape(v) for k, v in values.items()}))
+    return Markup(template.format(*[escape(a) for a in args]))
 
 
 def join(parts: Iterable[Any], sep: str = "") -> Markup:
     """Concatenate ``parts``, escaping every one that is not Markup."""
-    return Markup(sep.join(escape(p) for p in parts))
+    return Markup(sep.join([escape(p) for p in parts]))
 
 
 def link(href: str, text: Any, cls: str = "") -> Markup:

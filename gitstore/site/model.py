@@ -54,6 +54,8 @@ class Catalog:
     configs: dict[EntityRef, Any] = field(init=False)  # component -> config fit to show
     problems: list[Problem] = field(init=False)  # the report's, quoting no withheld value
     problems_by_path: dict[str, list[Problem]] = field(init=False)
+    grants_of: dict[str, list[tuple[str, str, Grant]]] = field(init=False)  # user -> (op, type, grant)
+    links: dict[tuple[str, str | None, str], Any] = field(default_factory=dict)  # rendered entity links
 
     def __post_init__(self) -> None:
         keys: list[Key] = [(r.kind, r.type, r.name) for r in self.snap.present if r.kind != "settings"]
@@ -71,6 +73,10 @@ class Catalog:
             self.configs[doc.ref], withheld[doc.path] = clean_config(
                 self.snap, doc.ref.type, doc.data.get("flavor"), doc.data.get("config"))
         self.problems = [scrub(p, withheld.get(p.path, [])) for p in self.report.problems]
+        self.grants_of = defaultdict(list)
+        for (operation, ptype), grants in self.grants.items():
+            for grant in grants:
+                self.grants_of[grant.user].append((operation, ptype, grant))
         self.problems_by_path = defaultdict(list)
         for problem in self.problems:
             self.problems_by_path[problem.path].append(problem)

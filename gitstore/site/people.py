@@ -61,11 +61,14 @@ def user_index(cat: Catalog) -> tuple[str, Markup]:
 def may_do(cat: Catalog, user: str) -> Markup:
     """What ``user`` may do: every operation and type whose grants name them (as who-can),
     one row per operation and way of holding it."""
+    held: dict[tuple[str, str], list[Grant]] = {}
+    for operation, ptype, grant in cat.grants_of.get(user, []):
+        held.setdefault((operation, ptype), []).append(grant)
     rows = []
     for operation in OPERATIONS:
         ways: dict[tuple[str, str], list[str]] = {}
         for ptype in PERMISSION_TYPES:
-            mine = [g for g in cat.grants[(operation, ptype)] if g.user == user]
+            mine = held.get((operation, ptype), [])
             general = [g for g in mine if applies(g, operation, None)]
             # a project-scoped grant counts only for that project's run records
             scoped = [g for g in mine if g.project is not None and operation == RUN_OPERATION]
@@ -135,7 +138,13 @@ def role_index(cat: Catalog) -> tuple[str, Markup]:
         items = doc.data.get("assignments") if doc else None
         return len(items) if isinstance(items, list) else 0
 
-    return _count_index(cat, "role", "Roles", "assignments", count)
+    title, body = _count_index(cat, "role", "Roles", "assignments", count)
+    rows = [(link(f"who-{op}.html", op), join((html('<a href="who-{}.html#{}">{}</a>', op, pt, len(
+        cat.authority.holders(op, pt))) for pt in PERMISSION_TYPES), " · ")) for op in OPERATIONS]
+    who = card("Who can do what, by operation",
+               html('<p class="hint">Users holding each permission (create · read · update · delete), '
+                    "as <code>gitstore who-can</code> tells it.</p>{}", table(("operation", "users"), rows)))
+    return title, body + who
 
 
 def _permissions(data: dict[str, Any]) -> Markup:
