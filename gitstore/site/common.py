@@ -132,11 +132,15 @@ def who_page(cat: Catalog, operation: str) -> tuple[str, Markup]:
 def history(commits: list[vcs.LoggedCommit] | None, limit: int = 20) -> Markup:
     if not commits:
         return note("No commit history (not in git, or not committed yet).")
-    rows = [(html('<span class="mono">{}</span>', c.oid[:10]), c.date[:10], c.author_name,
+    rows = [(html('<span class="mono">{}</span>', c.oid[:10]), date(c.date), c.author_name,
              c.subject) for c in commits[:limit]]
     more = len(commits) - limit
     tail = note(f"… and {more} older commits") if more > 0 else ""
     return table(("commit", "date", "author", "subject"), rows) + tail
+
+
+def date(iso: str) -> Markup:
+    return html('<span class="nowrap" title="{}">{}</span>', iso, iso[:10])
 
 
 def problem_rows(cat: Catalog, problems: list[Problem]) -> Markup:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from gitstore.diff.consequences import stack_components
 from gitstore.plumbing.layout import FOLDERS
 from gitstore.report import summary
-from gitstore.site.common import KIND_PAGES, badge, card, entity, note, problem_rows
+from gitstore.site.common import KIND_PAGES, badge, card, date, entity, note, problem_rows
 from gitstore.site.markup import Markup, html, join, link, table
 from gitstore.site.model import Catalog
 
 PLURAL = {"stack": "stacks", "component": "components", "flavor": "custom flavors", "user": "users",
           "team": "teams", "role": "roles", "project": "projects"}
+SHOWN = 8
 ORDER = ("stack", "component", "flavor", "user", "team", "role", "project")
 
 
@@ -23,8 +25,26 @@ def overview(cat: Catalog) -> tuple[str, Markup]:
     if cat.runs is not None:
         stats.append(html('<div class="stat"><b>{}</b>{}</div>', len(cat.runs), link("runs.html", "runs")))
     return "Overview", join([html('<div class="stats">{}</div>', join(stats)),
-                             Markup('<div class="grid">'), _default(cat), _commits(cat),
-                             Markup("</div>"), _validation(cat)])
+                             html('<div class="grid">{}{}</div>', _default(cat), _commits(cat)),
+                             _validation(cat),
+                             html('<div class="grid">{}{}</div>', _stacks(cat), _runs(cat))])
+
+
+def _stacks(cat: Catalog) -> Markup:
+    names = cat.snap.names("stack")
+    rows = [(entity(cat, "stack", n), len(stack_components(cat.snap, n))) for n in names[:SHOWN]]
+    more = note(f"… and {len(names) - SHOWN} more") if len(names) > SHOWN else ""
+    return card("Stacks", (table(("stack", "components"), rows) + more) or note("No stacks."))
+
+
+def _runs(cat: Catalog) -> Markup:
+    if cat.runs is None:
+        return Markup("")
+    from gitstore.site.runs import run_rows
+
+    latest = list(reversed(cat.runs))[:SHOWN]
+    return card("Latest runs", run_rows(cat, latest, brief=True) if latest
+                else note("No pipeline run is recorded on the runs branch."))
 
 
 def _validation(cat: Catalog) -> Markup:
@@ -53,6 +73,6 @@ def _default(cat: Catalog) -> Markup:
 def _commits(cat: Catalog) -> Markup:
     if not cat.recent:
         return card("Latest configuration changes", note("No commit history (not in git, or no commit yet)."))
-    rows = [(html('<span class="mono" title="{}">{}</span>', c.oid, c.oid[:10]), c.date[:10],
+    rows = [(html('<span class="mono" title="{}">{}</span>', c.oid, c.oid[:10]), date(c.date),
              c.author_name, c.subject) for c in cat.recent]
     return card("Latest configuration changes", table(("commit", "date", "author", "subject"), rows))

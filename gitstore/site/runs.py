@@ -39,11 +39,17 @@ def _run_link(cat: Catalog, record: dict[str, Any], anchor: str = "") -> Markup:
     return link(href + anchor, name if not anchor else _stack_name(record)) if href else html("{}", name)
 
 
-def run_rows(cat: Catalog, records: list[dict[str, Any]], stack: bool = True) -> Markup:
+def run_rows(cat: Catalog, records: list[dict[str, Any]], stack: bool = True,
+             brief: bool = False) -> Markup:
     """A table of runs: name, time, pinned configuration commit, code commit, dirty flag."""
+    if brief:
+        return table(("run", "pipeline", "stack at its commit", "config commit"),
+                     [(_run_link(cat, r), pipeline_name(r), _run_link(cat, r, "#stack"),
+                       _short(r.get("config_commit"))) for r in records])
     rows = []
     for record in records:
-        row: list[Any] = [_run_link(cat, record), str(record.get("recorded_at", ""))[:19].replace("T", " ")]
+        when = str(record.get("recorded_at", ""))[:19].replace("T", " ")
+        row: list[Any] = [_run_link(cat, record), html('<span class="nowrap">{}</span>', when)]
         if stack:
             row.append(_run_link(cat, record, "#stack"))
         row += [_short(record.get("config_commit")), _short(record.get("git_sha")), _dirty(record)]

@@ -89,11 +89,10 @@ def stack_page(cat: Catalog, name: str, who: Markup, records: list[dict[str, Any
                    ("default stack", "yes" if default else "no")])
     picture = html('<div class="picture">{}</div>', stack_picture(cat, build(cat.snap, [name], False)))
     body = join([
-        card("About", about),
-        card("Picture", picture, "picture"),
+        html('<div class="split">{}<div>{}{}</div></div>', card("Picture", picture, "picture"),
+             card("About", about), who),
         card("Components", table(("type", "component", "flavor", "config"), rows)
              or note("This stack names no components.")),
-        who,
         _runs(cat, records),
         card("History", history(cat.history.get(path))),
         file_problems(cat, path),

@@ -13,8 +13,8 @@ from gitstore.site.markup import Markup, escape, html
 from gitstore.site.model import Catalog
 
 COLUMNS = ("stack", "component", "flavor")
-ROW = 58
-BOX_H = 42
+ROW = 50
+BOX_H = 38
 GAP = 70
 PAD = 12
 CHAR = 7.4  # average width of a 13px sans-serif character
@@ -92,13 +92,13 @@ def _box(cat: Catalog, node: Node, x: float, y: float, width: float) -> str:
     dash = ' stroke-dasharray="5 4"' if node.missing else ""
     fill = "#fff5f5" if node.missing else FILL[node.kind]
     ink = "#b42318" if node.missing else INK[node.kind]
-    radius = 21 if node.kind == "flavor" else 7
+    radius = 19 if node.kind == "flavor" else 7
     text = html('<text x="{}" y="{}" fill="{}" font-weight="{}">{}</text>', f"{x + PAD:.1f}",
-                f"{y + (18 if len(lines) > 1 else 26):.1f}", ink,
+                f"{y + (16 if len(lines) > 1 else 24):.1f}", ink,
                 "600" if node.kind == "stack" else "500", lines[0])
     if len(lines) > 1:
         text += html('<text x="{}" y="{}" fill="{}" font-size="11">{}</text>', f"{x + PAD:.1f}",
-                     f"{y + 33:.1f}", "#b42318" if node.missing else "#6a7386", lines[1])
+                     f"{y + 30:.1f}", "#b42318" if node.missing else "#6a7386", lines[1])
     shape = (f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{BOX_H}" rx="{radius}" '
              f'fill="{fill}" stroke="{stroke}" stroke-width="1.3"{dash}/>')
     title = html("<title>{}</title>", node.label.replace("\n", " · ")
