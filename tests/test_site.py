@@ -155,6 +155,9 @@ def test_rev_shows_that_commit(platform: Path, tmp_path: Path) -> None:
     build(platform, out)
     assert (out / "stack-extra.html").exists()
     assert "Add the extra stack" in read(out, "stack-extra.html")
+    build(platform, out, "--rev", first)  # rebuilt in place: the page of the stack gone goes
+    assert not (out / "stack-extra.html").exists()
+    assert "extra" not in read(out, "search-index.js")
 
 
 def test_runs_and_no_runs(platform: Path, tmp_path: Path) -> None:

@@ -38,19 +38,25 @@ Page = tuple[str, str, Markup, str, Markup | str]  # file, title, body, nav sect
 def build_site(repo: ConfigRepo, out: Path, rev: str | None = None, runs: bool = True) -> BuildResult:
     """Write the catalog of REV (default: the working tree) into ``out``."""
     cat = collect(repo, rev, runs)
-    _prepare(out)
+    old = _prepare(out)
     from gitstore.site.frame import Frame
     from gitstore.site.search import index_script
 
     frame = Frame("gitstore", _source(cat), runs)
-    count = size = 0
+    written: set[str] = set()
+    size = 0
     for name, title, body, section, crumbs in _pages(cat):
         size += _write(out / name, frame.page(title, body, section, crumbs=crumbs))
-        count += 1
+        written.add(name)
+    count = len(written)
     for name in STATIC:
         text = resources.files("gitstore.site").joinpath("static").joinpath(name).read_text("utf-8")
         size += _write(out / name, text)
+        written.add(name)
     size += _write(out / "search-index.js", index_script(cat))
+    written.add("search-index.js")
+    for name in old - written:  # pages of entities gone since the last build
+        os.unlink(out / name)
     (out / MARKER).write_text("written by `gitstore site`; replaced on every build\n", "utf-8")
     return BuildResult(out, count, size, cat.report.errors, cat.report.warnings)
 
@@ -61,18 +67,20 @@ def _source(cat: Catalog) -> str:
     return f"the working tree at {cat.commit[:12]}" if cat.commit else "a working tree"
 
 
-def _prepare(out: Path) -> None:
-    """Make ``out`` ready: a new or empty folder, or one an earlier build wrote (emptied)."""
+def _prepare(out: Path) -> set[str]:
+    """Make ``out`` ready (a new or empty folder, or one an earlier build wrote); the files
+    an earlier build left there, which this one overwrites or removes."""
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out} exists and is not a folder")
+    old: set[str] = set()
     if out.is_dir() and any(out.iterdir()):
         if not (out / MARKER).is_file():
             raise UsageError(f"{out} is not empty and was not written by `gitstore site`; "
                              "give an empty or new folder with -o")
-        for entry in os.scandir(out):
-            if entry.is_file(follow_symlinks=False) and entry.name.endswith((".html", ".js", ".css")):
-                os.unlink(entry.path)
+        old = {entry.name for entry in os.scandir(out)
+               if entry.is_file(follow_symlinks=False) and entry.name.endswith((".html", ".js", ".css"))}
     out.mkdir(parents=True, exist_ok=True)
+    return old
 
 
 def _write(path: Path, text: str) -> int:
