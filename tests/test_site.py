@@ -285,3 +285,22 @@ def test_every_link_and_script_stays_in_the_folder_and_exists(platform: Path, tm
         assert (out / name).is_file(), (page, target)
         if anchor and name.endswith(".html"):
             assert anchor in anchors[name], (page, target)
+
+
+def test_pages_shared_among_processes_are_the_same(platform: Path, tmp_path: Path) -> None:
+    """A large site is rendered by one process per core; what each page holds does not change."""
+    import subprocess
+    import sys
+
+    record_run(platform, "nightly-1", "production")
+    serial, shared = tmp_path / "serial", tmp_path / "shared"
+    build(platform, serial, "--rev", "HEAD")
+    script = ("import os, sys, gitstore.site.build as b, gitstore.cli as c; b.PARALLEL_FROM = 1; "
+              "b.MAX_WORKERS = 3; os.cpu_count = lambda: 3; sys.exit(c.main(sys.argv[1:]))")
+    proc = subprocess.run([sys.executable, "-c", script, "site", "-o", str(shared), "--rev", "HEAD"],
+                          cwd=platform, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    names = sorted(p.name for p in serial.iterdir())
+    assert names == sorted(p.name for p in shared.iterdir())
+    for name in names:
+        assert (serial / name).read_bytes() == (shared / name).read_bytes(), name

@@ -7,16 +7,16 @@ the same commit gives byte-identical files.
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from gitstore.errors import UsageError
-from gitstore.plumbing.layout import COMPONENT_TYPES, OPERATIONS
 from gitstore.plumbing.sources import ConfigRepo
-from gitstore.site.markup import Markup, link
+from gitstore.site import pages
+from gitstore.site.frame import Frame
 from gitstore.site.model import Catalog, collect
 
 MARKER = ".gitstore-site"
@@ -32,22 +32,20 @@ class BuildResult:
     warnings: int
 
 
-Page = tuple[str, str, Markup, str, Markup | str]  # file, title, body, nav section, crumbs
+PARALLEL_FROM = 2000  # pages; a smaller site is written sooner by one process
+MAX_WORKERS = 4
 
 
 def build_site(repo: ConfigRepo, out: Path, rev: str | None = None, runs: bool = True) -> BuildResult:
     """Write the catalog of REV (default: the working tree) into ``out``."""
     cat = collect(repo, rev, runs)
     old = _prepare(out)
-    from gitstore.site.frame import Frame
     from gitstore.site.search import index_script
 
     frame = Frame("gitstore", _source(cat), runs)
-    written: set[str] = set()
-    size = 0
-    for name, title, body, section, crumbs in _pages(cat):
-        size += _write(out / name, frame.page(title, body, section, crumbs=crumbs))
-        written.add(name)
+    jobs = pages.jobs(cat)
+    size = _write_pages(cat, frame, out, jobs)
+    written = {job.file for job in jobs}
     count = len(written)
     for name in STATIC:
         text = resources.files("gitstore.site").joinpath("static").joinpath(name).read_text("utf-8")
@@ -89,60 +87,37 @@ def _write(path: Path, text: str) -> int:
     return len(data)
 
 
-def _pages(cat: Catalog) -> Iterator[Page]:
-    from gitstore.site import components, flavors, people, stacks
-    from gitstore.site.common import who_may_change, who_page
-    from gitstore.site.overview import overview
+def _write_pages(cat: Catalog, frame: Frame, out: Path, jobs: list[pages.Job]) -> int:
+    """Render and write every page; a large site is shared among processes, one per core.
 
-    title, body = overview(cat)
-    yield "index.html", title, body, "index.html", ""
-    indexes: list[tuple[str, Callable[[Catalog], tuple[str, Markup]]]] = [
-        ("stacks.html", stacks.stack_index), ("components.html", components.component_index),
-        ("flavors.html", flavors.flavor_index), ("users.html", people.user_index),
-        ("teams.html", people.team_index), ("roles.html", people.role_index),
-        ("projects.html", people.project_index)]
-    for name, render in indexes:
-        title, body = render(cat)
-        yield name, title, body, name, ""
-    for operation in OPERATIONS:
-        title, body = who_page(cat, operation)
-        yield f"who-{operation}.html", title, body, "roles.html", link("roles.html", "Roles")
-    who_stack = who_may_change(cat, "stack")
-    records = stacks.stack_runs(cat)
-    for name in cat.snap.names("stack"):
-        yield _entity("stack", name, None, "stacks.html",
-                      stacks.stack_page(cat, name, who_stack, records.get(name, [])), cat)
-    who_component = who_may_change(cat, "stack_component")
-    for type_ in COMPONENT_TYPES:
-        for name in cat.snap.names("component", type_):
-            yield _entity("component", name, type_, "components.html",
-                          components.component_page(cat, type_, name, who_component), cat)
-    who_flavor = who_may_change(cat, "flavor")
-    for type_, name in flavors.all_flavors(cat):
-        yield _entity("flavor", name, type_, "flavors.html",
-                      flavors.flavor_page(cat, type_, name, who_flavor), cat)
-    named: list[tuple[str, Callable[[Catalog, str], tuple[str, Markup, Markup]]]] = [
-        ("user", people.user_page), ("team", people.team_page), ("role", people.role_page),
-        ("project", people.project_page)]
-    for kind, page in named:
-        for name in cat.snap.names(kind):
-            yield _entity(kind, name, None, f"{kind}s.html", page(cat, name), cat)
-    if cat.runs is not None:
-        yield from _run_pages(cat)
+    Which process renders a page never changes what it holds, so the output
+    stays the same byte for byte.
+    """
+    workers = min(os.cpu_count() or 1, MAX_WORKERS)
+    if workers < 2 or len(jobs) < PARALLEL_FROM or "fork" not in mp.get_all_start_methods():
+        return _write_share(cat, frame, out, jobs, 0, 1)
+    global _SHARED
+    _SHARED = (cat, frame, out, jobs, workers)
+    try:
+        with mp.get_context("fork").Pool(workers) as pool:
+            return sum(pool.map(_forked_share, range(workers)))
+    finally:
+        _SHARED = None
 
 
-def _run_pages(cat: Catalog) -> Iterator[Page]:
-    from gitstore.site.runs import run_page, runs_index
-
-    title, body = runs_index(cat)
-    yield "runs.html", title, body, "runs.html", ""
-    for record in cat.runs or []:
-        yield _entity("run", str(record.get("name")), None, "runs.html", run_page(cat, record), cat)
+_SHARED: tuple[Catalog, Frame, Path, list[pages.Job], int] | None = None  # inherited by forked workers
 
 
-def _entity(kind: str, name: str, type_: str | None, section: str,
-            rendered: tuple[str, Markup, Markup], cat: Catalog) -> Page:
-    page = cat.pages.get(kind, name, type_)
-    assert page is not None
-    title, body, crumbs = rendered
-    return page, title, body, section, crumbs
+def _forked_share(index: int) -> int:
+    assert _SHARED is not None
+    cat, frame, out, jobs, workers = _SHARED
+    return _write_share(cat, frame, out, jobs, index, workers)
+
+
+def _write_share(cat: Catalog, frame: Frame, out: Path, jobs: list[pages.Job], index: int,
+                 workers: int) -> int:
+    size = 0
+    for job in jobs[index::workers]:
+        title, body, crumbs = job.render()
+        size += _write(out / job.file, frame.page(title, body, job.section, crumbs=crumbs))
+    return size
