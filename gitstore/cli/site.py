@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -28,9 +29,9 @@ def site(ctx: click.Context, out: Path, rev: str | None, runs: bool, path: Path 
     from gitstore.site import build_site
 
     repo = find_config_repo(start_dir(ctx, path), need_worktree_file=rev is None)
-    result = build_site(repo, start_dir(ctx, out), rev, runs)
-    problems = f"{result.errors} errors, {result.warnings} warnings" \
-        if result.errors or result.warnings else "no problems"
-    click.echo(f"wrote {result.pages} pages ({result.bytes / 1e6:.1f} MB) to {result.out} ({problems}); "
-               f"open {result.out / 'index.html'}")
+    result = build_site(repo, Path(os.path.abspath(start_dir(ctx, out))), rev, runs)
+    problems = ", ".join(f"{n} {word}{'s' if n != 1 else ''}"
+                         for n, word in ((result.errors, "error"), (result.warnings, "warning")) if n)
+    click.echo(f"wrote {result.pages} pages ({result.bytes / 1e6:.1f} MB) to {result.out} "
+               f"({problems or 'no problems'}); open {result.out / 'index.html'}")
     return EXIT_OK
