@@ -126,7 +126,7 @@ def who_page(cat: Catalog, operation: str) -> tuple[str, Markup]:
             if scoped:
                 body += html("<h3>In some projects only</h3>{}", grants_list(cat, scoped))
         parts.append(card(f"{operation}: {ptype}", body, ptype))
-    return f"Who can change {operation}", join(parts)
+    return f"Who holds {operation} permissions", join(parts)
 
 
 def history(commits: list[vcs.LoggedCommit] | None, limit: int = 20) -> Markup:

@@ -139,11 +139,13 @@ def role_index(cat: Catalog) -> tuple[str, Markup]:
         return len(items) if isinstance(items, list) else 0
 
     title, body = _count_index(cat, "role", "Roles", "assignments", count)
-    rows = [(link(f"who-{op}.html", op), join((html('<a href="who-{}.html#{}">{}</a>', op, pt, len(
-        cat.authority.holders(op, pt))) for pt in PERMISSION_TYPES), " · ")) for op in OPERATIONS]
+    rows = [(link(f"who-{op}.html", op),
+             *(html('<a href="who-{}.html#{}">{} users</a>', op, pt, len(cat.authority.holders(op, pt)))
+               for pt in PERMISSION_TYPES)) for op in OPERATIONS]
     who = card("Who can do what, by operation",
-               html('<p class="hint">Users holding each permission (create · read · update · delete), '
-                    "as <code>gitstore who-can</code> tells it.</p>{}", table(("operation", "users"), rows)))
+               html('<p class="hint">How many users hold each permission, as <code>gitstore who-can</code> '
+                    "tells it; follow a number for who they are and how they hold it.</p>{}",
+                    table(("operation", *PERMISSION_TYPES), rows)))
     return title, body + who
 
 
