@@ -53,9 +53,10 @@ def link(href: str, text: Any, cls: str = "") -> Markup:
 
 def table(headers: Iterable[str], rows: Iterable[Iterable[Any]], cls: str = "") -> Markup:
     """A table of escaped cells (Markup cells as they are); empty rows give an empty string."""
-    body = join(html("<tr>{}</tr>", join(html("<td>{}</td>", c) for c in row)) for row in rows)
+    body = "".join(["<tr><td>" + "</td><td>".join([escape(c) for c in row]) + "</td></tr>"
+                    for row in rows])
     if not body:
         return Markup("")
-    head = join(html("<th>{}</th>", h) for h in headers)
+    head = "".join([f"<th>{escape(h)}</th>" for h in headers])
     klass = html(' class="{}"', cls) if cls else ""
-    return html("<table{}><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", klass, head, body)
+    return Markup(f"<table{klass}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
