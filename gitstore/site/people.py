@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gitstore.checks.integrity import looks_secret
 from gitstore.plumbing.layout import OPERATIONS, PERMISSION_TYPES, EntityRef
 from gitstore.site.common import badge, card, entity, facts, file_problems, grants_list, history, note
 from gitstore.site.markup import Markup, html, join, link, table
@@ -89,7 +90,8 @@ def user_page(cat: Catalog, name: str) -> tuple[str, Markup, Markup]:
     path = cat.snap.present[ref]
     data = doc.data if doc else {}
     accounts = data.get("accounts")
-    acc = ", ".join(f"{k}: {v}" for k, v in accounts.items()) if isinstance(accounts, dict) else ""
+    acc = ", ".join(f"{k}: {'(withheld)' if looks_secret(k) else v}" for k, v in accounts.items()) \
+        if isinstance(accounts, dict) else ""
     about = facts([("email", data.get("email") or "(none)"), ("accounts", acc or "(none)"),
                    ("signing key", "yes" if data.get("signing_key") else "no"),
                    ("file", html("<code>{}</code>", path))])

@@ -33,10 +33,16 @@ def _stack_name(record: dict[str, Any]) -> str:
     return name if isinstance(name, str) else "?"
 
 
-def _run_link(cat: Catalog, record: dict[str, Any], anchor: str = "") -> Markup:
+def _run_link(cat: Catalog, record: dict[str, Any]) -> Markup:
     name = str(record.get("name"))
     href = cat.pages.get("run", name)
-    return link(href + anchor, name if not anchor else _stack_name(record)) if href else html("{}", name)
+    return link(href, name) if href else html("{}", name)
+
+
+def _pinned_link(cat: Catalog, record: dict[str, Any]) -> Markup:
+    """The stack's name, linking to the stack as the run's record pinned it."""
+    href = cat.pages.get("run", str(record.get("name")))
+    return link(f"{href}#stack", _stack_name(record)) if href else html("{}", _stack_name(record))
 
 
 def run_rows(cat: Catalog, records: list[dict[str, Any]], stack: bool = True,
@@ -44,14 +50,14 @@ def run_rows(cat: Catalog, records: list[dict[str, Any]], stack: bool = True,
     """A table of runs: name, time, pinned configuration commit, code commit, dirty flag."""
     if brief:
         return table(("run", "pipeline", "stack at its commit", "config commit"),
-                     [(_run_link(cat, r), pipeline_name(r), _run_link(cat, r, "#stack"),
+                     [(_run_link(cat, r), pipeline_name(r), _pinned_link(cat, r),
                        _short(r.get("config_commit"))) for r in records])
     rows = []
     for record in records:
         when = str(record.get("recorded_at", ""))[:19].replace("T", " ")
         row: list[Any] = [_run_link(cat, record), html('<span class="nowrap">{}</span>', when)]
         if stack:
-            row.append(_run_link(cat, record, "#stack"))
+            row.append(_pinned_link(cat, record))
         row += [_short(record.get("config_commit")), _short(record.get("git_sha")), _dirty(record)]
         rows.append(row)
     headers = ["run", "recorded (UTC)"] + (["stack at its commit"] if stack else []) + \
