@@ -51,3 +51,17 @@ def test_who_can_reads_a_commit_or_the_working_tree(make_repo: Callable[..., Pat
         "users holding `stack: create`:\n  alice  role admin (directly)\n")
     assert run_cli("who-can", "stack", "create", "--rev", "HEAD", cwd=root).out.endswith(
         "  carol  role stack-editor (team ml-platform)\n")
+
+
+def test_who_can_a_user_holding_a_role_directly_and_through_a_team(make_repo: Callable[..., Path]) -> None:
+    root = make_repo({
+        "gitstore.yaml": "format: 1\n",
+        "users/alice.yaml": "{}\n",
+        "teams/ops.yaml": "members: [alice]\n",
+        "roles/admin.yaml": "permissions: {flavor: [create]}\nassignments:\n  - user: alice\n"
+                            "  - team: ops\n",
+    })
+    result = run_cli("who-can", "flavor", "create", cwd=root)
+    assert (result.code, result.out) == (0, (
+        "users holding `flavor: create`:\n"
+        "  alice  role admin (directly); role admin (team ops)\n"))

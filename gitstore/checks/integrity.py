@@ -162,26 +162,35 @@ def _component(snap: Snapshot, doc: Document, cache: ResultCache) -> Iterator[Pr
         return
     config = doc.data.get("config") or {}
     custom = snap.get("flavor", flavor, type_)
-    declared: frozenset[str] = frozenset()  # fields the flavor declares to hold no secret
-    if flavors.is_builtin(type_, flavor):
-        secret = flavors.secret_fields(type_, flavor)
-        declared = flavors.field_names(type_, flavor) - secret
-    elif snap.exists("flavor", flavor, type_):
-        secret = frozenset()
-        if custom is not None:
-            secret = _write_only_fields(custom)
-            if isinstance(config, dict):
-                yield from _custom_config(doc, custom, config, cache)
-    else:
+    secret, declared = secret_keys(snap, type_, flavor)
+    builtin = flavors.is_builtin(type_, flavor)
+    if not builtin and custom is not None and isinstance(config, dict):
+        yield from _custom_config(doc, custom, config, cache)
+    elif not builtin and not snap.exists("flavor", flavor, type_):
         line, col = _at(doc, ("flavor",))
         known = flavors.builtin_names(type_) + snap.names("flavor", type_)
         yield Problem(doc.path, line, col, "GS201",
                       f"{type_} flavor `{flavor}` does not exist: it is not built in and there is no "
                       f"{entity_path('flavor', flavor, type_)}",
                       did_you_mean(flavor, known) or f"{type_} flavors: " + ", ".join(sorted(known)))
-        secret = frozenset()
     if isinstance(config, dict):
         yield from _secrets(doc, config, secret, declared, ("config",))
+
+
+def secret_keys(snap: Snapshot, type_: str, flavor: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The config fields of a component of ``flavor`` that carry a secret value (a
+    built-in flavor's ``secret_fields``, a custom flavor's ``writeOnly`` fields), and
+    the fields the flavor declares to hold none (a built-in flavor's other fields)."""
+    if flavors.is_builtin(type_, flavor):
+        secret = flavors.secret_fields(type_, flavor)
+        return secret, flavors.field_names(type_, flavor) - secret
+    custom = snap.get("flavor", flavor, type_)
+    return (_write_only_fields(custom) if custom is not None else frozenset()), frozenset()
+
+
+def looks_secret(key: object) -> bool:
+    """Whether a config key's name suggests it holds a secret (password, token, ...)."""
+    return isinstance(key, str) and bool(SECRET_NAME.search(key))
 
 
 def _write_only_fields(flavor_doc: Document) -> frozenset[str]:
@@ -266,7 +275,7 @@ def _secrets(doc: Document, value: dict[str, Any], secret: frozenset[str],
             yield Problem(doc.path, line, col, "GS301",
                           f"`{key}` holds a secret and must be a secret reference, not a plain value",
                           hint)
-        elif isinstance(item, str) and key not in declared and SECRET_NAME.search(str(key)):
+        elif isinstance(item, str) and key not in declared and looks_secret(key):
             yield Problem(doc.path, line, col, "GS302",
                           f"`{key}` looks like a secret but holds a plain value", SECRET_HINT)
 

@@ -29,6 +29,7 @@ COMMANDS = {
     "hooks": "gitstore.cli.hooks:hooks",
     "diff": "gitstore.cli.diff:diff",
     "graph": "gitstore.cli.graph:graph",
+    "site": "gitstore.cli.site:site",
     # pipeline runs and remotes
     "run": "gitstore.cli.runs:run",
     "runs": "gitstore.cli.runs:runs",
