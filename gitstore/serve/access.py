@@ -59,7 +59,7 @@ class Gate:
                 project: str | None = None) -> None:
         """ApiError 403 naming the missing permission, when the repository enforces roles."""
         snap = store.snapshot()
-        if snap.settings.get("enforce_permissions") is not True:
+        if not snap.settings.enforce_permissions:
             return
         authority = self._authority_of(snap)
         holders = authority.holders(operation, ptype, project)

@@ -60,7 +60,7 @@ def _validation(cat: Catalog) -> Markup:
 
 
 def _default(cat: Catalog) -> Markup:
-    default = cat.snap.settings.get("default_stack")
+    default = cat.snap.settings.default_stack
     if not isinstance(default, str):
         return card("Default stack", note("No default stack is set in gitstore.yaml."))
     doc = cat.snap.get("stack", default)

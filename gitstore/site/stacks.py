@@ -29,7 +29,7 @@ def _text(value: Any) -> str:
 
 
 def stack_index(cat: Catalog) -> tuple[str, Markup]:
-    default = cat.snap.settings.get("default_stack")
+    default = cat.snap.settings.default_stack
     rows = []
     for name in cat.snap.names("stack"):
         doc = cat.snap.get("stack", name)
@@ -83,7 +83,7 @@ def stack_page(cat: Catalog, name: str, who: Markup, records: list[dict[str, Any
     rows = [(html("<code>{}</code>", type_), entity(cat, "component", comp, type_),
              _flavor_cell(cat, type_, comp), _config_cell(cat, type_, comp))
             for type_, comp in sorted(comps.items())]
-    default = cat.snap.settings.get("default_stack") == name
+    default = cat.snap.settings.default_stack == name
     about = facts([("file", html("<code>{}</code>", path)),
                    ("description", _text(doc.data.get("description")) if doc else "(unreadable file)"),
                    ("default stack", "yes" if default else "no")])
