@@ -56,7 +56,7 @@ async def service_info(call: Call = need("stack", "read")) -> Response:
     def profile(store: Any) -> dict[str, Any]:
         return {"name": "gitstore", "active_user": call.user_name, "store_url": store.url,
                 "store_type": store.type.value,
-                "active_stack": store.snapshot().settings.get("default_stack")}
+                "active_stack": store.snapshot().settings.default_stack}
 
     return await call.run(profile)
 
