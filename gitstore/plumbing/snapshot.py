@@ -54,6 +54,13 @@ class Snapshot:
     documents: dict[EntityRef, Document] = field(default_factory=dict)
     present: dict[EntityRef, str] = field(default_factory=dict)  # every entity file, readable or not
     problems: list[Problem] = field(default_factory=list)
+    _by_path: dict[str, FileEntry] | None = field(default=None, repr=False, compare=False)
+
+    def by_path(self) -> dict[str, FileEntry]:
+        """The entries by path (built once; a snapshot's entries never change)."""
+        if self._by_path is None:
+            self._by_path = {e.path: e for e in self.entries}
+        return self._by_path
 
     @property
     def settings(self) -> dict[str, Any]:

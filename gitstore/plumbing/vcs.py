@@ -380,6 +380,9 @@ def _remove_stale_lock(lock: Path) -> None:
         pass
 
 
+remove_stale_lock = _remove_stale_lock
+
+
 def is_ancestor(cwd: str | os.PathLike[str], ancestor: str, descendant: str) -> bool:
     code, _, err = run_status(["merge-base", "--is-ancestor", ancestor, descendant], cwd=cwd)
     if code > 1:
@@ -432,21 +435,18 @@ def write_loose_objects(objects: Path, items: Sequence[tuple[str, bytes]]) -> li
         final = folder / oid[2:]
         if final.exists():
             continue
-        folder.mkdir(exist_ok=True)
+        if not folder.is_dir():
+            folder.mkdir(exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix="tmp_obj_", dir=folder)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(zlib.compress(b"%s %d\0" % (type_.encode(), len(data)) + data))
             os.chmod(tmp, 0o444)
-            try:
-                os.link(tmp, final)
-            except FileExistsError:
-                pass
-            except OSError:  # no hard links here: an atomic rename does the same
-                os.replace(tmp, final)
-        finally:
+            os.replace(tmp, final)  # the same id is the same contents: replacing is harmless
+        except BaseException:
             if os.path.exists(tmp):
                 os.unlink(tmp)
+            raise
     return ids
 
 
@@ -665,3 +665,74 @@ def reset_worktree(cwd: str | os.PathLike[str], branch: str, commit: str | None)
         run(["checkout", "--quiet", "--force", "--no-recurse-submodules", "-B", branch, commit,
              "--"], cwd=cwd)
     run(["clean", "-ffdxq"], cwd=cwd)
+
+
+# --- long-lived helpers for the library's writes -----------------------------------
+
+
+def var_list(cwd: str | os.PathLike[str]) -> dict[str, str]:
+    """``git var -l``: the identities git would use now and the configuration, by name."""
+    out = run(["var", "-l"], cwd=cwd).decode("utf-8", "surrogateescape")
+    found: dict[str, str] = {}
+    for line in out.splitlines():
+        key, eq, value = line.partition("=")
+        if eq:
+            found.setdefault(key.lower() if "." in key else key, value)
+    return found
+
+
+class CatFile:
+    """One ``git cat-file --batch`` kept running, for objects read one at a time."""
+
+    def __init__(self, cwd: str | os.PathLike[str]) -> None:
+        self.cwd = cwd
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def read(self, oid: str) -> tuple[str, bytes] | None:
+        """(type, contents) of object ``oid``, None when it does not exist."""
+        if "\n" in oid or not oid:
+            return None
+        for attempt in (0, 1):
+            proc = self._start()
+            assert proc.stdin is not None and proc.stdout is not None
+            try:
+                proc.stdin.write(oid.encode() + b"\n")
+                proc.stdin.flush()
+                header = proc.stdout.readline().split()
+                if len(header) == 2 and header[1] == b"missing":
+                    return None
+                if len(header) != 3:
+                    raise BrokenPipeError("cat-file stopped")
+                size = int(header[2])
+                data = proc.stdout.read(size + 1)[:size]
+                return header[1].decode(), data
+            except (BrokenPipeError, ValueError, OSError):
+                self.close()
+                if attempt:
+                    raise
+        return None
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        if self._proc is None or self._proc.poll() is not None:
+            try:
+                self._proc = subprocess.Popen(
+                    ["git", "cat-file", "--batch"], cwd=self.cwd, stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            except FileNotFoundError as exc:
+                raise GitNotFound() from exc
+        return self._proc
+
+    def close(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            for pipe in (proc.stdin, proc.stdout):
+                if pipe is not None:
+                    try:
+                        pipe.close()
+                    except OSError:
+                        pass
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

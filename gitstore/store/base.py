@@ -101,19 +101,36 @@ class StoreBase:
 
     def _created(self, doc: Document) -> datetime:
         """When the entity's file was first committed (now, for a file not committed yet)."""
-        rev = self._rev or vcs.commit_or_none(self.repo.git_cwd, "HEAD")
+        rev = self._rev or self._head()
         if rev is None:
             return datetime.now(timezone.utc)
         if rev not in self._dates:
-            prefix = f"{self.repo.prefix}/" if self.repo.prefix else ""
-            folders = [prefix + FOLDERS[k] for k in DATED_KINDS]
-            self._dates = {rev: vcs.file_added_times(self.repo.git_cwd, rev, folders)}
+            self._dates = {rev: self._added_times(rev)}
         stamp = self._dates[rev].get(
             (f"{self.repo.prefix}/" if self.repo.prefix else "") + doc.path
         )
         if stamp is None:
             return datetime.now(timezone.utc)
         return datetime.fromtimestamp(stamp, timezone.utc)
+
+    def _head(self) -> str | None:
+        if self._writer is not None:
+            return self._writer.objects.head()
+        return vcs.commit_or_none(self.repo.git_cwd, "HEAD")
+
+    def _added_times(self, rev: str) -> dict[str, int]:
+        """path -> time of the commit that added it; follows this store's own last write."""
+        prefix = f"{self.repo.prefix}/" if self.repo.prefix else ""
+        last = self._writer.last_write if self._writer is not None else None
+        if last is not None and last[1] == rev and (last[0] is None or last[0] in self._dates):
+            parent, _, stamp, added = last
+            dates = dict(self._dates[parent]) if parent is not None else {}
+            for path in added:
+                if path.startswith(tuple(FOLDERS[k] + "/" for k in DATED_KINDS)):
+                    dates.setdefault(prefix + path, stamp)
+            return dates
+        folders = [prefix + FOLDERS[k] for k in DATED_KINDS]
+        return vcs.file_added_times(self.repo.git_cwd, rev, folders)
 
     # --- writing ---------------------------------------------------------------
 

@@ -1,0 +1,270 @@
+"""git's on-disk formats, read and written in-process: refs, trees, commits, the index.
+
+The library makes one commit per write; starting ``git`` for each step of it
+(hash the blob, build the tree, make the commit, move the branch) costs more
+than the write itself. These functions do what git does for those steps,
+with git's own lock files and formats, so a concurrent ``git`` (or another
+gitstore process) sees exactly what it would see had git done them. Anything
+out of the ordinary (a reftable repository, a detached HEAD, a symbolic ref
+pointing at another symbolic ref, a split index) raises :class:`Unsupported`
+and the caller runs git instead (:mod:`gitstore.plumbing.vcs`).
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import NamedTuple
+
+ZERO_OID = "0" * 40
+TREE_MODE = "40000"
+
+REF_UPDATED, REF_MOVED, REF_LOCKED = "updated", "moved", "locked"
+
+
+class Unsupported(Exception):
+    """This repository needs git itself for the step at hand."""
+
+
+# --- refs ------------------------------------------------------------------------
+
+
+def head_target(git_dir: Path) -> str:
+    """The branch HEAD points at (``refs/heads/main``); Unsupported when it is detached."""
+    try:
+        text = (git_dir / "HEAD").read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise Unsupported("HEAD unreadable") from exc
+    if not text.startswith("ref: refs/"):
+        raise Unsupported("detached HEAD")
+    return text[5:].strip()
+
+
+def _check_files_backend(common_dir: Path) -> None:
+    if (common_dir / "reftable").exists():
+        raise Unsupported("reftable")
+
+
+def read_ref(common_dir: Path, name: str) -> str | None:
+    """The commit id of ref ``name`` (loose or packed), None when it does not exist."""
+    _check_files_backend(common_dir)
+    try:
+        text = (common_dir / name).read_bytes().decode("ascii").strip()
+    except FileNotFoundError:
+        return _packed_ref(common_dir, name)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Unsupported(f"ref {name} unreadable") from exc
+    if len(text) != 40 or not _is_hex(text):
+        raise Unsupported(f"ref {name} is not a plain id")
+    return text
+
+
+def _packed_ref(common_dir: Path, name: str) -> str | None:
+    try:
+        data = (common_dir / "packed-refs").read_bytes()
+    except FileNotFoundError:
+        return None
+    target = name.encode()
+    for line in data.split(b"\n"):
+        if line.endswith(b" " + target) and not line.startswith((b"#", b"^")):
+            oid = line[:40].decode("ascii")
+            return oid if _is_hex(oid) else None
+    return None
+
+
+def _is_hex(text: str) -> bool:
+    try:
+        int(text, 16)
+    except ValueError:
+        return False
+    return True
+
+
+def read_head(git_dir: Path, common_dir: Path) -> str | None:
+    """The commit HEAD names (None on an unborn branch)."""
+    return read_ref(common_dir, head_target(git_dir))
+
+
+def update_head(git_dir: Path, common_dir: Path, new: str, old: str | None, message: str,
+                ident: str, log_refs: bool = True) -> str:
+    """Move the branch HEAD points at from ``old`` to ``new``, as ``git update-ref`` does.
+
+    The branch's ``.lock`` file is created exclusively (so git and other
+    writers wait or fail as they would against git), the old value is checked
+    under it, the reflogs of the branch and of HEAD get one line each, and the
+    lock is renamed into place. Returns REF_UPDATED, REF_MOVED (the branch is
+    not at ``old``) or REF_LOCKED (someone holds its lock).
+    """
+    _check_files_backend(common_dir)
+    branch = head_target(git_dir)
+    ref_path = common_dir / branch
+    lock = ref_path.with_name(ref_path.name + ".lock")
+    ref_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except FileExistsError:
+        return REF_LOCKED
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            if read_ref(common_dir, branch) != old:
+                lock.unlink()
+                return REF_MOVED
+            fh.write(new.encode("ascii") + b"\n")
+        if log_refs:
+            line = f"{old or ZERO_OID} {new} {ident}\t{' '.join(message.split())}\n".encode()
+            _append(common_dir / "logs" / branch, line)
+            _append(git_dir / "logs" / "HEAD", line)
+        os.replace(lock, ref_path)
+        return REF_UPDATED
+    except BaseException:
+        lock.unlink(missing_ok=True)
+        raise
+
+
+def _append(path: Path, line: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "ab") as fh:
+        fh.write(line)
+
+
+# --- trees and commits ---------------------------------------------------------------
+
+
+class TreeItem(NamedTuple):
+    mode: str  # as git writes it in a tree: 40000, 100644, 100755, 120000, 160000
+    name: str
+    oid: str
+
+
+def parse_tree(data: bytes) -> list[TreeItem]:
+    items = []
+    pos = 0
+    while pos < len(data):
+        space = data.index(b" ", pos)
+        nul = data.index(b"\0", space)
+        mode = data[pos:space].decode("ascii")
+        name = data[space + 1:nul].decode("utf-8", "surrogateescape")
+        items.append(TreeItem(mode, name, data[nul + 1:nul + 21].hex()))
+        pos = nul + 21
+    return items
+
+
+def tree_bytes(items: list[TreeItem]) -> bytes:
+    """A tree object's contents, its entries in git's order (a folder sorts as ``name/``)."""
+    def key(item: TreeItem) -> bytes:
+        name = item.name.encode("utf-8", "surrogateescape")
+        return name + b"/" if item.mode == TREE_MODE else name
+
+    return b"".join(
+        item.mode.encode("ascii") + b" " + item.name.encode("utf-8", "surrogateescape") + b"\0"
+        + bytes.fromhex(item.oid)
+        for item in sorted(items, key=key)
+    )
+
+
+def commit_bytes(tree: str, parents: list[str], author: str, committer: str,
+                 message: str) -> bytes:
+    lines = [f"tree {tree}", *(f"parent {p}" for p in parents), f"author {author}",
+             f"committer {committer}"]
+    return ("\n".join(lines) + "\n\n" + message).encode("utf-8")
+
+
+def stamp_ident(ident: str, now: float | None = None) -> str:
+    """``Name <email> <seconds> <zone>`` with the current time (the zone of this machine)."""
+    person = ident.rsplit(">", 1)[0] + ">"
+    seconds = int(time.time() if now is None else now)
+    offset = time.localtime(seconds).tm_gmtoff // 60
+    sign = "+" if offset >= 0 else "-"
+    return f"{person} {seconds} {sign}{abs(offset) // 60:02d}{abs(offset) % 60:02d}"
+
+
+# --- the index ---------------------------------------------------------------------
+
+
+class IndexEntry(NamedTuple):
+    mode: str
+    oid: str
+    stage: int
+
+
+def index_key(path: Path) -> tuple[int, int, int, bytes] | None:
+    """What names one version of the index file: its size, inode, time and checksum."""
+    try:
+        with open(path, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if st.st_size < 32:
+                return None
+            fh.seek(-20, os.SEEK_END)
+            tail = fh.read(20)
+    except FileNotFoundError:
+        return (0, 0, 0, b"")
+    if tail == b"\0" * 20:
+        return None  # index.skipHash: no checksum to trust
+    return (st.st_size, st.st_ino, st.st_mtime_ns, tail)
+
+
+def read_index(path: Path) -> dict[str, IndexEntry]:
+    """Every entry of a git index file (versions 2 to 4), by path."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    if data[:4] != b"DIRC":
+        raise Unsupported("not an index file")
+    version, count = struct.unpack(">II", data[4:12])
+    if version not in (2, 3, 4):
+        raise Unsupported(f"index version {version}")
+    entries: dict[str, IndexEntry] = {}
+    pos = 12
+    previous = b""
+    unpack = struct.unpack_from
+    for _ in range(count):
+        mode, = unpack(">I", data, pos + 24)
+        oid = data[pos + 40:pos + 60].hex()
+        flags, = unpack(">H", data, pos + 60)
+        stage = (flags >> 12) & 3
+        head = pos + 62
+        if flags & 0x4000 and version >= 3:
+            head += 2
+        if version == 4:
+            strip, n = _varint(data, head)
+            end = data.index(b"\0", n)
+            name = previous[:len(previous) - strip] + data[n:end]
+            pos = end + 1
+        else:
+            end = data.index(b"\0", head)
+            name = data[head:end]
+            pos += ((end - pos) // 8 + 1) * 8  # NUL-padded to a multiple of eight bytes
+        previous = name
+        if mode & 0o170000 == 0o040000:
+            raise Unsupported("sparse index")
+        entries[name.decode("utf-8", "surrogateescape")] = IndexEntry(
+            f"{mode:o}", oid, stage)
+    if data.find(b"link", pos, pos + 4) == pos:
+        raise Unsupported("split index")
+    return entries
+
+
+def _varint(data: bytes, pos: int) -> tuple[int, int]:
+    """git's offset varint (index version 4): (value, position after it)."""
+    byte = data[pos]
+    value = byte & 0x7F
+    pos += 1
+    while byte & 0x80:
+        byte = data[pos]
+        value = ((value + 1) << 7) | (byte & 0x7F)
+        pos += 1
+    return value, pos
+
+
+def staged_oids(entries: Mapping[str, IndexEntry], paths: list[str]) -> dict[str, str]:
+    """path -> staged blob id (``unmerged`` for a conflicted path) of those paths in the index."""
+    out: dict[str, str] = {}
+    for path in paths:
+        entry = entries.get(path)
+        if entry is not None:
+            out[path] = entry.oid if entry.stage == 0 else "unmerged"
+    return out

@@ -1,0 +1,305 @@
+"""The git side of a write, done in-process where git's formats allow it.
+
+:class:`GitObjects` reads HEAD, builds a commit (blobs, the trees on the
+changed paths, the commit) as loose objects, moves the branch with git's
+lock-file protocol and answers "what is staged for these paths" from the
+index file, so that a write starts ``git`` once (to stage the written files)
+instead of a dozen times. Whenever the repository needs git itself (a signed
+commit, a detached HEAD, a reftable or split index, no identity configured)
+the same step runs through :mod:`gitstore.plumbing.vcs` instead.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import weakref
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gitstore.plumbing import gitfiles, vcs
+from gitstore.plumbing.gitfiles import TREE_MODE, TreeItem, Unsupported
+from gitstore.plumbing.snapshot import Snapshot
+from gitstore.plumbing.sources import READ_LIMIT, ConfigRepo, FileEntry
+from gitstore.store.state import Tree
+
+if TYPE_CHECKING:
+    from gitstore.store.transaction import Committed
+
+FALSE = ("false", "no", "off", "0")
+IDENTITY_ENV = ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_AUTHOR_DATE", "GIT_COMMITTER_NAME",
+                "GIT_COMMITTER_EMAIL", "GIT_COMMITTER_DATE", "GIT_CONFIG_GLOBAL",
+                "GIT_CONFIG_SYSTEM", "GIT_CONFIG_NOSYSTEM", "GIT_CONFIG_COUNT", "HOME",
+                "XDG_CONFIG_HOME", "EMAIL")
+
+
+class GitObjects:
+    def __init__(self, repo: ConfigRepo) -> None:
+        assert repo.git is not None
+        self.repo = repo
+        self.cwd = repo.git_cwd
+        self.git_dir = repo.git.git_dir
+        self.common_dir = repo.git.common_dir
+        self.objects_dir = vcs.objects_dir(self.common_dir)
+        self.prefix = repo.prefix
+        self.catfile = vcs.CatFile(self.cwd)
+        weakref.finalize(self, self.catfile.close)
+        self._trees: dict[str, list[TreeItem]] = {}
+        self._roots: dict[str, str] = {}
+        self._config: tuple[tuple[Any, ...], dict[str, str]] | None = None
+        self._index: tuple[Any, dict[str, gitfiles.IndexEntry]] | None = None
+        self.commit_time: int | None = None  # committer time of the last commit made
+
+    # --- reading ---------------------------------------------------------------
+
+    def head(self) -> str | None:
+        try:
+            return gitfiles.read_head(self.git_dir, self.common_dir)
+        except Unsupported:
+            return vcs.commit_or_none(self.cwd, "HEAD")
+
+    def root_tree(self, commit: str) -> str:
+        known = self._roots.get(commit)
+        if known is not None:
+            return known
+        found = self.catfile.read(commit)
+        if found is None or found[0] != "commit" or not found[1].startswith(b"tree "):
+            raise vcs.GitError(["cat-file", commit], f"{commit} is not a commit")
+        root = found[1][5:45].decode("ascii")
+        self._roots[commit] = root
+        return root
+
+    def _tree_items(self, oid: str) -> list[TreeItem]:
+        items = self._trees.get(oid)
+        if items is None:
+            found = self.catfile.read(oid)
+            if found is None or found[0] != "tree":
+                raise vcs.GitError(["cat-file", oid], f"{oid} is not a tree")
+            items = gitfiles.parse_tree(found[1])
+            self._trees[oid] = items
+        return items
+
+    def read(self, entries: list[FileEntry]) -> dict[str, bytes]:
+        out = {}
+        for entry in entries:
+            found = self.catfile.read(entry.oid)
+            if found is None:
+                raise vcs.GitError(["cat-file", entry.oid], f"object {entry.oid} is missing")
+            out[entry.path] = found[1][:READ_LIMIT]
+        return out
+
+    def tree_of(self, commit: str | None, snap: Snapshot) -> Tree:
+        """A Tree of ``commit`` from a snapshot known to hold its files; reads go to cat-file."""
+        label = f"commit {commit[:12]}" if commit else "empty repository"
+        snap = Snapshot(label, snap.entries, snap.documents, snap.present, snap.problems)
+        by_path = snap.by_path()
+
+        def read_text(path: str) -> str:
+            return self.read([by_path[path]])[path].decode("utf-8")
+
+        return Tree(snap, read_text, self.read)
+
+    # --- the index -------------------------------------------------------------
+
+    def _index_path(self) -> Path | None:
+        if os.environ.get("GIT_INDEX_FILE"):
+            return None
+        return self.git_dir / "index"
+
+    def staged_oids(self, paths: list[str]) -> dict[str, str]:
+        """git path -> staged blob id (or ``unmerged``) for those of ``paths`` in the index."""
+        entries = self._index_entries()
+        if entries is None:
+            return {
+                e.path: (e.oid if e.stage == 0 else "unmerged")
+                for e in vcs.ls_index(self.cwd, paths)
+            }
+        return gitfiles.staged_oids(entries, paths)
+
+    def _index_entries(self) -> dict[str, gitfiles.IndexEntry] | None:
+        path = self._index_path()
+        if path is None:
+            return None
+        key = gitfiles.index_key(path)
+        if key is None:
+            return None
+        if self._index is not None and self._index[0] == key:
+            return self._index[1]
+        try:
+            entries = gitfiles.read_index(path)
+        except (Unsupported, ValueError, IndexError, OSError):
+            self._index = None
+            return None
+        if gitfiles.index_key(path) != key:
+            return None  # changed while read
+        self._index = (key, entries)
+        return entries
+
+    def staged(self, paths: list[str], entries: Mapping[str, FileEntry]) -> None:
+        """``paths`` (git paths) were just staged as ``entries`` (config paths) hold them."""
+        if self._index is None or not paths:
+            return
+        path = self._index_path()
+        key = gitfiles.index_key(path) if path else None
+        if key is None:
+            self._index = None
+            return
+        index = self._index[1]
+        cut = len(self.prefix) + 1 if self.prefix else 0
+        for gpath in paths:
+            entry = entries.get(gpath[cut:])
+            if entry is None:
+                index.pop(gpath, None)
+            else:
+                index[gpath] = gitfiles.IndexEntry(entry.mode, entry.oid, 0)
+        self._index = (key, index)
+
+    # --- writing ---------------------------------------------------------------
+
+    def commit(self, base: Committed, changes: Mapping[str, str | None], message: str
+               ) -> tuple[str, str]:
+        """The commit of ``base`` with ``changes`` (made, not referenced); (commit, tree)."""
+        try:
+            return self._commit_here(base, changes, message)
+        except Unsupported:
+            return self._commit_with_git(base, changes, message)
+
+    def _identity(self) -> dict[str, str]:
+        key = (tuple(os.environ.get(k) for k in IDENTITY_ENV),
+               _mtime(self.common_dir / "config"), _mtime(Path.home() / ".gitconfig"),
+               _mtime(Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+                      / "git" / "config"))
+        if self._config is None or self._config[0] != key:
+            try:
+                found = vcs.var_list(self.cwd)
+            except vcs.GitError as exc:
+                raise Unsupported("no identity") from exc
+            self._config = (key, found)
+        return self._config[1]
+
+    def _commit_here(self, base: Committed, changes: Mapping[str, str | None], message: str
+                     ) -> tuple[str, str]:
+        config = self._identity()
+        if config.get("commit.gpgsign", "false").lower() not in FALSE:
+            raise Unsupported("signed commits")
+        if config.get("i18n.commitencoding", "utf-8").lower() not in ("utf-8", "utf8"):
+            raise Unsupported("commit encoding")
+        author, committer = config.get("GIT_AUTHOR_IDENT"), config.get("GIT_COMMITTER_IDENT")
+        if not author or not committer:
+            raise Unsupported("no identity")
+        if not os.environ.get("GIT_AUTHOR_DATE"):
+            author = gitfiles.stamp_ident(author)
+        if not os.environ.get("GIT_COMMITTER_DATE"):
+            committer = gitfiles.stamp_ident(committer)
+        self.commit_time = int(committer.rsplit(" ", 2)[-2])
+        modes = base.tree.entries
+        objects: list[tuple[str, bytes]] = []
+        updates: dict[tuple[str, ...], TreeItem | None] = {}
+        pre = tuple(self.prefix.split("/")) if self.prefix else ()
+        for path, text in changes.items():
+            parts = (*pre, *path.split("/"))
+            if text is None:
+                updates[parts] = None
+                continue
+            data = text.encode("utf-8")
+            objects.append(("blob", data))
+            entry = modes.get(path)
+            mode = entry.mode if entry is not None else "100644"
+            updates[parts] = TreeItem(mode, parts[-1], vcs.object_oid("blob", data))
+        root = self._patch(base.root_tree, updates, objects)
+        if root is None:
+            root = vcs.EMPTY_TREE
+            objects.append(("tree", b""))
+        parents = [base.commit] if base.commit else []
+        objects.append(("commit", gitfiles.commit_bytes(root, parents, author, committer, message)))
+        commit = vcs.write_loose_objects(self.objects_dir, objects)[-1]
+        self._roots[commit] = root
+        return commit, root
+
+    def _patch(self, tree: str | None, updates: dict[tuple[str, ...], TreeItem | None],
+               objects: list[tuple[str, bytes]]) -> str | None:
+        """The tree ``tree`` with ``updates`` (path parts -> item, None to remove); None if empty."""
+        items = {i.name: i for i in (self._tree_items(tree) if tree else [])}
+        below: dict[str, dict[tuple[str, ...], TreeItem | None]] = {}
+        for parts, item in updates.items():
+            if len(parts) == 1:
+                if item is None:
+                    items.pop(parts[0], None)
+                else:
+                    items[parts[0]] = item
+            else:
+                below.setdefault(parts[0], {})[parts[1:]] = item
+        for name, sub in below.items():
+            current = items.get(name)
+            if current is not None and current.mode != TREE_MODE:
+                raise Unsupported("a file becomes a folder")
+            oid = self._patch(current.oid if current else None, sub, objects)
+            if oid is None:
+                items.pop(name, None)
+            else:
+                items[name] = TreeItem(TREE_MODE, name, oid)
+        if not items:
+            return None
+        listed = list(items.values())
+        data = gitfiles.tree_bytes(listed)
+        oid = vcs.object_oid("tree", data)
+        self._trees[oid] = listed
+        objects.append(("tree", data))
+        return oid
+
+    def _commit_with_git(self, base: Committed, changes: Mapping[str, str | None],
+                         message: str) -> tuple[str, str]:
+        modes = base.tree.entries
+        updates: dict[str, tuple[str, str] | None] = {}
+        for path, text in changes.items():
+            gpath = f"{self.prefix}/{path}" if self.prefix else path
+            if text is None:
+                updates[gpath] = None
+            else:
+                oid = vcs.hash_blob(self.cwd, text.encode("utf-8"))
+                entry = modes.get(path)
+                updates[gpath] = (entry.mode if entry is not None else "100644", oid)
+        state_dir = self.git_dir / "gitstore"
+        state_dir.mkdir(parents=True, exist_ok=True)
+        fd, index_file = tempfile.mkstemp(prefix="index.", dir=state_dir)
+        os.close(fd)
+        os.unlink(index_file)
+        try:
+            tree = vcs.build_tree(self.cwd, base.commit, updates, index_file)
+        finally:
+            Path(index_file).unlink(missing_ok=True)
+        parents = [base.commit] if base.commit else []
+        commit = vcs.commit_tree(self.cwd, tree, parents, message, sign=None)
+        self.commit_time = None
+        self._roots[commit] = tree
+        return commit, tree
+
+    def move_head(self, new: str, old: str | None, message: str) -> str:
+        """Compare-and-swap the checked-out branch from ``old`` to ``new``."""
+        try:
+            config = self._identity()
+            committer = config.get("GIT_COMMITTER_IDENT")
+            if not committer:
+                raise Unsupported("no identity")
+            if not os.environ.get("GIT_COMMITTER_DATE"):
+                committer = gitfiles.stamp_ident(committer)
+            log = config.get("core.logallrefupdates", "true").lower() not in FALSE
+            moved = gitfiles.update_head(self.git_dir, self.common_dir, new, old, message,
+                                         committer, log)
+        except Unsupported:
+            return vcs.update_ref_cas(self.cwd, "HEAD", new, old, message, self.common_dir)
+        if moved == gitfiles.REF_LOCKED:
+            try:
+                branch = gitfiles.head_target(self.git_dir)
+            except Unsupported:
+                return moved
+            vcs.remove_stale_lock(self.common_dir / f"{branch}.lock")
+        return moved
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return 0
