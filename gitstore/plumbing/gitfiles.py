@@ -140,29 +140,40 @@ class TreeItem(NamedTuple):
 
 
 def parse_tree(data: bytes) -> list[TreeItem]:
-    items = []
+    return [_item(chunk) for chunk in split_tree(data)[1]]
+
+
+def _item(chunk: bytes) -> TreeItem:
+    space = chunk.index(b" ")
+    return TreeItem(chunk[:space].decode("ascii"),
+                    chunk[space + 1:-21].decode("utf-8", "surrogateescape"), chunk[-20:].hex())
+
+
+def split_tree(data: bytes) -> tuple[list[bytes], list[bytes]]:
+    """A tree object's entries as (sort keys, raw entries), both in the tree's (git's) order."""
+    keys, chunks = [], []
     pos = 0
     while pos < len(data):
         space = data.index(b" ", pos)
         nul = data.index(b"\0", space)
-        mode = data[pos:space].decode("ascii")
-        name = data[space + 1:nul].decode("utf-8", "surrogateescape")
-        items.append(TreeItem(mode, name, data[nul + 1:nul + 21].hex()))
-        pos = nul + 21
-    return items
+        end = nul + 21
+        name = data[space + 1:nul]
+        keys.append(name + b"/" if data[pos:space] == b"40000" else name)
+        chunks.append(data[pos:end])
+        pos = end
+    return keys, chunks
+
+
+def tree_entry(mode: str, name: str, oid: str) -> tuple[bytes, bytes]:
+    """(sort key, raw entry) of one tree entry; a folder sorts as ``name/``, as git sorts it."""
+    raw_name = name.encode("utf-8", "surrogateescape")
+    key = raw_name + b"/" if mode == TREE_MODE else raw_name
+    return key, mode.encode("ascii") + b" " + raw_name + b"\0" + bytes.fromhex(oid)
 
 
 def tree_bytes(items: list[TreeItem]) -> bytes:
     """A tree object's contents, its entries in git's order (a folder sorts as ``name/``)."""
-    def key(item: TreeItem) -> bytes:
-        name = item.name.encode("utf-8", "surrogateescape")
-        return name + b"/" if item.mode == TREE_MODE else name
-
-    return b"".join(
-        item.mode.encode("ascii") + b" " + item.name.encode("utf-8", "surrogateescape") + b"\0"
-        + bytes.fromhex(item.oid)
-        for item in sorted(items, key=key)
-    )
+    return b"".join(raw for _, raw in sorted(tree_entry(*item) for item in items))
 
 
 def commit_bytes(tree: str, parents: list[str], author: str, committer: str,

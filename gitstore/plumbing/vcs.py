@@ -440,8 +440,8 @@ def write_loose_objects(objects: Path, items: Sequence[tuple[str, bytes]]) -> li
         fd, tmp = tempfile.mkstemp(prefix="tmp_obj_", dir=folder)
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.write(zlib.compress(b"%s %d\0" % (type_.encode(), len(data)) + data))
-            os.chmod(tmp, 0o444)
+                fh.write(zlib.compress(b"%s %d\0" % (type_.encode(), len(data)) + data, 1))
+            os.chmod(tmp, 0o444)  # level 1 above: git's own default for loose objects
             os.replace(tmp, final)  # the same id is the same contents: replacing is harmless
         except BaseException:
             if os.path.exists(tmp):

@@ -124,7 +124,7 @@ class StoreBase:
         last = self._writer.last_write if self._writer is not None else None
         if last is not None and last[1] == rev and (last[0] is None or last[0] in self._dates):
             parent, _, stamp, added = last
-            dates = dict(self._dates[parent]) if parent is not None else {}
+            dates = self._dates.pop(parent) if parent is not None else {}  # kept for one commit only
             for path in added:
                 if path.startswith(tuple(FOLDERS[k] + "/" for k in DATED_KINDS)):
                     dates.setdefault(prefix + path, stamp)

@@ -11,6 +11,7 @@ the same step runs through :mod:`gitstore.plumbing.vcs` instead.
 
 from __future__ import annotations
 
+import bisect
 import os
 import tempfile
 import weakref
@@ -45,7 +46,7 @@ class GitObjects:
         self.prefix = repo.prefix
         self.catfile = vcs.CatFile(self.cwd)
         weakref.finalize(self, self.catfile.close)
-        self._trees: dict[str, list[TreeItem]] = {}
+        self._trees: dict[str, tuple[list[bytes], list[bytes]]] = {}  # oid -> sorted entries
         self._roots: dict[str, str] = {}
         self._config: tuple[tuple[Any, ...], dict[str, str]] | None = None
         self._index: tuple[Any, dict[str, gitfiles.IndexEntry]] | None = None
@@ -70,15 +71,15 @@ class GitObjects:
         self._roots[commit] = root
         return root
 
-    def _tree_items(self, oid: str) -> list[TreeItem]:
-        items = self._trees.get(oid)
-        if items is None:
+    def _tree_data(self, oid: str) -> tuple[list[bytes], list[bytes]]:
+        known = self._trees.get(oid)
+        if known is None:
             found = self.catfile.read(oid)
             if found is None or found[0] != "tree":
                 raise vcs.GitError(["cat-file", oid], f"{oid} is not a tree")
-            items = gitfiles.parse_tree(found[1])
-            self._trees[oid] = items
-        return items
+            known = gitfiles.split_tree(found[1])
+            self._trees[oid] = known
+        return known
 
     def read(self, entries: list[FileEntry]) -> dict[str, bytes]:
         out = {}
@@ -92,8 +93,9 @@ class GitObjects:
     def tree_of(self, commit: str | None, snap: Snapshot) -> Tree:
         """A Tree of ``commit`` from a snapshot known to hold its files; reads go to cat-file."""
         label = f"commit {commit[:12]}" if commit else "empty repository"
-        snap = Snapshot(label, snap.entries, snap.documents, snap.present, snap.problems)
         by_path = snap.by_path()
+        snap = Snapshot(label, snap.entries, snap.documents, snap.present, snap.problems)
+        snap._by_path = by_path
 
         def read_text(path: str) -> str:
             return self.read([by_path[path]])[path].decode("utf-8")
@@ -219,32 +221,37 @@ class GitObjects:
 
     def _patch(self, tree: str | None, updates: dict[tuple[str, ...], TreeItem | None],
                objects: list[tuple[str, bytes]]) -> str | None:
-        """The tree ``tree`` with ``updates`` (path parts -> item, None to remove); None if empty."""
-        items = {i.name: i for i in (self._tree_items(tree) if tree else [])}
+        """The tree ``tree`` with ``updates`` (path parts -> item, None to remove); None if empty.
+
+        A tree is kept as its sorted entries, raw; a change splices them, so a
+        folder of thousands of files costs a few list operations, not a rebuild.
+        """
+        keys, chunks = self._tree_data(tree) if tree else ([], [])
+        keys, chunks = list(keys), list(chunks)
         below: dict[str, dict[tuple[str, ...], TreeItem | None]] = {}
         for parts, item in updates.items():
             if len(parts) == 1:
-                if item is None:
-                    items.pop(parts[0], None)
-                else:
-                    items[parts[0]] = item
+                name = parts[0].encode("utf-8", "surrogateescape")
+                _remove(keys, chunks, name)
+                if item is not None:
+                    _insert(keys, chunks, *gitfiles.tree_entry(item.mode, item.name, item.oid))
             else:
                 below.setdefault(parts[0], {})[parts[1:]] = item
         for name, sub in below.items():
-            current = items.get(name)
-            if current is not None and current.mode != TREE_MODE:
+            raw = name.encode("utf-8", "surrogateescape")
+            if _find(keys, raw) is not None:
                 raise Unsupported("a file becomes a folder")
-            oid = self._patch(current.oid if current else None, sub, objects)
-            if oid is None:
-                items.pop(name, None)
-            else:
-                items[name] = TreeItem(TREE_MODE, name, oid)
-        if not items:
+            at = _find(keys, raw + b"/")
+            current = chunks[at][-20:].hex() if at is not None else None
+            oid = self._patch(current, sub, objects)
+            _remove(keys, chunks, raw + b"/")
+            if oid is not None:
+                _insert(keys, chunks, *gitfiles.tree_entry(TREE_MODE, name, oid))
+        if not keys:
             return None
-        listed = list(items.values())
-        data = gitfiles.tree_bytes(listed)
+        data = b"".join(chunks)
         oid = vcs.object_oid("tree", data)
-        self._trees[oid] = listed
+        self._trees[oid] = (keys, chunks)
         objects.append(("tree", data))
         return oid
 
@@ -303,3 +310,21 @@ def _mtime(path: Path) -> int:
         return os.stat(path).st_mtime_ns
     except OSError:
         return 0
+
+
+def _find(keys: list[bytes], key: bytes) -> int | None:
+    at = bisect.bisect_left(keys, key)
+    return at if at < len(keys) and keys[at] == key else None
+
+
+def _remove(keys: list[bytes], chunks: list[bytes], key: bytes) -> None:
+    at = _find(keys, key)
+    if at is not None:
+        del keys[at]
+        del chunks[at]
+
+
+def _insert(keys: list[bytes], chunks: list[bytes], key: bytes, raw: bytes) -> None:
+    at = bisect.bisect_left(keys, key)
+    keys.insert(at, key)
+    chunks.insert(at, raw)
