@@ -12,10 +12,12 @@ and the caller runs git instead (:mod:`gitstore.plumbing.vcs`).
 
 from __future__ import annotations
 
+import bisect
+import hashlib
 import os
 import struct
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
@@ -201,38 +203,45 @@ class IndexEntry(NamedTuple):
     stage: int
 
 
-def index_key(path: Path) -> tuple[int, int, int, bytes] | None:
-    """What names one version of the index file: its size, inode, time and checksum."""
-    try:
-        with open(path, "rb") as fh:
-            st = os.fstat(fh.fileno())
-            if st.st_size < 32:
-                return None
-            fh.seek(-20, os.SEEK_END)
-            tail = fh.read(20)
-    except FileNotFoundError:
-        return (0, 0, 0, b"")
-    if tail == b"\0" * 20:
-        return None  # index.skipHash: no checksum to trust
-    return (st.st_size, st.st_ino, st.st_mtime_ns, tail)
-
-
 def read_index(path: Path) -> dict[str, IndexEntry]:
     """Every entry of a git index file (versions 2 to 4), by path."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         return {}
+    return {key[:-2].decode("utf-8", "surrogateescape"): entry
+            for key, entry in zip(*_entries(data)[1:3], strict=True)}
+
+
+class IndexImage(NamedTuple):
+    """An index file taken apart: its entries raw (sorted by path, stage) and its extensions."""
+
+    version: int
+    keys: list[bytes]  # path NUL stage, in the index's order
+    entries: list[IndexEntry]
+    chunks: list[bytes]  # each entry's bytes, padding included
+    extensions: bytes  # what follows the entries, less the checksum
+
+
+def parse_index(data: bytes) -> IndexImage:
+    version, keys, entries, chunks, end = _entries(data)
+    return IndexImage(version, keys, entries, chunks, data[end:-20])
+
+
+def _entries(data: bytes) -> tuple[int, list[bytes], list[IndexEntry], list[bytes], int]:
     if data[:4] != b"DIRC":
         raise Unsupported("not an index file")
     version, count = struct.unpack(">II", data[4:12])
     if version not in (2, 3, 4):
         raise Unsupported(f"index version {version}")
-    entries: dict[str, IndexEntry] = {}
+    keys: list[bytes] = []
+    entries: list[IndexEntry] = []
+    chunks: list[bytes] = []
     pos = 12
     previous = b""
     unpack = struct.unpack_from
     for _ in range(count):
+        start = pos
         mode, = unpack(">I", data, pos + 24)
         oid = data[pos + 40:pos + 60].hex()
         flags, = unpack(">H", data, pos + 60)
@@ -252,11 +261,91 @@ def read_index(path: Path) -> dict[str, IndexEntry]:
         previous = name
         if mode & 0o170000 == 0o040000:
             raise Unsupported("sparse index")
-        entries[name.decode("utf-8", "surrogateescape")] = IndexEntry(
-            f"{mode:o}", oid, stage)
-    if data.find(b"link", pos, pos + 4) == pos:
-        raise Unsupported("split index")
-    return entries
+        keys.append(name + b"\0" + bytes([48 + stage]))
+        entries.append(IndexEntry(f"{mode:o}", oid, stage))
+        chunks.append(data[start:pos])
+    return version, keys, entries, chunks, pos
+
+
+# extensions a rewritten index keeps (their contents do not depend on the entries)
+KEPT_EXTENSIONS = (b"REUC",)
+
+
+def updated_index(image: IndexImage, updates: Mapping[str, tuple[os.stat_result, str, str] | None]
+                  ) -> tuple[IndexImage, bytes]:
+    """The index with ``updates`` (path -> (stat of the file, mode, blob id), None to remove).
+
+    Entries not named are kept byte for byte. Optional caches that describe the
+    entries (the cache tree, the untracked cache, fsmonitor data, offset tables)
+    are dropped, as git drops what it cannot keep valid; a required extension
+    git might add (split index, sparse directories) is Unsupported.
+    """
+    if image.version == 4:
+        raise Unsupported("index version 4 compresses paths: an entry cannot be replaced alone")
+    keys, entries, chunks = list(image.keys), list(image.entries), list(image.chunks)
+    for path, update in sorted(updates.items()):
+        raw = path.encode("utf-8", "surrogateescape")
+        lo = bisect.bisect_left(keys, raw + b"\0")
+        hi = bisect.bisect_right(keys, raw + b"\0\xff")
+        del keys[lo:hi], entries[lo:hi], chunks[lo:hi]
+        if update is not None:
+            st, mode, oid = update
+            keys.insert(lo, raw + b"\x000")
+            entries.insert(lo, IndexEntry(mode, oid, 0))
+            chunks.insert(lo, _entry_bytes(raw, st, int(mode, 8), oid))
+    header = b"DIRC" + struct.pack(">II", image.version, len(keys))
+    extensions = _kept_extensions(image.extensions)
+    body = header + b"".join(chunks) + extensions
+    new = IndexImage(image.version, keys, entries, chunks, extensions)
+    return new, body + hashlib.sha1(body).digest()
+
+
+def _entry_bytes(name: bytes, st: os.stat_result, mode: int, oid: str) -> bytes:
+    m = 0xFFFFFFFF
+    fixed = struct.pack(
+        ">10I", int(st.st_ctime) & m, st.st_ctime_ns % 1_000_000_000, int(st.st_mtime) & m,
+        st.st_mtime_ns % 1_000_000_000, st.st_dev & m, st.st_ino & m, mode, st.st_uid & m,
+        st.st_gid & m, st.st_size & m)
+    flags = struct.pack(">H", min(len(name), 0xFFF))
+    entry = fixed + bytes.fromhex(oid) + flags + name
+    return entry + b"\0" * (8 - len(entry) % 8)
+
+
+def _kept_extensions(data: bytes) -> bytes:
+    kept = []
+    pos = 0
+    while pos + 8 <= len(data):
+        signature = data[pos:pos + 4]
+        size, = struct.unpack(">I", data[pos + 4:pos + 8])
+        if not signature[:1].isupper():
+            raise Unsupported(f"index extension {signature!r}")
+        if signature in KEPT_EXTENSIONS:
+            kept.append(data[pos:pos + 8 + size])
+        pos += 8 + size
+    return b"".join(kept)
+
+
+def replace_index(path: Path, change: Callable[[bytes], bytes]) -> bool:
+    """Replace the index as git does: under ``index.lock``, ``change(current bytes)`` is
+    written and renamed into place. False when another process holds the lock."""
+    lock = path.with_name(path.name + ".lock")
+    try:
+        fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except FileExistsError:
+        return False
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            try:
+                current = path.read_bytes()
+            except FileNotFoundError:
+                current = b"DIRC" + struct.pack(">II", 2, 0) + hashlib.sha1(
+                    b"DIRC" + struct.pack(">II", 2, 0)).digest()
+            fh.write(change(current))
+        os.replace(lock, path)
+        return True
+    except BaseException:
+        lock.unlink(missing_ok=True)
+        raise
 
 
 def _varint(data: bytes, pos: int) -> tuple[int, int]:

@@ -55,6 +55,8 @@ class Snapshot:
     present: dict[EntityRef, str] = field(default_factory=dict)  # every entity file, readable or not
     problems: list[Problem] = field(default_factory=list)
     _by_path: dict[str, FileEntry] | None = field(default=None, repr=False, compare=False)
+    _kinds: dict[str, dict[EntityRef, Document]] | None = field(default=None, repr=False,
+                                                                 compare=False)
 
     def by_path(self) -> dict[str, FileEntry]:
         """The entries by path (built once; a snapshot's entries never change)."""
@@ -81,9 +83,16 @@ class Snapshot:
         return sorted(r.name for r in self.present if r.kind == kind and r.type == type_)
 
     def of_kind(self, kind: str) -> Iterator[Document]:
-        for ref, doc in self.documents.items():
-            if ref.kind == kind:
-                yield doc
+        yield from self.kinds().get(kind, {}).values()
+
+    def kinds(self) -> dict[str, dict[EntityRef, Document]]:
+        """The documents by kind (built once, when first asked for: a snapshot is complete by then)."""
+        if self._kinds is None:
+            kinds: dict[str, dict[EntityRef, Document]] = {}
+            for ref, doc in self.documents.items():
+                kinds.setdefault(ref.kind, {})[ref] = doc
+            self._kinds = kinds
+        return self._kinds
 
 
 def load_snapshot(source: Source, cache: ResultCache | None = None,

@@ -18,7 +18,7 @@ from gitstore.exceptions import ReadOnlyStoreError
 from gitstore.plumbing import vcs
 from gitstore.plumbing.cache import ResultCache
 from gitstore.plumbing.layout import FOLDERS, derive_id, entity_path, is_valid_name
-from gitstore.plumbing.snapshot import Document
+from gitstore.plumbing.snapshot import Document, Snapshot
 from gitstore.plumbing.sources import ConfigRepo
 from gitstore.store import writer
 from gitstore.store.state import FileChanges, Tree, WorkTreeReader, commit_tree
@@ -41,6 +41,7 @@ class StoreBase:
     _dates: dict[str, dict[str, int]]
     _remote: RemoteClone | None = None  # set when the repository is a clone of a git remote
     _remote_tree: tuple[str | None, Tree] | None = None  # the last fetched tip, read
+    _memo: dict[Any, tuple[Snapshot, Any]]  # answers of the last snapshot read, by question
 
     # --- opening ---------------------------------------------------------------
 
@@ -55,6 +56,7 @@ class StoreBase:
         self._reader = WorkTreeReader(root, self._cache, git.git_dir / "gitstore" / "worktree-stat")
         self._writer = Writer(self._repo, self._cache, lock_timeout)
         self._dates = {}
+        self._memo = {}
         recover_path = self._writer.state_dir / "write-journal.json"
         if recover_path.exists():
             from gitstore.plumbing.locking import file_lock
@@ -88,6 +90,15 @@ class StoreBase:
             return self._remote_tree[1]
         assert self._reader is not None
         return self._reader.tree()
+
+    def _remembered(self, key: Any, tree: Tree, compute: Callable[[], Any]) -> Any:
+        """``compute()``, or what it gave for this very snapshot before (nothing changed since)."""
+        known = self._memo.get(key)
+        if known is not None and known[0] is tree.snapshot:
+            return known[1]
+        value = compute()
+        self._memo[key] = (tree.snapshot, value)
+        return value
 
     def _doc(self, tree: Tree, kind: str, name: str, type_: str | None = None) -> Document:
         doc = tree.doc(kind, name, type_)

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import bisect
 import os
+import stat
+import struct
 import tempfile
+import time
 import weakref
 from collections.abc import Mapping
 from pathlib import Path
@@ -49,7 +52,7 @@ class GitObjects:
         self._trees: dict[str, tuple[list[bytes], list[bytes]]] = {}  # oid -> sorted entries
         self._roots: dict[str, str] = {}
         self._config: tuple[tuple[Any, ...], dict[str, str]] | None = None
-        self._index: tuple[Any, dict[str, gitfiles.IndexEntry]] | None = None
+        self._index: tuple[bytes, gitfiles.IndexImage] | None = None  # (checksum, parsed)
         self.commit_time: int | None = None  # committer time of the last commit made
 
     # --- reading ---------------------------------------------------------------
@@ -94,68 +97,90 @@ class GitObjects:
         """A Tree of ``commit`` from a snapshot known to hold its files; reads go to cat-file."""
         label = f"commit {commit[:12]}" if commit else "empty repository"
         by_path = snap.by_path()
+        kinds = snap._kinds
         snap = Snapshot(label, snap.entries, snap.documents, snap.present, snap.problems)
-        snap._by_path = by_path
+        snap._by_path, snap._kinds = by_path, kinds
 
         def read_text(path: str) -> str:
             return self.read([by_path[path]])[path].decode("utf-8")
 
         return Tree(snap, read_text, self.read)
 
-    # --- the index -------------------------------------------------------------
+    # --- the index ---------------------------------------------------------------
 
     def _index_path(self) -> Path | None:
         if os.environ.get("GIT_INDEX_FILE"):
             return None
         return self.git_dir / "index"
 
+    def _image_of(self, data: bytes) -> gitfiles.IndexImage:
+        """The index ``data`` taken apart (remembered by its checksum, so parsed once)."""
+        checksum = data[-20:]
+        if self._index is not None and self._index[0] == checksum and any(checksum):
+            return self._index[1]
+        image = gitfiles.parse_index(data)
+        self._index = (checksum, image)
+        return image
+
     def staged_oids(self, paths: list[str]) -> dict[str, str]:
         """git path -> staged blob id (or ``unmerged``) for those of ``paths`` in the index."""
-        entries = self._index_entries()
-        if entries is None:
+        path = self._index_path()
+        try:
+            if path is None:
+                raise Unsupported("GIT_INDEX_FILE")
+            try:
+                image = self._image_of(path.read_bytes())
+            except FileNotFoundError:
+                return {}
+        except (Unsupported, ValueError, IndexError, struct.error):
             return {
                 e.path: (e.oid if e.stage == 0 else "unmerged")
                 for e in vcs.ls_index(self.cwd, paths)
             }
-        return gitfiles.staged_oids(entries, paths)
-
-    def _index_entries(self) -> dict[str, gitfiles.IndexEntry] | None:
-        path = self._index_path()
-        if path is None:
-            return None
-        key = gitfiles.index_key(path)
-        if key is None:
-            return None
-        if self._index is not None and self._index[0] == key:
-            return self._index[1]
-        try:
-            entries = gitfiles.read_index(path)
-        except (Unsupported, ValueError, IndexError, OSError):
-            self._index = None
-            return None
-        if gitfiles.index_key(path) != key:
-            return None  # changed while read
-        self._index = (key, entries)
-        return entries
-
-    def staged(self, paths: list[str], entries: Mapping[str, FileEntry]) -> None:
-        """``paths`` (git paths) were just staged as ``entries`` (config paths) hold them."""
-        if self._index is None or not paths:
-            return
-        path = self._index_path()
-        key = gitfiles.index_key(path) if path else None
-        if key is None:
-            self._index = None
-            return
-        index = self._index[1]
-        cut = len(self.prefix) + 1 if self.prefix else 0
+        found = {}
         for gpath in paths:
-            entry = entries.get(gpath[cut:])
-            if entry is None:
-                index.pop(gpath, None)
-            else:
-                index[gpath] = gitfiles.IndexEntry(entry.mode, entry.oid, 0)
-        self._index = (key, index)
+            key = gpath.encode("utf-8", "surrogateescape") + b"\0"
+            at = bisect.bisect_left(image.keys, key)
+            if at < len(image.keys) and image.keys[at].startswith(key):
+                entry = image.entries[at]
+                found[gpath] = entry.oid if entry.stage == 0 else "unmerged"
+        return found
+
+    def stage(self, paths: list[str]) -> None:
+        """Stage exactly ``paths`` (git paths) as the working tree holds them, as
+        ``git update-index --add --remove`` does; through git when the index needs it."""
+        if not paths:
+            return
+        index = self._index_path()
+        try:
+            if index is None:
+                raise Unsupported("GIT_INDEX_FILE")
+            updates = {gpath: self._worktree_entry(gpath) for gpath in paths}
+
+            def change(current: bytes) -> bytes:
+                image, data = gitfiles.updated_index(self._image_of(current), updates)
+                self._index = (data[-20:], image)
+                return data
+
+            if gitfiles.replace_index(index, change):
+                return
+        except (Unsupported, ValueError, IndexError, struct.error):
+            self._index = None
+        stage_with_git(self.cwd, paths)
+
+    def _worktree_entry(self, gpath: str) -> tuple[os.stat_result, str, str] | None:
+        full = Path(self.cwd) / gpath
+        try:
+            st = os.lstat(full)
+        except FileNotFoundError:
+            return None
+        if not stat.S_ISREG(st.st_mode):
+            raise Unsupported("not a regular file")
+        data = full.read_bytes()
+        if os.lstat(full).st_mtime_ns != st.st_mtime_ns:
+            raise Unsupported("changing while staged")
+        mode = "100755" if st.st_mode & 0o111 else "100644"
+        return st, mode, vcs.blob_oid(data)
 
     # --- writing ---------------------------------------------------------------
 
@@ -231,8 +256,7 @@ class GitObjects:
         below: dict[str, dict[tuple[str, ...], TreeItem | None]] = {}
         for parts, item in updates.items():
             if len(parts) == 1:
-                name = parts[0].encode("utf-8", "surrogateescape")
-                _remove(keys, chunks, name)
+                _remove(keys, chunks, parts[0].encode("utf-8", "surrogateescape"))
                 if item is not None:
                     _insert(keys, chunks, *gitfiles.tree_entry(item.mode, item.name, item.oid))
             else:
@@ -328,3 +352,16 @@ def _insert(keys: list[bytes], chunks: list[bytes], key: bytes, raw: bytes) -> N
     at = bisect.bisect_left(keys, key)
     keys.insert(at, key)
     chunks.insert(at, raw)
+
+
+def stage_with_git(cwd: Path, paths: list[str], patience: float = 10.0) -> None:
+    """Stage ``paths`` with git, waiting out another git process that holds the index lock."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            vcs.refresh_index_paths(cwd, paths)
+            return
+        except vcs.GitError as exc:
+            if "index.lock" not in exc.stderr or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)

@@ -172,16 +172,36 @@ def apply_changes(base: Tree, changes: Mapping[str, bytes | None], cache: Result
     snap._by_path = by_path
     documents = dict(old.documents)
     present = dict(old.present)
+    gone: set[EntityRef] = set()
     for path in touched:
         ref = _ref_at(old, path)
         if ref is not None:
             documents.pop(ref, None)
             present.pop(ref, None)
+            gone.add(ref)
     documents.update(part.documents)
     present.update(part.present)
     snap.documents, snap.present = documents, present
+    if old._kinds is not None:  # carry the index by kind over, copying only the kinds touched
+        snap._kinds = _patched_kinds(old._kinds, gone | set(part.documents), documents)
     snap.problems = [p for p in old.problems if p.path not in touched] + part.problems
     return snap
+
+
+def _patched_kinds(kinds: dict[str, dict[EntityRef, Document]], refs: set[EntityRef],
+                   documents: dict[EntityRef, Document]) -> dict[str, dict[EntityRef, Document]]:
+    out = dict(kinds)
+    copied: set[str] = set()
+    for ref in refs:
+        if ref.kind not in copied:
+            out[ref.kind] = dict(out.get(ref.kind, {}))
+            copied.add(ref.kind)
+        table = out[ref.kind]
+        table.pop(ref, None)
+        doc = documents.get(ref)
+        if doc is not None:
+            table[ref] = doc
+    return out
 
 
 def _ref_at(snap: Snapshot, path: str) -> EntityRef | None:

@@ -31,7 +31,6 @@ import json
 import os
 import signal
 import tempfile
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +44,7 @@ from gitstore.plumbing.locking import file_lock
 from gitstore.plumbing.snapshot import Snapshot
 from gitstore.plumbing.sources import LAYOUT_ROOTS, READ_LIMIT, ConfigRepo, FileEntry
 from gitstore.problems import Problem
-from gitstore.store.objects import GitObjects
+from gitstore.store.objects import GitObjects, stage_with_git
 from gitstore.store.state import FileChanges, Tree, apply_changes, commit_tree
 
 JOURNAL = "write-journal.json"
@@ -124,8 +123,7 @@ class Writer:
                 if moved == vcs.REF_UPDATED:
                     crash_point("after-ref")
                     known = Known(base.tree.entries, after.by_path(), _encoded(changes))
-                    staged = finish(self.repo, self.state_dir, journal, known)
-                    self.objects.staged(staged, after.by_path())
+                    finish(self.repo, self.state_dir, journal, known, self.objects.stage)
                     if self.objects.commit_time is not None:
                         added = [p for p in changes if p not in base.tree.entries
                                  and changes[p] is not None]
@@ -305,8 +303,8 @@ class Known(NamedTuple):
     contents: Mapping[str, bytes | None]  # the changed paths' new contents
 
 
-def finish(repo: ConfigRepo, state_dir: Path, journal: Journal, known: Known | None = None
-           ) -> list[str]:
+def finish(repo: ConfigRepo, state_dir: Path, journal: Journal, known: Known | None = None,
+           stage: Callable[[list[str]], None] | None = None) -> list[str]:
     """Write the journal's paths as its new commit holds them, then stage exactly those paths.
 
     Returns the (git) paths staged.
@@ -339,22 +337,12 @@ def finish(repo: ConfigRepo, state_dir: Path, journal: Journal, known: Known | N
         staged.append(gpath)
         if n == 0:
             crash_point("mid-worktree")
-    _stage(cwd, staged)
+    if stage is not None:
+        stage(staged)
+    else:
+        stage_with_git(cwd, staged)
     (state_dir / JOURNAL).unlink(missing_ok=True)
     return staged
-
-
-def _stage(cwd: Path, paths: list[str], patience: float = 10.0) -> None:
-    """Stage ``paths``, waiting out another git process that holds the index lock."""
-    deadline = time.monotonic() + patience
-    while True:
-        try:
-            vcs.refresh_index_paths(cwd, paths)
-            return
-        except vcs.GitError as exc:
-            if "index.lock" not in exc.stderr or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
 
 
 def _blobs_at(cwd: Path, commit: str | None, paths: list[str]) -> dict[str, str]:
