@@ -319,13 +319,13 @@ class GitObjects:
             moved = gitfiles.update_head(self.git_dir, self.common_dir, new, old, message,
                                          committer, log)
         except Unsupported:
-            return vcs.update_ref_cas(self.cwd, "HEAD", new, old, message, self.common_dir)
+            return vcs.update_ref_cas(self.cwd, "HEAD", new, old, message)
         if moved == gitfiles.REF_LOCKED:
             try:
                 branch = gitfiles.head_target(self.git_dir)
             except Unsupported:
                 return moved
-            vcs.remove_stale_lock(self.common_dir / f"{branch}.lock")
+            vcs.refuse_stale_lock(branch, self.common_dir / f"{branch}.lock")
         return moved
 
 
