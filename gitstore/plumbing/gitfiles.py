@@ -90,40 +90,57 @@ def read_head(git_dir: Path, common_dir: Path) -> str | None:
     return read_ref(common_dir, head_target(git_dir))
 
 
-def update_head(git_dir: Path, common_dir: Path, new: str, old: str | None, message: str,
-                ident: str, log_refs: bool = True) -> str:
-    """Move the branch HEAD points at from ``old`` to ``new``, as ``git update-ref`` does.
+def update_ref(git_dir: Path, common_dir: Path, ref: str, new: str, old: str | None,
+               message: str, ident: str, log_refs: bool = True) -> tuple[str, Path]:
+    """Move ``ref`` (``HEAD``: the branch it points at) from ``old`` to ``new``, as
+    ``git update-ref`` does.
 
-    The branch's ``.lock`` file is created exclusively (so git and other
-    writers wait or fail as they would against git), the old value is checked
-    under it, the reflogs of the branch and of HEAD get one line each, and the
-    lock is renamed into place. Returns REF_UPDATED, REF_MOVED (the branch is
-    not at ``old``) or REF_LOCKED (someone holds its lock).
+    The ref's ``.lock`` file is created exclusively (so git and other writers
+    wait or fail as they would against git), the old value is checked under
+    it, the reflogs get their line, and the lock is renamed into place.
+    Returns (REF_UPDATED, REF_MOVED or REF_LOCKED, the lock file's path).
     """
     _check_files_backend(common_dir)
-    branch = head_target(git_dir)
+    via_head = ref == "HEAD"
+    branch = head_target(git_dir) if via_head else ref
+    if not branch.startswith("refs/") or ".." in branch or "\n" in branch:
+        raise Unsupported(f"ref {ref}")
     ref_path = common_dir / branch
     lock = ref_path.with_name(ref_path.name + ".lock")
     ref_path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except FileExistsError:
-        return REF_LOCKED
+        return REF_LOCKED, lock
     try:
         with os.fdopen(fd, "wb") as fh:
             if read_ref(common_dir, branch) != old:
                 lock.unlink()
-                return REF_MOVED
+                return REF_MOVED, lock
             fh.write(new.encode("ascii") + b"\n")
-        if log_refs:
-            line = f"{old or ZERO_OID} {new} {ident}\t{' '.join(message.split())}\n".encode()
-            _append(common_dir / "logs" / branch, line)
-            _append(git_dir / "logs" / "HEAD", line)
+        line = f"{old or ZERO_OID} {new} {ident}\t{' '.join(message.split())}\n".encode()
+        logged = branch.startswith(("refs/heads/", "refs/remotes/", "refs/notes/"))
+        _log(common_dir / "logs" / branch, line, log_refs and logged)
+        if via_head or _head_points_at(git_dir, branch):
+            _log(git_dir / "logs" / "HEAD", line, log_refs)
         os.replace(lock, ref_path)
-        return REF_UPDATED
+        return REF_UPDATED, lock
     except BaseException:
         lock.unlink(missing_ok=True)
         raise
+
+
+def _head_points_at(git_dir: Path, branch: str) -> bool:
+    try:
+        return head_target(git_dir) == branch
+    except Unsupported:
+        return False
+
+
+def _log(path: Path, line: bytes, create: bool) -> None:
+    """Append a reflog line; a missing log is created only when git would create it."""
+    if create or path.exists():
+        _append(path, line)
 
 
 def _append(path: Path, line: bytes) -> None:

@@ -20,7 +20,7 @@ import time
 import weakref
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from gitstore.plumbing import gitfiles, vcs
 from gitstore.plumbing.gitfiles import TREE_MODE, TreeItem, Unsupported
@@ -30,13 +30,6 @@ from gitstore.store.state import Tree
 
 if TYPE_CHECKING:
     from gitstore.store.transaction import Committed
-
-FALSE = ("false", "no", "off", "0")
-IDENTITY_ENV = ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_AUTHOR_DATE", "GIT_COMMITTER_NAME",
-                "GIT_COMMITTER_EMAIL", "GIT_COMMITTER_DATE", "GIT_CONFIG_GLOBAL",
-                "GIT_CONFIG_SYSTEM", "GIT_CONFIG_NOSYSTEM", "GIT_CONFIG_COUNT", "HOME",
-                "XDG_CONFIG_HOME", "EMAIL")
-
 
 class GitObjects:
     def __init__(self, repo: ConfigRepo) -> None:
@@ -51,7 +44,6 @@ class GitObjects:
         weakref.finalize(self, self.catfile.close)
         self._trees: dict[str, tuple[list[bytes], list[bytes]]] = {}  # oid -> sorted entries
         self._roots: dict[str, str] = {}
-        self._config: tuple[tuple[Any, ...], dict[str, str]] | None = None
         self._index: tuple[bytes, gitfiles.IndexImage] | None = None  # (checksum, parsed)
         self.commit_time: int | None = None  # committer time of the last commit made
 
@@ -192,34 +184,8 @@ class GitObjects:
         except Unsupported:
             return self._commit_with_git(base, changes, message)
 
-    def _identity(self) -> dict[str, str]:
-        key = (tuple(os.environ.get(k) for k in IDENTITY_ENV),
-               _mtime(self.common_dir / "config"), _mtime(Path.home() / ".gitconfig"),
-               _mtime(Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-                      / "git" / "config"))
-        if self._config is None or self._config[0] != key:
-            try:
-                found = vcs.var_list(self.cwd)
-            except vcs.GitError as exc:
-                raise Unsupported("no identity") from exc
-            self._config = (key, found)
-        return self._config[1]
-
     def _commit_here(self, base: Committed, changes: Mapping[str, str | None], message: str
                      ) -> tuple[str, str]:
-        config = self._identity()
-        if config.get("commit.gpgsign", "false").lower() not in FALSE:
-            raise Unsupported("signed commits")
-        if config.get("i18n.commitencoding", "utf-8").lower() not in ("utf-8", "utf8"):
-            raise Unsupported("commit encoding")
-        author, committer = config.get("GIT_AUTHOR_IDENT"), config.get("GIT_COMMITTER_IDENT")
-        if not author or not committer:
-            raise Unsupported("no identity")
-        if not os.environ.get("GIT_AUTHOR_DATE"):
-            author = gitfiles.stamp_ident(author)
-        if not os.environ.get("GIT_COMMITTER_DATE"):
-            committer = gitfiles.stamp_ident(committer)
-        self.commit_time = int(committer.rsplit(" ", 2)[-2])
         modes = base.tree.entries
         objects: list[tuple[str, bytes]] = []
         updates: dict[tuple[str, ...], TreeItem | None] = {}
@@ -238,9 +204,11 @@ class GitObjects:
         if root is None:
             root = vcs.EMPTY_TREE
             objects.append(("tree", b""))
-        parents = [base.commit] if base.commit else []
-        objects.append(("commit", gitfiles.commit_bytes(root, parents, author, committer, message)))
-        commit = vcs.write_loose_objects(self.objects_dir, objects)[-1]
+        vcs.write_loose_objects(self.objects_dir, objects)
+        made = vcs.commit_here(self.cwd, root, [base.commit] if base.commit else [], message, None)
+        if made is None:
+            raise Unsupported("git makes this commit")
+        commit, self.commit_time = made
         self._roots[commit] = root
         return commit, root
 
@@ -308,32 +276,7 @@ class GitObjects:
 
     def move_head(self, new: str, old: str | None, message: str) -> str:
         """Compare-and-swap the checked-out branch from ``old`` to ``new``."""
-        try:
-            config = self._identity()
-            committer = config.get("GIT_COMMITTER_IDENT")
-            if not committer:
-                raise Unsupported("no identity")
-            if not os.environ.get("GIT_COMMITTER_DATE"):
-                committer = gitfiles.stamp_ident(committer)
-            log = config.get("core.logallrefupdates", "true").lower() not in FALSE
-            moved = gitfiles.update_head(self.git_dir, self.common_dir, new, old, message,
-                                         committer, log)
-        except Unsupported:
-            return vcs.update_ref_cas(self.cwd, "HEAD", new, old, message)
-        if moved == gitfiles.REF_LOCKED:
-            try:
-                branch = gitfiles.head_target(self.git_dir)
-            except Unsupported:
-                return moved
-            vcs.refuse_stale_lock(branch, self.common_dir / f"{branch}.lock")
-        return moved
-
-
-def _mtime(path: Path) -> int:
-    try:
-        return os.stat(path).st_mtime_ns
-    except OSError:
-        return 0
+        return vcs.update_ref_cas(self.cwd, "HEAD", new, old, message)
 
 
 def _find(keys: list[bytes], key: bytes) -> int | None:
