@@ -423,12 +423,10 @@ def _cat_here(cwd: str | os.PathLike[str], specs: Sequence[str]) -> list[GitObje
                 return None
         oid = resolved[rev]
         names.append(None if oid is None else oid + colon + path)
-    batch = _batch_for(info)
-    found: list[GitObject | None] = []
-    for spec_name in names:
-        got = None if spec_name is None else batch.read_named(spec_name)
-        found.append(None if got is None else GitObject(*got))
-    return found
+    wanted = [n for n in names if n is not None]
+    got = dict(zip(wanted, _batch_for(info).read_many(wanted), strict=True))
+    return [None if n is None or got[n] is None else GitObject(*got[n])  # type: ignore[misc]
+            for n in names]
 
 
 def _is_hex(text: str) -> bool:
@@ -911,6 +909,42 @@ class CatFile:
         """(type, contents) of object ``oid``, None when it does not exist."""
         got = self.read_named(oid)
         return None if got is None else (got[0], got[2])
+
+    def read_many(self, names: list[str]) -> list[tuple[str, str, bytes] | None]:
+        """:meth:`read_named` for many names, asked for together (in bounded batches, so
+        the requests always fit the pipe while git's answers wait to be read)."""
+        found: list[tuple[str, str, bytes] | None] = []
+        step = 256
+        for start in range(0, len(names), step):
+            found.extend(self._read_batch(names[start:start + step]))
+        return found
+
+    def _read_batch(self, names: list[str]) -> list[tuple[str, str, bytes] | None]:
+        if any("\n" in n or not n for n in names):
+            return [self.read_named(n) for n in names]
+        for attempt in (0, 1):
+            proc = self._start()
+            assert proc.stdin is not None and proc.stdout is not None
+            try:
+                proc.stdin.write("".join(n + "\n" for n in names).encode())
+                proc.stdin.flush()
+                out: list[tuple[str, str, bytes] | None] = []
+                for _ in names:
+                    header = proc.stdout.readline().split()
+                    if len(header) >= 2 and header[-1] in (b"missing", b"ambiguous"):
+                        out.append(None)
+                        continue
+                    if len(header) != 3:
+                        raise BrokenPipeError("cat-file stopped")
+                    size = int(header[2])
+                    data = proc.stdout.read(size + 1)[:size]
+                    out.append((header[1].decode(), header[0].decode(), data))
+                return out
+            except (BrokenPipeError, ValueError, OSError):
+                self.close()
+                if attempt:
+                    raise
+        return [None] * len(names)
 
     def read_named(self, oid: str) -> tuple[str, str, bytes] | None:
         """(type, id, contents) of the object ``oid`` names (``<id>:<path>`` too), or None."""
