@@ -273,6 +273,8 @@ class WorkTreeReader:
     _last: tuple[tuple[FileEntry, ...], Snapshot] | None = field(default=None, init=False)
     _current: Tree | None = field(default=None, init=False)
     _pending: set[str] = field(default_factory=set, init=False)  # changed, not followed yet
+    _stats_saved: float = field(default=-1e9, init=False)
+    _stats_at_exit: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
         self.source = StatWorkTreeSource("working tree", None, root=self.root)
@@ -351,7 +353,20 @@ class WorkTreeReader:
             self.source.unsettled.discard(path)
             if path not in more:
                 self.source.stat_cache[path] = item
-        save_stat_cache(self.stat_file, self.root, self.source.stat_cache)
+        self._save_stats_soon()
+
+    def _save_stats_soon(self) -> None:
+        """Keep the stat cache for the next process: now and then, and at exit."""
+        now = time.monotonic()
+        if now - self._stats_saved >= STAT_SAVE_INTERVAL:
+            save_stat_cache(self.stat_file, self.root, self.source.stat_cache)
+            self._stats_saved = now
+            return
+        if not self._stats_at_exit:
+            import atexit
+
+            atexit.register(_save_stats_at_exit, weakref.ref(self))
+            self._stats_at_exit = True
 
     def _follow(self, current: Tree, changed: set[str]) -> Tree | None:
         """``current`` with the changed paths read again; None when a full listing is needed."""
@@ -384,6 +399,15 @@ class WorkTreeReader:
         self.cache.save_soon()
         self._last = None
         return self._tree(snap)
+STAT_SAVE_INTERVAL = 5.0  # seconds between saves of the stat cache by a long-lived reader
+
+
+def _save_stats_at_exit(ref: weakref.ref[WorkTreeReader]) -> None:
+    reader = ref()
+    if reader is not None:
+        save_stat_cache(reader.stat_file, reader.root, reader.source.stat_cache)
+
+
 class ListedSource(Source):
     """Files listed already, read through a given function."""
 
