@@ -107,7 +107,8 @@ def update_ref(git_dir: Path, common_dir: Path, ref: str, new: str, old: str | N
         raise Unsupported(f"ref {ref}")
     ref_path = common_dir / branch
     lock = ref_path.with_name(ref_path.name + ".lock")
-    ref_path.parent.mkdir(parents=True, exist_ok=True)
+    if not ref_path.parent.is_dir():
+        ref_path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except FileExistsError:
@@ -144,7 +145,8 @@ def _log(path: Path, line: bytes, create: bool) -> None:
 
 
 def _append(path: Path, line: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "ab") as fh:
         fh.write(line)
 

@@ -258,7 +258,8 @@ def crash_point(name: str) -> None:
 
 
 def _write_json(path: Path, data: object) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, json.dumps(data).encode("utf-8"))
 
 
@@ -269,7 +270,8 @@ def atomic_write(path: Path, data: bytes) -> None:
     a killed process is what the kernel holds, and the journal and the ref
     move together with it.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
