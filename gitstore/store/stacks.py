@@ -65,7 +65,10 @@ def decoded_config(component: ComponentWrapper) -> tuple[UUID, dict[str, Any]]:
 
     try:
         data = (
-            yaml.safe_load(base64.b64decode(component.config, validate=True))
+            yaml.load(  # what yaml.safe_load does, with libyaml when PyYAML has it
+                base64.b64decode(component.config, validate=True),
+                Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader),
+            )
             if component.config
             else {}
         )
