@@ -138,16 +138,24 @@ class GitObjects:
                 found[gpath] = entry.oid if entry.stage == 0 else "unmerged"
         return found
 
-    def stage(self, paths: list[str]) -> None:
+    def stage(self, paths: list[str], committed: Mapping[str, FileEntry] | None = None) -> None:
         """Stage exactly ``paths`` (git paths) as the working tree holds them, as
-        ``git update-index --add --remove`` does; through git when the index needs it."""
+        ``git update-index --add --remove`` does; through git when the index needs it.
+
+        ``committed`` (by configuration path) gives the file modes the commit
+        holds, which the index takes (as git does under ``core.fileMode=false``).
+        """
         if not paths:
             return
         index = self._index_path()
         try:
             if index is None:
                 raise Unsupported("GIT_INDEX_FILE")
-            updates = {gpath: self._worktree_entry(gpath) for gpath in paths}
+            cut = len(self.prefix) + 1 if self.prefix else 0
+            updates = {}
+            for gpath in paths:
+                entry = (committed or {}).get(gpath[cut:])
+                updates[gpath] = self._worktree_entry(gpath, entry.mode if entry else None)
 
             def change(current: bytes) -> bytes:
                 image, data = gitfiles.updated_index(self._image_of(current), updates)
@@ -160,7 +168,8 @@ class GitObjects:
             self._index = None
         stage_with_git(self.cwd, paths)
 
-    def _worktree_entry(self, gpath: str) -> tuple[os.stat_result, str, str] | None:
+    def _worktree_entry(self, gpath: str, mode: str | None
+                        ) -> tuple[os.stat_result, str, str] | None:
         full = Path(self.cwd) / gpath
         try:
             st = os.lstat(full)
@@ -171,7 +180,8 @@ class GitObjects:
         data = full.read_bytes()
         if os.lstat(full).st_mtime_ns != st.st_mtime_ns:
             raise Unsupported("changing while staged")
-        mode = "100755" if st.st_mode & 0o111 else "100644"
+        if mode is None:
+            mode = "100755" if st.st_mode & 0o111 else "100644"
         return st, mode, vcs.blob_oid(data)
 
     # --- writing ---------------------------------------------------------------

@@ -27,6 +27,7 @@ push.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -123,7 +124,8 @@ class Writer:
                 if moved == vcs.REF_UPDATED:
                     crash_point("after-ref")
                     known = Known(base.tree.entries, after.by_path(), _encoded(changes))
-                    finish(self.repo, self.state_dir, journal, known, self.objects.stage)
+                    finish(self.repo, self.state_dir, journal, known,
+                           functools.partial(self.objects.stage, committed=known.new))
                     if self.objects.commit_time is not None:
                         added = [p for p in changes if p not in base.tree.entries
                                  and changes[p] is not None]
