@@ -161,6 +161,7 @@ def _entry_ref(entry: FileEntry, snap: Snapshot, seen_unmerged: set[str]) -> Ent
 
 def _add(snap: Snapshot, entry: FileEntry, ref: EntityRef, result: Any) -> None:
     problems, data, positions = result
-    snap.problems.extend(Problem(*p) for p in problems)
+    if problems:
+        snap.problems.extend(Problem(*p) for p in problems)
     if data is not None:
         snap.documents[ref] = Document(ref, entry.path, entry.oid, data, positions)

@@ -9,6 +9,7 @@ path and blob id in the core's :class:`~gitstore.plumbing.cache.ResultCache`.
 
 from __future__ import annotations
 
+import gc
 import marshal
 import os
 import stat
@@ -278,7 +279,13 @@ class WorkTreeReader:
 
     def __post_init__(self) -> None:
         self.source = StatWorkTreeSource("working tree", None, root=self.root)
-        self.source.stat_cache = load_stat_cache(self.stat_file, self.root)
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self.source.stat_cache = load_stat_cache(self.stat_file, self.root)
+        finally:
+            if collecting:
+                gc.enable()
         self.watcher = open_watcher(self.root, LAYOUT_ROOTS)
         if self.watcher is not None:
             weakref.finalize(self, self.watcher.close)
@@ -302,6 +309,15 @@ class WorkTreeReader:
         return self._current
 
     def _listed(self) -> Tree:
+        collecting = gc.isenabled()
+        gc.disable()  # a listing builds many small containers and frees none of them
+        try:
+            return self._list()
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _list(self) -> Tree:
         entries = tuple(self.source.listing())
         if self.source.stat_changed:
             save_stat_cache(self.stat_file, self.root, self.source.stat_cache)
