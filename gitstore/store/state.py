@@ -71,7 +71,8 @@ class StatWorkTreeSource(WorkTreeSource):
     stat_cache: StatCache = field(default_factory=dict)
     stat_changed: bool = False
     watcher: Watcher | None = None  # told of each folder before it is listed
-    unsettled: set[str] = field(default_factory=set)  # read while too new for the stat cache
+    # path -> its last change (seconds) of files read while too new for the stat cache
+    unsettled: dict[str, float] = field(default_factory=dict)
 
     def _add(self, full: str, rel: str, mode: int, found: list[FileEntry]) -> None:
         if stat.S_ISDIR(mode) and self.watcher is not None:
@@ -95,7 +96,7 @@ class StatWorkTreeSource(WorkTreeSource):
             self.stat_cache[rel] = (key, oid)
             self.stat_changed = True
         else:
-            self.unsettled.add(rel)
+            self.unsettled[rel] = max(st.st_mtime_ns, st.st_ctime_ns) / 1e9
         found.append(FileEntry(rel, oid, "100644"))
 
     @staticmethod
@@ -347,15 +348,17 @@ class WorkTreeReader:
         """
         assert self.watcher is not None
         now, known, found = time.time(), current.entries, {}
+        if now - min(self.source.unsettled.values()) <= RACY_SECONDS:
+            return  # none is old enough yet
         for path in list(self.source.unsettled):
             entry = known.get(path)
             try:
                 st = os.lstat(os.path.join(self.root, path))
             except FileNotFoundError:
-                self.source.unsettled.discard(path)
+                self.source.unsettled.pop(path, None)
                 continue
             if entry is None or not stat.S_ISREG(st.st_mode):
-                self.source.unsettled.discard(path)
+                self.source.unsettled.pop(path, None)
             elif now - max(st.st_mtime_ns, st.st_ctime_ns) / 1e9 > RACY_SECONDS:
                 found[path] = ((st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino), entry.oid)
         if not found:
@@ -366,7 +369,7 @@ class WorkTreeReader:
             return
         self._pending |= more
         for path, item in found.items():
-            self.source.unsettled.discard(path)
+            self.source.unsettled.pop(path, None)
             if path not in more:
                 self.source.stat_cache[path] = item
         self._save_stats_soon()
@@ -405,7 +408,7 @@ class WorkTreeReader:
                 return None  # a link, a folder, a device: the listing knows how to name it
             data = StatWorkTreeSource.read_file(full)
             self.source.stat_cache.pop(path, None)
-            self.source.unsettled.add(path)
+            self.source.unsettled[path] = max(st.st_mtime_ns, st.st_ctime_ns) / 1e9
             entry = known.get(path)
             if entry is None or entry.oid != vcs.blob_oid(data) or entry.mode != "100644":
                 changes[path] = data
