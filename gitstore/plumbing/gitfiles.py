@@ -160,16 +160,6 @@ class TreeItem(NamedTuple):
     oid: str
 
 
-def parse_tree(data: bytes) -> list[TreeItem]:
-    return [_item(chunk) for chunk in split_tree(data)[1]]
-
-
-def _item(chunk: bytes) -> TreeItem:
-    space = chunk.index(b" ")
-    return TreeItem(chunk[:space].decode("ascii"),
-                    chunk[space + 1:-21].decode("utf-8", "surrogateescape"), chunk[-20:].hex())
-
-
 def split_tree(data: bytes) -> tuple[list[bytes], list[bytes]]:
     """A tree object's entries as (sort keys, raw entries), both in the tree's (git's) order."""
     keys, chunks = [], []
@@ -190,11 +180,6 @@ def tree_entry(mode: str, name: str, oid: str) -> tuple[bytes, bytes]:
     raw_name = name.encode("utf-8", "surrogateescape")
     key = raw_name + b"/" if mode == TREE_MODE else raw_name
     return key, mode.encode("ascii") + b" " + raw_name + b"\0" + bytes.fromhex(oid)
-
-
-def tree_bytes(items: list[TreeItem]) -> bytes:
-    """A tree object's contents, its entries in git's order (a folder sorts as ``name/``)."""
-    return b"".join(raw for _, raw in sorted(tree_entry(*item) for item in items))
 
 
 def commit_bytes(tree: str, parents: list[str], author: str, committer: str,
@@ -220,16 +205,6 @@ class IndexEntry(NamedTuple):
     mode: str
     oid: str
     stage: int
-
-
-def read_index(path: Path) -> dict[str, IndexEntry]:
-    """Every entry of a git index file (versions 2 to 4), by path."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return {}
-    return {key[:-2].decode("utf-8", "surrogateescape"): entry
-            for key, entry in zip(*_entries(data)[1:3], strict=True)}
 
 
 class IndexImage(NamedTuple):
@@ -377,13 +352,3 @@ def _varint(data: bytes, pos: int) -> tuple[int, int]:
         value = ((value + 1) << 7) | (byte & 0x7F)
         pos += 1
     return value, pos
-
-
-def staged_oids(entries: Mapping[str, IndexEntry], paths: list[str]) -> dict[str, str]:
-    """path -> staged blob id (``unmerged`` for a conflicted path) of those paths in the index."""
-    out: dict[str, str] = {}
-    for path in paths:
-        entry = entries.get(path)
-        if entry is not None:
-            out[path] = entry.oid if entry.stage == 0 else "unmerged"
-    return out

@@ -2,11 +2,12 @@
 
 :class:`GitObjects` reads HEAD, builds a commit (blobs, the trees on the
 changed paths, the commit) as loose objects, moves the branch with git's
-lock-file protocol and answers "what is staged for these paths" from the
-index file, so that a write starts ``git`` once (to stage the written files)
-instead of a dozen times. Whenever the repository needs git itself (a signed
-commit, a detached HEAD, a reftable or split index, no identity configured)
-the same step runs through :mod:`gitstore.plumbing.vcs` instead.
+lock-file protocol, answers "what is staged for these paths" from the index
+file and stages the written files by rewriting the index as git does, so that
+a write starts no git process where it used to start a dozen. Whenever the
+repository needs git itself (a signed commit, a detached HEAD, a reftable, a
+split, sparse or version-4 index, no identity configured) that step runs
+through :mod:`gitstore.plumbing.vcs` instead.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from gitstore.store.state import Tree
 
 if TYPE_CHECKING:
     from gitstore.store.transaction import Committed
+
 
 class GitObjects:
     def __init__(self, repo: ConfigRepo) -> None:
