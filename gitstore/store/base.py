@@ -55,6 +55,8 @@ class StoreBase:
         self._cache = ResultCache(self._repo.cache_dir)
         self._reader = WorkTreeReader(root, self._cache, git.git_dir / "gitstore" / "worktree-stat")
         self._writer = Writer(self._repo, self._cache, lock_timeout)
+        reader = self._reader
+        self._writer.worktree_hint = lambda: reader.last_read
         self._dates = {}
         self._memo = {}
         recover_path = self._writer.state_dir / "write-journal.json"

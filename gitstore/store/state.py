@@ -292,6 +292,11 @@ class WorkTreeReader:
             weakref.finalize(self, self.watcher.close)
             self.source.watcher = self.watcher
 
+    @property
+    def last_read(self) -> Tree | None:
+        """The tree the last read answered from (not checked against the disk again)."""
+        return self._current
+
     def tree(self) -> Tree:
         if self.watcher is not None and self._current is not None:
             changed = self.watcher.changes()

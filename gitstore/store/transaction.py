@@ -95,6 +95,8 @@ class Writer:
         self._last: Committed | None = None
         # the last write: (parent, commit, committer time, paths added), for creation dates
         self.last_write: tuple[str | None, str, int, list[str]] | None = None
+        # the store's last read of the working tree, a possible start for the first write
+        self.worktree_hint: Callable[[], Tree | None] = lambda: None
 
     def git_path(self, path: str) -> str:
         return f"{self.repo.prefix}/{path}" if self.repo.prefix else path
@@ -163,13 +165,24 @@ class Writer:
             if followed is not None:
                 self._last = followed
                 return followed
-        tree = commit_tree(self.repo, head, self.cache)
+        tree = self._hinted(head) or commit_tree(self.repo, head, self.cache)
         integrity = IntegrityIndex(tree.snapshot, self.cache)
         root = self.objects.root_tree(head) if head else None
         self._last = Committed(head, root, self.objects.tree_of(head, tree.snapshot)
                                if head else tree, integrity,
                                _error_keys(_all_problems(tree.snapshot, integrity)))
         return self._last
+
+    def _hinted(self, head: str | None) -> Tree | None:
+        """The working tree as last read, when it holds exactly ``head``'s files (the usual
+        case for a store's first write): its parsed snapshot is then ``head``'s."""
+        read = self.worktree_hint() if head is not None else None
+        if read is None or head is None:
+            return None
+        listed = {e.path: (e.oid, e.mode) for e in self.repo.commit(head).entries()}
+        if listed != {p: (e.oid, e.mode) for p, e in read.entries.items()}:
+            return None
+        return self.objects.tree_of(head, read.snapshot)
 
     def _follow(self, last: Committed, head: str) -> Committed | None:
         """``last`` moved to ``head`` (another process wrote): patch what changed."""
