@@ -2,23 +2,29 @@
 
 Times, on a ~10,000-file repository: opening the store (cold: no result
 cache in .git/gitstore; warm: cache present), the first read, ``get_stack``,
-``stack_configurations``, ``get_stack_components``, one write
-(``create_user``) and the read after it, and counts how many files each read
+``stack_configurations``, ``get_stack_components``, each kind of write
+and the read after one, and counts how many files each read
 after the first opens and parses (it must be none, or only what changed).
 
 Usage: ``python bench/bench_store.py [--files 10000] [--repeat 5] [--keep DIR]``.
-Each timing is the best of ``--repeat`` runs (the machine is shared, so
-single runs are noisy).
+Each operation is timed ``--repeat`` times (reads and writes four times as
+often); the table gives the best and median wall time and the median CPU
+time of this process (the machine is shared, so wall times are noisy; CPU
+time is what the call costs). The writes are the four of the ZenML workload
+(``bench/bench_peer_workload.py``), each one commit. The last line is the
+peak resident memory of the process.
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -99,17 +105,36 @@ class Counter:
         files.check_file = self._check
 
 
-def best(repeat: int, action: Callable[[], Any]) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
+class Sample:
+    """Wall and CPU milliseconds of repeated calls."""
+
+    def __init__(self) -> None:
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+
+    def time(self, action: Callable[[], Any]) -> None:
+        wall, cpu = time.perf_counter(), time.process_time()
         action()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        self.cpu.append((time.process_time() - cpu) * 1e3)
+        self.wall.append((time.perf_counter() - wall) * 1e3)
+
+    def row(self, label: str, note: str = "") -> tuple[str, float, float, float, str]:
+        return (label, min(self.wall), statistics.median(self.wall), statistics.median(self.cpu),
+                note)
 
 
-def run(root: Path, repeat: int) -> list[tuple[str, float, str]]:
-    rows: list[tuple[str, float, str]] = []
+def sampled(repeat: int, action: Callable[[], Any]) -> Sample:
+    sample = Sample()
+    for _ in range(repeat):
+        sample.time(action)
+    return sample
+
+
+Row = tuple[str, float, float, float, str]
+
+
+def run(root: Path, repeat: int) -> list[Row]:
+    rows: list[Row] = []
     listing = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, check=True)
     files = len(listing.stdout.splitlines())
     cache = root / ".git" / "gitstore"
@@ -118,44 +143,75 @@ def run(root: Path, repeat: int) -> list[tuple[str, float, str]]:
         shutil.rmtree(cache, ignore_errors=True)
         GitZenStore().initialize(str(root))
 
-    rows.append(
-        (f"open, cold ({files} files, no result cache)", best(min(repeat, 2), cold_open), "")
-    )
-    rows.append(
-        (
-            "open, warm (result cache on disk)",
-            best(repeat, lambda: GitZenStore().initialize(str(root))),
-            "",
-        )
-    )
+    rows.append(sampled(min(repeat, 2), cold_open).row(
+        f"open, cold ({files} files, no caches)"))
+    rows.append(sampled(repeat, lambda: GitZenStore().initialize(str(root))).row(
+        "open, warm (caches on disk)"))
     store = GitZenStore().initialize(str(root))
-    stack = store.stack_configurations and sorted(store.stack_configurations)[0]
+    stack = sorted(store.stack_configurations)[0]
     for label, action in (
         ("get_stack", lambda: store.get_stack(stack)),
         ("stack_configurations", lambda: store.stack_configurations),
         ("get_stack_components(orchestrator)", lambda: store.get_stack_components(ORCH)),
     ):
+        action()
         with Counter() as seen:
-            elapsed = best(repeat, action)
-        rows.append((label, elapsed, f"{seen.reads} files read, {seen.parses} parsed"))
-    counter = iter(range(10_000))
-    rows.append(
-        (
-            "create_user (one commit)",
-            best(repeat, lambda: store.create_user(f"bench-{time.time_ns()}-{next(counter)}")),
-            "",
-        )
-    )
+            sample = sampled(repeat * 4, action)
+        rows.append(sample.row(label, f"{seen.reads} files read, {seen.parses} parsed"))
+    rows.extend(write_rows(store, stack, repeat * 4))
     last = f"bench-last-{time.time_ns()}"
     store.create_user(last)
     with Counter() as seen:
-        start = time.perf_counter()
-        store.get_user(last)
-        elapsed = time.perf_counter() - start
-    rows.append(
-        ("first read after that write", elapsed, f"{seen.reads} files read, {seen.parses} parsed")
-    )
+        sample = sampled(1, lambda: store.get_user(last))
+    rows.append(sample.row("first read after a write",
+                           f"{seen.reads} files read, {seen.parses} parsed"))
     return rows
+
+
+def write_rows(store: GitZenStore, stack: str, repeat: int) -> list[Row]:
+    """Each kind of write of the ZenML workload, ``repeat`` times (the first of each untimed)."""
+    from bench.bench_peer_workload import ARTIFACTS, comp
+    from gitstore.models import PipelineRunWrapper, PipelineWrapper, StackWrapper, StepWrapper
+
+    tag = time.time_ns()
+    counter = iter(range(1_000_000))
+    pipeline = PipelineWrapper(name="training", steps=[StepWrapper(name="fit")])
+    user = store.get_user("default").id if "default" in [u.name for u in store.users] else None
+    zen_stack = store.get_stack(stack)
+
+    def component() -> None:
+        i = next(counter)
+        store.register_stack_component(comp(ORCH, f"bo{tag}-{i}", "kubeflow",
+                                            kubernetes_context=f"c{i}"))
+
+    def new_stack() -> None:
+        i = next(counter)
+        store.register_stack(StackWrapper(name=f"bs{tag}-{i}", components=[
+            store.get_stack_component(ORCH, zen_stack.components[0].name)
+            if zen_stack.components[0].type == ORCH else comp(ORCH, f"bso{tag}-{i}"),
+            comp(ARTIFACTS, f"ba{tag}-{i}", path=f"/p{i}")]))
+
+    def new_user() -> None:
+        store.create_user(f"bu{tag}-{next(counter)}")
+
+    def new_run() -> None:
+        store.register_pipeline_run(PipelineRunWrapper(
+            name=f"br{tag}-{next(counter)}", pipeline=pipeline, stack=zen_stack,
+            runtime_configuration={}, user_id=user or uuid.uuid4()))
+
+    rows = []
+    for label, action in (("register_stack_component", component),
+                          ("register_stack", new_stack), ("create_user", new_user),
+                          ("register_pipeline_run", new_run)):
+        action()  # the first write of a kind in a process may build what later ones reuse
+        rows.append(sampled(repeat, action).row(label + " (one commit)"))
+    return rows
+
+
+def peak_rss_mib() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -170,8 +226,11 @@ def main(argv: list[str] | None = None) -> int:
         make_repository(root, args.files)
         time.sleep(state.RACY_SECONDS)  # files younger than this are always re-read
     try:
-        for label, seconds, note in run(root, args.repeat):
-            print(f"| {label} | {seconds * 1000:.0f} ms | {note} |")
+        print("| operation | best ms | median ms | median CPU ms | files read / parsed |")
+        print("|---|---:|---:|---:|---|")
+        for label, best_ms, median_ms, cpu_ms, note in run(root, args.repeat):
+            print(f"| {label} | {best_ms:.2f} | {median_ms:.2f} | {cpu_ms:.2f} | {note} |")
+        print(f"\npeak RSS of this process: {peak_rss_mib():.0f} MiB")
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -121,6 +121,10 @@ class ReferenceIndex:
         found = [ref for refs in self._by_target.get(target, {}).values() for ref in refs]
         return sorted(found, key=lambda r: (r.path, r.line, r.column))
 
+    def sources_referring(self, target: EntityRef) -> list[EntityRef]:
+        """The entities whose files refer to ``target`` (unordered, each once)."""
+        return list(self._by_target.get(target, ()))
+
     def held_by(self, source: EntityRef) -> list[Reference]:
         """The references ``source``'s file holds."""
         return list(self._by_source.get(source, ()))

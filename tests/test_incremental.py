@@ -22,7 +22,12 @@ from conftest import git
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # after site-packages: the installed gitstore wins
 
 from bench.generate import INJECTABLE, Generated, build_files, generate, inject  # noqa: E402
+from gitstore.checks.incremental import IntegrityIndex  # noqa: E402
+from gitstore.checks.integrity import check_integrity  # noqa: E402
+from gitstore.plumbing.cache import ResultCache  # noqa: E402
+from gitstore.plumbing.snapshot import Snapshot, load_snapshot  # noqa: E402
 from gitstore.plumbing.sources import Source, find_config_repo  # noqa: E402
+from gitstore.problems import Problem  # noqa: E402
 from gitstore.validate import Report, validate  # noqa: E402
 
 Mutation = Callable[["Mutator"], str]
@@ -209,3 +214,83 @@ def test_edited_flavor_schema_rechecks_its_components(tmp_path: Path) -> None:
     assert warm == cold
     assert any(p.code == "GS202" and p.path == f"components/{ftype}/{component}.yaml"
                for p in warm.problems), warm.problems
+
+
+# --- the incremental cross-file checks (IntegrityIndex) and the library's writes ------------
+
+
+def _snapshot(root: Path) -> Snapshot:
+    return load_snapshot(find_config_repo(root).worktree(), ResultCache(None))
+
+
+def _sorted(problems: list[Problem]) -> list[Problem]:
+    return sorted(set(problems), key=Problem.sort_key)
+
+
+@pytest.mark.parametrize("seed", [5, 6, 7, 8, 9, 10])
+def test_integrity_index_equals_a_full_check_through_random_changes(tmp_path: Path,
+                                                                     seed: int) -> None:
+    """After every change, re-checking only what it touched gives the full check's answer."""
+    rng = random.Random(seed)
+    gen = generate(tmp_path / "repo", files=150, seed=seed, rules=rng.sample(INJECTABLE, 3))
+    mutator = Mutator(gen, rng)
+    snap = _snapshot(gen.root)
+    index = IntegrityIndex(snap)
+    assert _sorted(index.problems()) == _sorted(check_integrity(snap))
+    history: list[str] = []
+    for _ in range(25):
+        for _ in range(rng.randint(1, 3)):
+            history.append(mutator.step())
+        after = _snapshot(gen.root)
+        before_files, after_files = snap.by_path(), after.by_path()
+        touched = {p for p in before_files.keys() | after_files.keys()
+                   if before_files.get(p) != after_files.get(p)}
+        index.update(after, touched)
+        assert _sorted(index.problems()) == _sorted(check_integrity(after)), history
+        snap = after
+
+
+def test_library_writes_are_checked_like_a_full_validation(tmp_path: Path) -> None:
+    """Random library writes on a repository with errors in it: a write is refused exactly when
+    a full check of its result shows an error the repository did not have, and the errors
+    the writer remembers for its commit are a full check's."""
+    from gitstore import GitZenStore
+    from gitstore.exceptions import IntegrityError
+    from gitstore.store.transaction import _error_keys
+
+    rng = random.Random(42)
+    gen = generate(tmp_path / "repo", files=150, seed=3, rules=["GS203", "GS205"])
+    store = GitZenStore().initialize(str(gen.root), skip_default_registrations=True)
+    writer = store._writer
+    assert writer is not None
+    users = list(gen.users)
+    teams = list(gen.teams)
+    refused = done = 0
+    for step in range(40):
+        head_errors = _error_keys(validate(find_config_repo(gen.root).commit("HEAD"),
+                                           use_cache=False).problems)
+        action = rng.choice(["create_user", "delete_user", "add_to_team", "create_team",
+                             "delete_team"])
+        try:
+            if action == "create_user":
+                name = f"new-{step}"
+                store.create_user(name)
+                users.append(name)
+            elif action == "delete_user" and users:
+                store.delete_user(users.pop(rng.randrange(len(users))))
+            elif action == "add_to_team" and users and teams:
+                store.add_user_to_team(rng.choice(teams), rng.choice(users))
+            elif action == "create_team":
+                teams.append(f"team-{step}")
+                store.create_team(teams[-1])
+            elif action == "delete_team" and teams:
+                store.delete_team(teams.pop(rng.randrange(len(teams))))
+            done += 1
+        except IntegrityError:
+            refused += 1
+        full = validate(find_config_repo(gen.root).commit("HEAD"), use_cache=False)
+        assert not (_error_keys(full.problems) - head_errors)  # no write brought a new error
+        last = writer._last
+        assert last is not None
+        assert last.errors == _error_keys(full.problems), action
+    assert done > 10

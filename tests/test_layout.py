@@ -85,3 +85,14 @@ def test_entity_paths_and_derived_ids() -> None:
     assert uuid.UUID(derived).version == 5 and derived == derive_id("stack", "default")
     assert derived != derive_id("user", "default")
     assert derive_id("component", "a", "orchestrator") != derive_id("component", "a", "artifact_store")
+
+
+@pytest.mark.parametrize("kind,name,type_", [
+    ("user", "alice", None), ("component", "default", "orchestrator"), ("stack", "Prod-1.x", None),
+    ("flavor", "ünïcode", "artifact_store"), ("team", "a" * 128, None)])
+def test_derived_ids_are_uuid5_of_the_kind_and_name(kind: str, name: str, type_: str | None
+                                                    ) -> None:
+    from gitstore.plumbing.layout import ID_NAMESPACE, derive_id
+
+    key = f"{kind}/{type_}/{name}" if type_ else f"{kind}/{name}"
+    assert derive_id(kind, name, type_) == str(uuid.uuid5(ID_NAMESPACE, key))

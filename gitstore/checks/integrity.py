@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from gitstore import flavors
@@ -43,11 +43,21 @@ def check_repository_wide(snap: Snapshot) -> list[Problem]:
 
 
 def check_entity(snap: Snapshot, doc: Document, cache: ResultCache | None = None) -> list[Problem]:
-    """The cross-file problems located in one entity's file: its references, flavor and secrets."""
-    cache = cache or ResultCache(None)
+    """The cross-file problems located in one entity's file, ``gitstore.yaml`` included."""
+    if doc.ref.kind == "settings":
+        return list(settings_problems(snap))
+    return check_document(snap, doc, cache or ResultCache(None))
+
+
+def check_document(snap: Snapshot, doc: Document, cache: ResultCache) -> list[Problem]:
+    """The cross-file problems found in one document: what it names, checked against ``snap``.
+
+    The result depends on the document, on the existence (and, for a custom
+    flavor, the contents) of what it refers to, on the names of its kind's
+    targets (for hints) and, for a stack, on gitstore.yaml: what
+    :class:`gitstore.checks.incremental.IntegrityIndex` re-checks after a change.
+    """
     kind = doc.ref.kind
-    if kind == "settings":
-        return list(_settings(snap))
     if kind == "component":
         return list(_component(snap, doc, cache))
     if kind == "stack":
@@ -65,41 +75,54 @@ def _at(doc: Document, path: tuple[Any, ...], key: bool = False) -> tuple[int, i
     return locate(doc.positions, path, key=key)
 
 
+def case_key(ref: EntityRef) -> tuple[str, str | None, str]:
+    return (ref.kind, ref.type, ref.name.lower())
+
+
 def _case_collisions(snap: Snapshot) -> Iterator[Problem]:
     groups: dict[tuple[str, str | None, str], list[EntityRef]] = defaultdict(list)
     for ref in snap.present:
-        groups[(ref.kind, ref.type, ref.name.lower())].append(ref)
+        groups[case_key(ref)].append(ref)
     for refs in groups.values():
-        if len(refs) < 2:
-            continue
-        refs.sort(key=lambda r: r.name)
-        first = snap.present[refs[0]]
-        for ref in refs[1:]:
-            yield Problem(snap.present[ref], None, None, "GS024",
-                          f"`{ref.name}` differs from `{refs[0].name}` ({first}) only in case",
-                          "both cannot be checked out on macOS or Windows; rename one")
+        if len(refs) >= 2:
+            yield from collision_problems(snap, refs)
+
+
+def collision_problems(snap: Snapshot, refs: Iterable[EntityRef]) -> Iterator[Problem]:
+    """GS024 for a group of entities whose names differ only in case."""
+    ordered = sorted(refs, key=lambda r: r.name)
+    first = snap.present[ordered[0]]
+    for ref in ordered[1:]:
+        yield Problem(snap.present[ref], None, None, "GS024",
+                      f"`{ref.name}` differs from `{ordered[0].name}` ({first}) only in case",
+                      "both cannot be checked out on macOS or Windows; rename one")
 
 
 def _duplicate_ids(snap: Snapshot) -> Iterator[Problem]:
     # Ids derived from distinct names never collide, so a kind without any explicit
     # id cannot hold a duplicate; deriving ids (uuid5) is skipped for those kinds.
     explicit = {doc.ref.kind for doc in snap.documents.values() if "id" in doc.data}
-    seen: dict[tuple[str, str], Document] = {}
-    for doc in sorted(snap.documents.values(), key=lambda d: d.path):
+    groups: dict[tuple[str, str], list[Document]] = defaultdict(list)
+    for doc in snap.documents.values():
         if doc.ref.kind == "settings" or doc.ref.kind not in explicit:
             continue
-        key = (doc.ref.kind, doc.id)
-        other = seen.get(key)
-        if other is None:
-            seen[key] = doc
-            continue
+        groups[(doc.ref.kind, doc.id)].append(doc)
+    for docs in groups.values():
+        if len(docs) >= 2:
+            yield from duplicate_id_problems(docs)
+
+
+def duplicate_id_problems(docs: Iterable[Document]) -> Iterator[Problem]:
+    """GS209 for documents of one kind sharing one id: all but the first by path."""
+    ordered = sorted(docs, key=lambda d: d.path)
+    for doc in ordered[1:]:
         line, col = _at(doc, ("id",)) if doc.explicit_id else (None, None)
         yield Problem(doc.path, line, col, "GS209",
-                      f"id {doc.id} is also the id of {other.path}",
+                      f"id {doc.id} is also the id of {ordered[0].path}",
                       "ids must be unique within a kind; remove the `id` line to get a derived one")
 
 
-def _settings(snap: Snapshot) -> Iterator[Problem]:
+def settings_problems(snap: Snapshot) -> Iterator[Problem]:
     default = snap.settings.default_stack
     if default is not None and not snap.exists("stack", default):
         doc = snap.get("settings", "gitstore")

@@ -49,6 +49,7 @@ def _format_key() -> str:
 
 REPORTS_FILE = "validate-reports"
 KEPT_REPORTS = 8
+SAVE_INTERVAL = 5.0  # seconds between saves of a long-lived process (see save_soon)
 
 
 class ResultCache:
@@ -65,6 +66,8 @@ class ResultCache:
         self._dirty = False
         self._reports: dict[str, Any] | None = None
         self._reports_dirty = False
+        self._saved_at = -SAVE_INTERVAL
+        self._at_exit = False
         self.format = _format_key() if self.path else ""
         if not self.path or os.environ.get("GITSTORE_NO_CACHE") == "1":
             self.path = None
@@ -113,6 +116,26 @@ class ResultCache:
             del self._reports[next(iter(self._reports))]
         self._reports_dirty = True
 
+    def save_soon(self) -> None:
+        """Save now if the last save is older than SAVE_INTERVAL seconds, else at exit.
+
+        For a long-lived process (the library) that changes a few results per
+        call: rewriting the whole file after each would cost more than the call.
+        """
+        import time
+
+        now = time.monotonic()
+        if now - self._saved_at >= SAVE_INTERVAL:
+            self.save()
+            self._saved_at = now
+            return
+        if not self._at_exit:
+            import atexit
+            import weakref
+
+            atexit.register(_save_at_exit, weakref.ref(self))
+            self._at_exit = True
+
     def save(self) -> None:
         """Keep what this run used, older entries up to twice as many, and recent reports."""
         if not self.path:
@@ -142,3 +165,9 @@ class ResultCache:
             if tmp is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
+
+
+def _save_at_exit(ref: Any) -> None:
+    cache = ref()
+    if cache is not None:
+        cache.save()

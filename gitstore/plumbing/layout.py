@@ -78,9 +78,16 @@ def entity_path(kind: str, name: str, type_: str | None = None) -> str:
 
 
 def derive_id(kind: str, name: str, type_: str | None = None) -> str:
-    """The stable id of an entity whose file gives none."""
+    """The stable id of an entity whose file gives none: ``uuid5(ID_NAMESPACE, key)``,
+    computed without building UUID objects (validation derives one per file)."""
+    import hashlib
+
     key = f"{kind}/{type_}/{name}" if type_ else f"{kind}/{name}"
-    return str(uuid.uuid5(ID_NAMESPACE, key))
+    digest = bytearray(hashlib.sha1(ID_NAMESPACE.bytes + key.encode("utf-8")).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def is_valid_name(name: str) -> bool:

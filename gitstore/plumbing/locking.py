@@ -21,6 +21,7 @@ from pathlib import Path
 from gitstore.exceptions import LockTimeoutError
 
 DEFAULT_TIMEOUT = 30.0
+HOLDER_WIDTH = 128  # bytes of the lock file naming its holder
 
 
 def lock_timeout(value: float | str | None = None) -> float:
@@ -42,7 +43,8 @@ def file_lock(path: Path, timeout: float, what: str = "the write lock",
     """
     import fcntl
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         taken = _acquire(fcntl, fd, timeout)
@@ -50,9 +52,9 @@ def file_lock(path: Path, timeout: float, what: str = "the write lock",
             raise LockTimeoutError(
                 f"could not take {what} ({path}) within {timeout:g}s: it is held by "
                 f"{_holder(path)}; try again, or raise GITSTORE_LOCK_TIMEOUT")
-        if taken:
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}\n".encode(), 0)
+        if taken:  # the holder, padded to a fixed width: no truncation needed
+            holder = f"pid {os.getpid()} on {socket.gethostname()}".encode()
+            os.pwrite(fd, holder.ljust(HOLDER_WIDTH)[:HOLDER_WIDTH - 1] + b"\n", 0)
         yield taken
     finally:
         os.close(fd)  # closing the only descriptor releases the lock

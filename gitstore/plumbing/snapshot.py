@@ -55,6 +55,15 @@ class Snapshot:
     documents: dict[EntityRef, Document] = field(default_factory=dict)
     present: dict[EntityRef, str] = field(default_factory=dict)  # every entity file, readable or not
     problems: list[Problem] = field(default_factory=list)
+    _by_path: dict[str, FileEntry] | None = field(default=None, repr=False, compare=False)
+    _kinds: dict[str, dict[EntityRef, Document]] | None = field(default=None, repr=False,
+                                                                 compare=False)
+
+    def by_path(self) -> dict[str, FileEntry]:
+        """The entries by path (built once; a snapshot's entries never change)."""
+        if self._by_path is None:
+            self._by_path = {e.path: e for e in self.entries}
+        return self._by_path
 
     @property
     def settings(self) -> Settings:
@@ -75,9 +84,16 @@ class Snapshot:
         return sorted(r.name for r in self.present if r.kind == kind and r.type == type_)
 
     def of_kind(self, kind: str) -> Iterator[Document]:
-        for ref, doc in self.documents.items():
-            if ref.kind == kind:
-                yield doc
+        yield from self.kinds().get(kind, {}).values()
+
+    def kinds(self) -> dict[str, dict[EntityRef, Document]]:
+        """The documents by kind (built once, when first asked for: a snapshot is complete by then)."""
+        if self._kinds is None:
+            kinds: dict[str, dict[EntityRef, Document]] = {}
+            for ref, doc in self.documents.items():
+                kinds.setdefault(ref.kind, {})[ref] = doc
+            self._kinds = kinds
+        return self._kinds
 
 
 def load_snapshot(source: Source, cache: ResultCache | None = None,
@@ -145,6 +161,7 @@ def _entry_ref(entry: FileEntry, snap: Snapshot, seen_unmerged: set[str]) -> Ent
 
 def _add(snap: Snapshot, entry: FileEntry, ref: EntityRef, result: Any) -> None:
     problems, data, positions = result
-    snap.problems.extend(Problem(*p) for p in problems)
+    if problems:
+        snap.problems.extend(Problem(*p) for p in problems)
     if data is not None:
         snap.documents[ref] = Document(ref, entry.path, entry.oid, data, positions)

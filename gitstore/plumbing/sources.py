@@ -191,7 +191,7 @@ def find_config_repo(start: str | os.PathLike[str], need_worktree_file: bool = T
     for candidate in (start_path, *start_path.parents):
         marker = candidate / CONFIG_FILE
         if os.path.lexists(marker):
-            git = vcs.repo_info(candidate)
+            git = vcs.known_repo(candidate)
             return ConfigRepo(candidate, git, git.prefix if git else "")
     if not need_worktree_file:
         git = vcs.repo_info(start_path)

@@ -118,6 +118,59 @@ def repo_info(path: str | os.PathLike[str]) -> RepoInfo | None:
     return RepoInfo(git_dir, common, toplevel, prefix)
 
 
+_known_repos: dict[tuple[str, tuple[str | None, ...]], RepoInfo] = {}
+REPO_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_CEILING_DIRECTORIES",
+            "GIT_DISCOVERY_ACROSS_FILESYSTEM", "GIT_OBJECT_DIRECTORY", "GIT_INDEX_FILE")
+
+
+def known_repo(path: str | os.PathLike[str]) -> RepoInfo | None:
+    """:func:`repo_info`, remembered for the process while its git directory exists
+    (and the git environment is the same); None when there is none."""
+    key = (os.path.abspath(path), tuple(os.environ.get(k) for k in REPO_ENV))
+    info = _known_repos.get(key)
+    if info is not None and os.path.isdir(info.git_dir) and os.path.isdir(key[0]):
+        return info
+    try:
+        info = repo_info(path)
+    except GitError:
+        return None
+    if info is not None:
+        _known_repos[key] = info
+    return info
+
+
+IDENTITY_ENV = ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_AUTHOR_DATE", "GIT_COMMITTER_NAME",
+                "GIT_COMMITTER_EMAIL", "GIT_COMMITTER_DATE", "GIT_CONFIG_GLOBAL",
+                "GIT_CONFIG_SYSTEM", "GIT_CONFIG_NOSYSTEM", "GIT_CONFIG_COUNT",
+                "GIT_CONFIG_PARAMETERS", "HOME", "XDG_CONFIG_HOME", "EMAIL")
+_identities: dict[Path, tuple[tuple[object, ...], dict[str, str]]] = {}
+
+
+def identity(cwd: str | os.PathLike[str], info: RepoInfo) -> dict[str, str]:
+    """``git var -l`` for the repository (identities and configuration), read again when
+    the environment or a configuration file changes."""
+    from pathlib import Path as _Path
+
+    home = os.environ.get("HOME") or ""
+    xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
+    files = (info.common_dir / "config", info.git_dir / "config.worktree",
+             _Path(home) / ".gitconfig", _Path(xdg) / "git" / "config",
+             _Path(os.environ.get("GIT_CONFIG_GLOBAL") or "/nonexistent"), _Path("/etc/gitconfig"))
+    key = (tuple(os.environ.get(k) for k in IDENTITY_ENV), *(_mtime(f) for f in files))
+    known = _identities.get(info.git_dir)
+    if known is None or known[0] != key:
+        known = (key, var_list(cwd))
+        _identities[info.git_dir] = known
+    return known[1]
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return 0
+
+
 def require_repo(path: str | os.PathLike[str], wanted: str) -> RepoInfo:
     info = repo_info(path)
     if info is None:
@@ -330,6 +383,9 @@ def cat_objects(cwd: str | os.PathLike[str], specs: Sequence[str]) -> list[GitOb
     for spec in specs:
         if "\n" in spec:
             raise UnknownRevision(spec)
+    fast = _cat_here(cwd, specs)
+    if fast is not None:
+        return fast
     out = run(["cat-file", "--batch"], cwd=cwd, input="\n".join(specs).encode() + b"\n")
     found: list[GitObject | None] = []
     pos = 0
@@ -344,6 +400,64 @@ def cat_objects(cwd: str | os.PathLike[str], specs: Sequence[str]) -> list[GitOb
         found.append(GitObject(header[1].decode(), header[0].decode(), out[pos:pos + size]))
         pos += size + 1
     return found
+
+
+def _cat_here(cwd: str | os.PathLike[str], specs: Sequence[str]) -> list[GitObject | None] | None:
+    """``cat_objects`` through a kept ``cat-file --batch``, for specs whose revision is an id,
+    ``HEAD`` or a full ref name (resolved here, at each call: a long-running git keeps
+    refs it has read); None when a spec needs git to resolve it."""
+    from gitstore.plumbing import gitfiles
+
+    info = known_repo(cwd)
+    if info is None:
+        return None
+    resolved: dict[str, str | None] = {}
+    names = []
+    for spec in specs:
+        rev, colon, path = spec.partition(":")
+        if rev not in resolved:
+            if len(rev) == 40 and _is_hex(rev):
+                resolved[rev] = rev
+            elif rev == "HEAD" or rev.startswith("refs/"):
+                try:
+                    name = gitfiles.head_target(info.git_dir) if rev == "HEAD" else rev
+                    resolved[rev] = gitfiles.read_ref(info.common_dir, name)
+                except gitfiles.Unsupported:
+                    return None
+            else:
+                return None
+        oid = resolved[rev]
+        names.append(None if oid is None else oid + colon + path)
+    wanted = [n for n in names if n is not None]
+    got = dict(zip(wanted, _batch_for(info).read_many(wanted), strict=True))
+    return [None if n is None or got[n] is None else GitObject(*got[n])  # type: ignore[misc]
+            for n in names]
+
+
+def _is_hex(text: str) -> bool:
+    return all(c in "0123456789abcdef" for c in text)
+
+
+_batches: dict[Path, CatFile] = {}
+KEPT_BATCHES = 4
+
+
+def _batch_for(info: RepoInfo) -> CatFile:
+    batch = _batches.get(info.git_dir)
+    if batch is None:
+        while len(_batches) >= KEPT_BATCHES:
+            _batches.pop(next(iter(_batches))).close()
+        if not _batches:
+            import atexit
+
+            atexit.register(_close_batches)
+        batch = _batches[info.git_dir] = CatFile(info.toplevel or info.git_dir)
+    return batch
+
+
+def _close_batches() -> None:
+    while _batches:
+        _batches.popitem()[1].close()
 
 
 def object_oid(type_: str, data: bytes) -> str:
@@ -361,6 +475,9 @@ def commit_tree(cwd: str | os.PathLike[str], tree: str, parents: Sequence[str],
     :func:`commit_author`, when set). ``sign``:
     False never signs, None follows the user's ``commit.gpgSign``.
     """
+    made = commit_here(cwd, tree, parents, message, sign)
+    if made is not None:
+        return made[0]
     args = ["commit-tree", tree]
     if sign is False:
         args.insert(1, "--no-gpg-sign")
@@ -393,6 +510,37 @@ def _author_env() -> dict[str, str] | None:
     return {"GIT_AUTHOR_NAME": author[0], "GIT_AUTHOR_EMAIL": author[1]}
 
 
+def commit_here(cwd: str | os.PathLike[str], tree: str, parents: Sequence[str], message: str,
+                sign: bool | None) -> tuple[str, int] | None:
+    """(id, committer time) of the commit written as a loose object in-process, as
+    ``git commit-tree`` would write it; None when git must make it (signing, an
+    encoding, no identity)."""
+    from gitstore.plumbing import gitfiles
+
+    info = known_repo(cwd)
+    if info is None:
+        return None
+    try:
+        ident = identity(cwd, info)
+    except GitError:
+        return None
+    if sign is not False and ident.get("commit.gpgsign", "false").lower() not in (
+            "false", "no", "off", "0"):
+        return None
+    if ident.get("i18n.commitencoding", "utf-8").lower() not in ("utf-8", "utf8"):
+        return None
+    author, committer = ident.get("GIT_AUTHOR_IDENT"), ident.get("GIT_COMMITTER_IDENT")
+    if not author or not committer:
+        return None
+    if not os.environ.get("GIT_AUTHOR_DATE"):
+        author = gitfiles.stamp_ident(author)
+    if not os.environ.get("GIT_COMMITTER_DATE"):
+        committer = gitfiles.stamp_ident(committer)
+    data = gitfiles.commit_bytes(tree, list(parents), author, committer, message)
+    oid = write_loose_objects(objects_dir(info.common_dir), [("commit", data)])[0]
+    return oid, int(committer.rsplit(" ", 2)[-2])
+
+
 STALE_LOCK_SECONDS = 5.0
 
 
@@ -409,7 +557,13 @@ def update_ref_cas(cwd: str | os.PathLike[str], ref: str, new: str, old: str | N
     lock file, never from git's wording. A lock file older than
     :data:`STALE_LOCK_SECONDS` is never removed (its process may still be
     running): RefLockedError names it and how to clear it.
+
+    Done in-process with git's lock-file protocol (:mod:`gitfiles`) where
+    the repository allows; by ``git update-ref`` otherwise.
     """
+    done = _update_ref_here(cwd, ref, new, old, message)
+    if done is not None:
+        return done
     for _ in range(3):
         code, _, err = run_status(["update-ref", "-m", message, ref, new, old or ZERO_OID], cwd=cwd)
         if code == 0:
@@ -422,6 +576,34 @@ def update_ref_cas(cwd: str | os.PathLike[str], ref: str, new: str, old: str | N
             return REF_LOCKED
         # at ``old`` and unlocked now: a lock was released meanwhile; try again
     raise GitError(["update-ref", ref], err.decode("utf-8", "replace"), code)
+
+
+def _update_ref_here(cwd: str | os.PathLike[str], ref: str, new: str, old: str | None,
+                     message: str) -> str | None:
+    from gitstore.plumbing import gitfiles
+
+    if os.environ.get("GIT_QUARANTINE_PATH"):
+        return None  # inside a pre-receive hook: git itself refuses ref updates there
+    info = known_repo(cwd)
+    if info is None:
+        return None
+    try:
+        ident = identity(cwd, info)
+        committer = ident.get("GIT_COMMITTER_IDENT") or ""
+        if not committer:
+            return None
+        if not os.environ.get("GIT_COMMITTER_DATE"):
+            committer = gitfiles.stamp_ident(committer)
+        bare = info.toplevel is None
+        log = ident.get("core.logallrefupdates", "false" if bare else "true").lower() not in (
+            "false", "no", "off", "0")
+        status, lock = gitfiles.update_ref(info.git_dir, info.common_dir, ref, new, old, message,
+                                           committer, log)
+    except (gitfiles.Unsupported, GitError):
+        return None
+    if status == REF_LOCKED:
+        _refuse_stale_lock(ref, lock)
+    return status
 
 
 def ref_value(cwd: str | os.PathLike[str], ref: str) -> str | None:
@@ -450,6 +632,9 @@ def _refuse_stale_lock(ref: str, lock: Path) -> None:
         return
     if age >= STALE_LOCK_SECONDS:
         raise RefLockedError(ref, str(lock), age)
+
+
+refuse_stale_lock = _refuse_stale_lock
 
 
 def is_ancestor(cwd: str | os.PathLike[str], ancestor: str, descendant: str) -> bool:
@@ -504,21 +689,18 @@ def write_loose_objects(objects: Path, items: Sequence[tuple[str, bytes]]) -> li
         final = folder / oid[2:]
         if final.exists():
             continue
-        folder.mkdir(exist_ok=True)
+        if not folder.is_dir():
+            folder.mkdir(exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix="tmp_obj_", dir=folder)
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.write(zlib.compress(b"%s %d\0" % (type_.encode(), len(data)) + data))
-            os.chmod(tmp, 0o444)
-            try:
-                os.link(tmp, final)
-            except FileExistsError:
-                pass
-            except OSError:  # no hard links here: an atomic rename does the same
-                os.replace(tmp, final)
-        finally:
+                fh.write(zlib.compress(b"%s %d\0" % (type_.encode(), len(data)) + data, 1))
+            os.chmod(tmp, 0o444)  # level 1 above: git's own default for loose objects
+            os.replace(tmp, final)  # the same id is the same contents: replacing is harmless
+        except BaseException:
             if os.path.exists(tmp):
                 os.unlink(tmp)
+            raise
     return ids
 
 
@@ -732,3 +914,112 @@ def reset_worktree(cwd: str | os.PathLike[str], branch: str, commit: str | None)
         run(["checkout", "--quiet", "--force", "--no-recurse-submodules", "-B", branch, commit,
              "--"], cwd=cwd)
     run(["clean", "-ffdxq"], cwd=cwd)
+
+
+# --- long-lived helpers for the library's writes -----------------------------------
+
+
+def var_list(cwd: str | os.PathLike[str]) -> dict[str, str]:
+    """``git var -l``: the identities git would use now and the configuration, by name."""
+    out = run(["var", "-l"], cwd=cwd).decode("utf-8", "surrogateescape")
+    found: dict[str, str] = {}
+    for line in out.splitlines():
+        key, eq, value = line.partition("=")
+        if eq:
+            found.setdefault(key.lower() if "." in key else key, value)
+    return found
+
+
+class CatFile:
+    """One ``git cat-file --batch`` kept running, for objects read one at a time."""
+
+    def __init__(self, cwd: str | os.PathLike[str]) -> None:
+        self.cwd = cwd
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def read(self, oid: str) -> tuple[str, bytes] | None:
+        """(type, contents) of object ``oid``, None when it does not exist."""
+        got = self.read_named(oid)
+        return None if got is None else (got[0], got[2])
+
+    def read_many(self, names: list[str]) -> list[tuple[str, str, bytes] | None]:
+        """:meth:`read_named` for many names, asked for together (in bounded batches, so
+        the requests always fit the pipe while git's answers wait to be read)."""
+        found: list[tuple[str, str, bytes] | None] = []
+        step = 256
+        for start in range(0, len(names), step):
+            found.extend(self._read_batch(names[start:start + step]))
+        return found
+
+    def _read_batch(self, names: list[str]) -> list[tuple[str, str, bytes] | None]:
+        if any("\n" in n or not n for n in names):
+            return [self.read_named(n) for n in names]
+        for attempt in (0, 1):
+            proc = self._start()
+            assert proc.stdin is not None and proc.stdout is not None
+            try:
+                proc.stdin.write("".join(n + "\n" for n in names).encode())
+                proc.stdin.flush()
+                out: list[tuple[str, str, bytes] | None] = []
+                for _ in names:
+                    header = proc.stdout.readline().split()
+                    if len(header) >= 2 and header[-1] in (b"missing", b"ambiguous"):
+                        out.append(None)
+                        continue
+                    if len(header) != 3:
+                        raise BrokenPipeError("cat-file stopped")
+                    size = int(header[2])
+                    data = proc.stdout.read(size + 1)[:size]
+                    out.append((header[1].decode(), header[0].decode(), data))
+                return out
+            except (BrokenPipeError, ValueError, OSError):
+                self.close()
+                if attempt:
+                    raise
+        return [None] * len(names)
+
+    def read_named(self, oid: str) -> tuple[str, str, bytes] | None:
+        """(type, id, contents) of the object ``oid`` names (``<id>:<path>`` too), or None."""
+        if "\n" in oid or not oid:
+            return None
+        for attempt in (0, 1):
+            proc = self._start()
+            assert proc.stdin is not None and proc.stdout is not None
+            try:
+                proc.stdin.write(oid.encode() + b"\n")
+                proc.stdin.flush()
+                header = proc.stdout.readline().split()
+                if len(header) >= 2 and header[-1] in (b"missing", b"ambiguous"):
+                    return None
+                if len(header) != 3:
+                    raise BrokenPipeError("cat-file stopped")
+                size = int(header[2])
+                data = proc.stdout.read(size + 1)[:size]
+                return header[1].decode(), header[0].decode(), data
+            except (BrokenPipeError, ValueError, OSError):
+                self.close()
+                if attempt:
+                    raise
+        return None
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        if self._proc is None or self._proc.poll() is not None:
+            self._proc = start(["cat-file", "--batch"], self.cwd, stdin=subprocess.PIPE)
+            if self._proc.stderr is not None:
+                self._proc.stderr.close()  # nothing is read from it: never let it fill up
+        return self._proc
+
+    def close(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            for pipe in (proc.stdin, proc.stdout):
+                if pipe is not None:
+                    try:
+                        pipe.close()
+                    except OSError:
+                        pass
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

@@ -20,7 +20,7 @@ from gitstore.exceptions import ReadOnlyStoreError
 from gitstore.plumbing import vcs
 from gitstore.plumbing.cache import ResultCache
 from gitstore.plumbing.layout import FOLDERS, derive_id, entity_path, is_valid_name
-from gitstore.plumbing.snapshot import Document
+from gitstore.plumbing.snapshot import Document, Snapshot
 from gitstore.plumbing.sources import ConfigRepo
 from gitstore.store import writer
 from gitstore.store.state import FileChanges, Tree, WorkTreeReader, commit_tree
@@ -46,6 +46,7 @@ class StoreBase:
     _pinned: list[Tree] | None = None  # inside consistent_reads(): the tree read (if yet)
     _fresh_after: float | None = None  # inside consistent_reads(fresh_after=...)
     _last_read: tuple[float, Tree] | None = None  # (when that read started, its tree), until a write
+    _memo: dict[Any, tuple[Snapshot, Any]]  # answers of the last snapshot read, by question
 
     # --- opening ---------------------------------------------------------------
 
@@ -59,7 +60,10 @@ class StoreBase:
         self._cache = ResultCache(self._repo.cache_dir)
         self._reader = WorkTreeReader(root, self._cache, git.git_dir / "gitstore" / "worktree-stat")
         self._writer = Writer(self._repo, self._cache, lock_timeout)
+        reader = self._reader
+        self._writer.worktree_hint = lambda: reader.last_read
         self._dates = {}
+        self._memo = {}
         recover_path = self._writer.state_dir / "write-journal.json"
         if recover_path.exists():
             from gitstore.plumbing.locking import file_lock
@@ -128,6 +132,15 @@ class StoreBase:
         assert self._reader is not None
         return self._reader.tree()
 
+    def _remembered(self, key: Any, tree: Tree, compute: Callable[[], Any]) -> Any:
+        """``compute()``, or what it gave for this very snapshot before (nothing changed since)."""
+        known = self._memo.get(key)
+        if known is not None and known[0] is tree.snapshot:
+            return known[1]
+        value = compute()
+        self._memo[key] = (tree.snapshot, value)
+        return value
+
     def _doc(self, tree: Tree, kind: str, name: str, type_: str | None = None) -> Document:
         doc = tree.doc(kind, name, type_)
         if doc is None:
@@ -140,19 +153,36 @@ class StoreBase:
 
     def _created(self, doc: Document) -> datetime:
         """When the entity's file was first committed (now, for a file not committed yet)."""
-        rev = self._rev or vcs.commit_or_none(self.repo.git_cwd, "HEAD")
+        rev = self._rev or self._head()
         if rev is None:
             return datetime.now(timezone.utc)
         if rev not in self._dates:
-            prefix = f"{self.repo.prefix}/" if self.repo.prefix else ""
-            folders = [prefix + FOLDERS[k] for k in DATED_KINDS]
-            self._dates = {rev: vcs.file_added_times(self.repo.git_cwd, rev, folders)}
+            self._dates = {rev: self._added_times(rev)}
         stamp = self._dates[rev].get(
             (f"{self.repo.prefix}/" if self.repo.prefix else "") + doc.path
         )
         if stamp is None:
             return datetime.now(timezone.utc)
         return datetime.fromtimestamp(stamp, timezone.utc)
+
+    def _head(self) -> str | None:
+        if self._writer is not None:
+            return self._writer.objects.head()
+        return vcs.commit_or_none(self.repo.git_cwd, "HEAD")
+
+    def _added_times(self, rev: str) -> dict[str, int]:
+        """path -> time of the commit that added it; follows this store's own last write."""
+        prefix = f"{self.repo.prefix}/" if self.repo.prefix else ""
+        last = self._writer.last_write if self._writer is not None else None
+        if last is not None and last[1] == rev and (last[0] is None or last[0] in self._dates):
+            parent, _, stamp, added = last
+            dates = self._dates.pop(parent) if parent is not None else {}  # kept for one commit only
+            for path in added:
+                if path.startswith(tuple(FOLDERS[k] + "/" for k in DATED_KINDS)):
+                    dates.setdefault(prefix + path, stamp)
+            return dates
+        folders = [prefix + FOLDERS[k] for k in DATED_KINDS]
+        return vcs.file_added_times(self.repo.git_cwd, rev, folders)
 
     # --- writing ---------------------------------------------------------------
 

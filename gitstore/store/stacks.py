@@ -26,7 +26,22 @@ def _yaml_dump(data: dict[str, Any]) -> str:
     return yaml.dump(data, Dumper=Dumper, sort_keys=False, allow_unicode=True)
 
 
+_wrappers: dict[tuple[str, str], ComponentWrapper] = {}  # (path, blob id) -> wrapper
+KEPT_WRAPPERS = 50_000
+
+
 def component_wrapper(doc: Document) -> ComponentWrapper:
+    """A component file as ZenML sees it (a copy of the one made for its blob before)."""
+    key = (doc.path, doc.oid)
+    made = _wrappers.get(key)
+    if made is None:
+        if len(_wrappers) >= KEPT_WRAPPERS:
+            _wrappers.clear()
+        made = _wrappers[key] = _component_wrapper(doc)
+    return made.model_copy()
+
+
+def _component_wrapper(doc: Document) -> ComponentWrapper:
     """A component file as ZenML sees it: config = base64 YAML of name, uuid and the config."""
     assert doc.ref.type is not None
     config = doc.data.get("config")
@@ -50,7 +65,10 @@ def decoded_config(component: ComponentWrapper) -> tuple[UUID, dict[str, Any]]:
 
     try:
         data = (
-            yaml.safe_load(base64.b64decode(component.config, validate=True))
+            yaml.load(  # what yaml.safe_load does, with libyaml when PyYAML has it
+                base64.b64decode(component.config, validate=True),
+                Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader),
+            )
             if component.config
             else {}
         )
@@ -118,10 +136,11 @@ class StackMethods(StoreBase):
     @property
     def stack_configurations(self) -> dict[str, dict[StackComponentType, str]]:
         tree = self._tree()
-        return {
+        known = self._remembered("stack_configurations", tree, lambda: {
             doc.ref.name: self._configuration(doc)
             for doc in by_name(tree.snapshot.of_kind("stack"))
-        }
+        })
+        return {name: dict(configuration) for name, configuration in known.items()}
 
     def get_stack_configuration(self, name: str) -> dict[StackComponentType, str]:
         return self._configuration(self._doc(self._tree(), "stack", name))
@@ -230,8 +249,13 @@ class StackMethods(StoreBase):
 
     def get_stack_components(self, component_type: StackComponentType) -> list[ComponentWrapper]:
         type_ = _component_type(component_type)
-        docs = (d for d in self._tree().snapshot.of_kind("component") if d.ref.type == type_)
-        return [component_wrapper(d) for d in by_name(docs)]
+        tree = self._tree()
+
+        def listed() -> list[ComponentWrapper]:
+            docs = (d for d in tree.snapshot.of_kind("component") if d.ref.type == type_)
+            return [component_wrapper(d) for d in by_name(docs)]
+
+        return [w.model_copy() for w in self._remembered(("components", type_), tree, listed)]
 
     def register_stack_component(self, component: ComponentWrapper) -> None:
         type_ = _component_type(component.type)

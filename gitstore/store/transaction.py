@@ -27,25 +27,26 @@ push.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
 import tempfile
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from gitstore.checks.incremental import IntegrityIndex
 from gitstore.exceptions import IntegrityError, UncommittedChangesError
 from gitstore.plumbing import vcs
 from gitstore.plumbing.cache import ResultCache
 from gitstore.plumbing.locking import file_lock
 from gitstore.plumbing.snapshot import Snapshot
-from gitstore.plumbing.sources import ConfigRepo
+from gitstore.plumbing.sources import LAYOUT_ROOTS, READ_LIMIT, ConfigRepo, FileEntry
 from gitstore.problems import Problem
-from gitstore.store.state import FileChanges, Tree, commit_tree, empty_tree, overlay_snapshot
-from gitstore.validate import check_snapshot
+from gitstore.store.objects import GitObjects, stage_with_git
+from gitstore.store.state import FileChanges, Tree, apply_changes, commit_tree
 
 JOURNAL = "write-journal.json"
 MAX_REPLAYS = 20
@@ -67,6 +68,17 @@ class Operation:
     plan: Callable[[Tree], FileChanges]
 
 
+@dataclass
+class Committed:
+    """A commit this writer knows whole: its tree, its checked state and its errors."""
+
+    commit: str | None
+    root_tree: str | None  # the commit's git tree (of the whole repository)
+    tree: Tree
+    integrity: IntegrityIndex
+    errors: set[ErrorKey]
+
+
 class Writer:
     def __init__(self, repo: ConfigRepo, cache: ResultCache, timeout: float) -> None:
         assert repo.git is not None
@@ -74,11 +86,17 @@ class Writer:
         self.cache = cache
         self.timeout = timeout
         self.cwd = repo.git_cwd
+        self.git_dir = repo.git.git_dir
         self.state_dir = repo.git.git_dir / "gitstore"
         self.common_dir = repo.git.common_dir
         self.lock_path = self.common_dir / "gitstore" / "write.lock"
-        # the last commit this writer made: its tree and its errors, the next write's base
-        self._last: tuple[str, Tree, set[ErrorKey]] | None = None
+        self.objects = GitObjects(repo)
+        # the last commit this writer made or followed: the next write's base
+        self._last: Committed | None = None
+        # the last write: (parent, commit, committer time, paths added), for creation dates
+        self.last_write: tuple[str | None, str, int, list[str]] | None = None
+        # the store's last read of the working tree, a possible start for the first write
+        self.worktree_hint: Callable[[], Tree | None] = lambda: None
 
     def git_path(self, path: str) -> str:
         return f"{self.repo.prefix}/{path}" if self.repo.prefix else path
@@ -88,36 +106,47 @@ class Writer:
         with file_lock(self.lock_path, self.timeout):
             recover(self.repo, self.state_dir)
             for _ in range(MAX_REPLAYS):
-                head = vcs.commit_or_none(self.cwd, "HEAD")
-                base, known_errors = self._base(head)
-                changes = _effective(op.plan(base), base)
+                head = self.objects.head()
+                base = self._base(head)
+                changes = _effective(op.plan(base.tree), base.tree)
                 if not changes:
                     return None
-                self._refuse_uncommitted(base, changes)
-                after, after_errors = self._check(op, base, known_errors, changes)
-                commit = self._commit(op, head, base, changes)
-                journal = Journal(head, commit, sorted(changes))
-                _write_json(self.state_dir / JOURNAL, journal._asdict())
-                crash_point("before-ref")
-                moved = vcs.update_ref_cas(self.cwd, "HEAD", commit, head, f"gitstore: {op.message}")
+                self._refuse_uncommitted(base.tree, changes)
+                after = self._check(op, base, changes)
+                try:
+                    commit, root = self.objects.commit(base, changes, f"gitstore: {op.message}\n")
+                    journal = Journal(head, commit, sorted(changes))
+                    _write_json(self.state_dir / JOURNAL, journal._asdict())
+                    crash_point("before-ref")
+                    moved = self.objects.move_head(commit, head, f"gitstore: {op.message}")
+                except BaseException:
+                    base.integrity.update(base.tree.snapshot, changes, self.cache)
+                    self._last = None
+                    raise
                 if moved == vcs.REF_UPDATED:
                     crash_point("after-ref")
-                    finish(self.repo, self.state_dir, journal)
-                    self.cache.save()
-                    self._last = (commit, _tree_of(self.repo, commit, after), after_errors)
+                    known = Known(base.tree.entries, after.by_path(), _encoded(changes))
+                    finish(self.repo, self.state_dir, journal, known,
+                           functools.partial(self.objects.stage, committed=known.new))
+                    if self.objects.commit_time is not None:
+                        added = [p for p in changes if p not in base.tree.entries
+                                 and changes[p] is not None]
+                        self.last_write = (head, commit, self.objects.commit_time, added)
+                    self.cache.save_soon()
+                    self._last = Committed(commit, root, self.objects.tree_of(commit, after),
+                                           base.integrity, _error_keys(_all_problems(after, base.integrity)))
                     return commit
+                base.integrity.update(base.tree.snapshot, changes, self.cache)
                 (self.state_dir / JOURNAL).unlink(missing_ok=True)
             raise vcs.GitError(["update-ref", "HEAD"], "the branch kept moving during the write")
 
     def _refuse_uncommitted(self, base: Tree, changes: FileChanges) -> None:
-        head_oids = {path: entry.oid for path, entry in base.entries.items()}
-        staged = {
-            e.path: (e.oid if e.stage == 0 else "unmerged")
-            for e in vcs.ls_index(self.cwd, [self.git_path(p) for p in changes])
-        }
+        head_oids = base.entries
+        staged = self.objects.staged_oids([self.git_path(p) for p in changes])
         dirty = []
         for path in sorted(changes):
-            committed = head_oids.get(path)
+            entry = head_oids.get(path)
+            committed = entry.oid if entry is not None else None
             if (
                 staged.get(self.git_path(path)) != committed
                 or _disk_oid(self.repo.root / path) != committed
@@ -126,44 +155,80 @@ class Writer:
         if dirty:
             raise UncommittedChangesError(dirty)
 
-    def _base(self, head: str | None) -> tuple[Tree, set[ErrorKey]]:
-        """The tree of ``head`` and its errors (remembered when this writer made ``head``)."""
-        if self._last is not None and self._last[0] == head:
-            return self._last[1], self._last[2]
-        base = commit_tree(self.repo, head, self.cache)
-        return base, _error_keys(check_snapshot(base.snapshot, self.cache).problems)
+    def _base(self, head: str | None) -> Committed:
+        """What ``head`` holds, checked: remembered, followed from the last commit, or read."""
+        last = self._last
+        if last is not None and last.commit == head:
+            return last
+        if last is not None and last.commit is not None and head is not None:
+            followed = self._follow(last, head)
+            if followed is not None:
+                self._last = followed
+                return followed
+        tree = self._hinted(head) or commit_tree(self.repo, head, self.cache)
+        integrity = IntegrityIndex(tree.snapshot, self.cache)
+        root = self.objects.root_tree(head) if head else None
+        self._last = Committed(head, root, self.objects.tree_of(head, tree.snapshot)
+                               if head else tree, integrity,
+                               _error_keys(_all_problems(tree.snapshot, integrity)))
+        return self._last
 
-    def _check(
-        self, op: Operation, base: Tree, known: set[ErrorKey], changes: FileChanges
-    ) -> tuple[Snapshot, set[ErrorKey]]:
-        """The would-be snapshot and its errors; IntegrityError when it has new ones."""
-        after = overlay_snapshot(base, changes, self.cache)
-        problems = check_snapshot(after, self.cache).problems
-        new = [p for p in problems if p.is_error and _error_key(p) not in known]
-        if new:
-            raise IntegrityError(op.message, new)
-        return after, _error_keys(problems)
+    def _hinted(self, head: str | None) -> Tree | None:
+        """The working tree as last read, when it holds exactly ``head``'s files (the usual
+        case for a store's first write): its parsed snapshot is then ``head``'s."""
+        read = self.worktree_hint() if head is not None else None
+        if read is None or head is None:
+            return None
+        listed = {e.path: (e.oid, e.mode) for e in self.repo.commit(head).entries()}
+        if listed != {p: (e.oid, e.mode) for p, e in read.entries.items()}:
+            return None
+        return self.objects.tree_of(head, read.snapshot)
 
-    def _commit(self, op: Operation, head: str | None, base: Tree, changes: FileChanges) -> str:
-        modes = {path: entry.mode for path, entry in base.entries.items()}
-        updates: dict[str, tuple[str, str] | None] = {}
-        for path, text in changes.items():
-            if text is None:
-                updates[self.git_path(path)] = None
+    def _follow(self, last: Committed, head: str) -> Committed | None:
+        """``last`` moved to ``head`` (another process wrote): patch what changed."""
+        assert last.commit is not None
+        prefix = f"{self.repo.prefix}/" if self.repo.prefix else ""
+        changes: dict[str, bytes | None] = {}
+        new_modes: dict[str, str] = {}
+        wanted: dict[str, str] = {}
+        for change in vcs.diff_trees(self.cwd, last.commit, head):
+            if not change.path.startswith(prefix):
+                continue
+            path = change.path[len(prefix):]
+            if not path.startswith(LAYOUT_ROOTS):
+                continue
+            if change.status == "D":
+                changes[path] = None
+            elif not change.new_mode.startswith("100"):
+                return None  # a link or a submodule: read the whole tree
             else:
-                oid = vcs.hash_blob(self.cwd, text.encode("utf-8"))
-                updates[self.git_path(path)] = (modes.get(path, "100644"), oid)
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        fd, index_file = tempfile.mkstemp(prefix="index.", dir=self.state_dir)
-        os.close(fd)
-        os.unlink(index_file)
-        try:
-            tree = vcs.build_tree(self.cwd, head, updates, index_file)
-        finally:
-            Path(index_file).unlink(missing_ok=True)
-        return vcs.commit_tree(
-            self.cwd, tree, [head] if head else [], f"gitstore: {op.message}\n", sign=None
-        )
+                wanted[path] = change.new_oid
+                new_modes[path] = change.new_mode
+        contents = vcs.read_blobs(self.cwd, wanted.values(), READ_LIMIT)
+        changes.update({path: contents[oid] for path, oid in wanted.items()})
+        snap = apply_changes(last.tree, changes, self.cache, new_modes)
+        last.integrity.update(snap, changes, self.cache)
+        return Committed(head, self.objects.root_tree(head), self.objects.tree_of(head, snap),
+                         last.integrity, _error_keys(_all_problems(snap, last.integrity)))
+
+    def _check(self, op: Operation, base: Committed, changes: FileChanges) -> Snapshot:
+        """The would-be snapshot; IntegrityError when it has new errors (the base stays)."""
+        after = apply_changes(base.tree, _encoded(changes), self.cache)
+        base.integrity.update(after, changes, self.cache)
+        new = [p for p in _all_problems(after, base.integrity)
+               if p.is_error and _error_key(p) not in base.errors]
+        if new:
+            base.integrity.update(base.tree.snapshot, changes, self.cache)
+            raise IntegrityError(op.message, sorted(set(new), key=Problem.sort_key))
+        return after
+
+
+def _all_problems(snap: Snapshot, integrity: IntegrityIndex) -> list[Problem]:
+    return [*snap.problems, *integrity.problems()]
+
+
+def _encoded(changes: FileChanges) -> dict[str, bytes | None]:
+    return {path: None if text is None else text.encode("utf-8") for path, text in changes.items()}
 
 
 def _effective(changes: FileChanges, base: Tree) -> FileChanges:
@@ -192,22 +257,6 @@ def _error_keys(problems: list[Problem]) -> set[ErrorKey]:
     return {_error_key(p) for p in problems if p.is_error}
 
 
-def _tree_of(repo: ConfigRepo, commit: str, snap: Snapshot) -> Tree:
-    """A Tree for ``commit`` from a snapshot already known to hold its files."""
-    if not snap.entries:
-        return empty_tree(f"commit {commit[:12]}")
-    source = repo.commit(commit)
-    by_path = {e.path: e for e in snap.entries}
-    snap = Snapshot(
-        f"commit {commit[:12]}", snap.entries, snap.documents, snap.present, snap.problems
-    )
-
-    def read_text(path: str) -> str:
-        return source.read([by_path[path]])[path].decode("utf-8")
-
-    return Tree(snap, read_text, source.read)
-
-
 def _disk_oid(path: Path) -> str | None:
     try:
         if path.is_symlink() or not path.is_file():
@@ -224,18 +273,24 @@ def crash_point(name: str) -> None:
 
 
 def _write_json(path: Path, data: object) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, json.dumps(data).encode("utf-8"))
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Replace ``path`` by a rename: a reader (or a killed writer) sees old or new, whole.
+
+    No fsync, as git makes none for refs and checked-out files: what survives
+    a killed process is what the kernel holds, and the journal and the ref
+    move together with it.
+    """
+    if not path.parent.is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -257,14 +312,32 @@ def recover(repo: ConfigRepo, state_dir: Path) -> None:
         path.unlink(missing_ok=True)  # the ref never moved: the write did not happen
 
 
-def finish(repo: ConfigRepo, state_dir: Path, journal: Journal) -> None:
-    """Write the journal's paths as its new commit holds them, then stage exactly those paths."""
+class Known(NamedTuple):
+    """What the writer knows of a commit it just made: no need to ask git."""
+
+    old: Mapping[str, FileEntry]  # the base's files, by path below the configuration root
+    new: Mapping[str, FileEntry]  # the new commit's files
+    contents: Mapping[str, bytes | None]  # the changed paths' new contents
+
+
+def finish(repo: ConfigRepo, state_dir: Path, journal: Journal, known: Known | None = None,
+           stage: Callable[[list[str]], None] | None = None) -> list[str]:
+    """Write the journal's paths as its new commit holds them, then stage exactly those paths.
+
+    Returns the (git) paths staged.
+    """
     cwd = repo.git_cwd
     prefix = f"{repo.prefix}/" if repo.prefix else ""
     paths = journal.paths
-    old = _blobs_at(cwd, journal.old, [prefix + p for p in paths])
-    new = _blobs_at(cwd, journal.new, [prefix + p for p in paths])
-    contents = vcs.read_blobs(cwd, new.values())
+    if known is not None:
+        old = {prefix + p: known.old[p].oid for p in paths if p in known.old}
+        new = {prefix + p: known.new[p].oid for p in paths if p in known.new}
+        contents = {new[prefix + p]: data for p, data in known.contents.items()
+                    if data is not None and prefix + p in new}
+    else:
+        old = _blobs_at(cwd, journal.old, [prefix + p for p in paths])
+        new = _blobs_at(cwd, journal.new, [prefix + p for p in paths])
+        contents = vcs.read_blobs(cwd, new.values())
     staged = []
     for n, path in enumerate(paths):
         gpath = prefix + path
@@ -281,21 +354,12 @@ def finish(repo: ConfigRepo, state_dir: Path, journal: Journal) -> None:
         staged.append(gpath)
         if n == 0:
             crash_point("mid-worktree")
-    _stage(cwd, staged)
+    if stage is not None:
+        stage(staged)
+    else:
+        stage_with_git(cwd, staged)
     (state_dir / JOURNAL).unlink(missing_ok=True)
-
-
-def _stage(cwd: Path, paths: list[str], patience: float = 10.0) -> None:
-    """Stage ``paths``, waiting out another git process that holds the index lock."""
-    deadline = time.monotonic() + patience
-    while True:
-        try:
-            vcs.refresh_index_paths(cwd, paths)
-            return
-        except vcs.GitError as exc:
-            if "index.lock" not in exc.stderr or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
+    return staged
 
 
 def _blobs_at(cwd: Path, commit: str | None, paths: list[str]) -> dict[str, str]:
