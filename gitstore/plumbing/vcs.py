@@ -532,6 +532,11 @@ def commit_here(cwd: str | os.PathLike[str], tree: str, parents: Sequence[str], 
     author, committer = ident.get("GIT_AUTHOR_IDENT"), ident.get("GIT_COMMITTER_IDENT")
     if not author or not committer:
         return None
+    override = _AUTHOR.get()
+    if override is not None:  # commit_author(): git sanitises odd names, so leave those to it
+        if any(c in part for part in override for c in "<>\n\0"):
+            return None
+        author = f"{override[0]} <{override[1]}> " + " ".join(author.rsplit(" ", 2)[-2:])
     if not os.environ.get("GIT_AUTHOR_DATE"):
         author = gitfiles.stamp_ident(author)
     if not os.environ.get("GIT_COMMITTER_DATE"):
