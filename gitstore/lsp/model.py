@@ -21,6 +21,7 @@ from gitstore.checks.integrity import check_entity, check_repository_wide
 from gitstore.plumbing import vcs
 from gitstore.plumbing.cache import ResultCache
 from gitstore.plumbing.layout import EntityRef, classify, is_layout_path
+from gitstore.plumbing.settings import Settings
 from gitstore.plumbing.snapshot import Document, Snapshot, load_snapshot
 from gitstore.plumbing.sources import WorkTreeSource, read_head
 from gitstore.problems import Problem
@@ -295,5 +296,5 @@ def _id_of(doc: Document | None) -> Any:
     return doc.data.get("id") if doc is not None else None
 
 
-def _required(doc: Document | None) -> Any:
-    return doc.data.get("required_components") if doc is not None else None
+def _required(doc: Document | None) -> list[str] | None:
+    return Settings.of(doc.data).required_components if doc is not None else None
