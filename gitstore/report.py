@@ -75,8 +75,15 @@ def format_github(report: Report, strict: bool = False, base: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
+def format_sarif(report: Report, strict: bool = False, base: str = "") -> str:
+    from gitstore.sarif import format_sarif as sarif
+
+    return sarif(report, strict=strict, base=base)
+
+
 FORMATTERS: dict[str, Callable[..., str]] = {
     "text": format_text,
     "json": format_json,
     "github": format_github,
+    "sarif": format_sarif,
 }

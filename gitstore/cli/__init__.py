@@ -25,6 +25,12 @@ COMMANDS = {
     "validate": "gitstore.cli.validate:validate",
     "schema": "gitstore.cli.schema:schema",
     "init": "gitstore.cli.init:init",
+    "explain": "gitstore.cli.explain:explain",
+    # entities from the shell
+    "list": "gitstore.cli.entities:list_",
+    "show": "gitstore.cli.entities:show",
+    "mv": "gitstore.cli.mv:mv",
+    "fmt": "gitstore.cli.fmt:fmt",
     # enforcement and review
     "hooks": "gitstore.cli.hooks:hooks",
     "diff": "gitstore.cli.diff:diff",
