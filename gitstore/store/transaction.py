@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from gitstore.exceptions import IntegrityError, UncommittedChangesError
+from gitstore.canonical import keep_canonical
 from gitstore.plumbing import vcs
 from gitstore.plumbing.cache import ResultCache
 from gitstore.plumbing.locking import file_lock
@@ -176,8 +177,10 @@ def _effective(changes: FileChanges, base: Tree) -> FileChanges:
         if text is None:
             if exists:
                 out[path] = None
-        elif not exists or vcs.blob_oid(text.encode("utf-8")) != entries[path].oid:
-            out[path] = text
+        else:
+            text = keep_canonical(path, base.read_text(path) if exists else None, text)
+            if not exists or vcs.blob_oid(text.encode("utf-8")) != entries[path].oid:
+                out[path] = text
     return out
 
 
