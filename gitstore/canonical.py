@@ -29,22 +29,23 @@ from typing import Any
 from gitstore.plumbing.layout import EntityRef, classify, is_layout_path
 from gitstore.problems import Problem
 
-_WIDTH = 4096  # never re-wrap long lines
 _KEEP_ORDER = frozenset({"config", "config_schema"})
 
 
 @cache
 def _yaml() -> Any:
-    """The round-trip YAML instance of the canonical style."""
-    from ruamel.yaml import YAML
+    """The round-trip YAML of the canonical style: the one writer factory, with ``null`` spelled out."""
+    from gitstore.plumbing import yamlio
 
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    yaml.width = _WIDTH
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    yaml.representer.add_representer(
+    base = yamlio.round_trip(indent=2, sequence=4, offset=2)
+
+    class Representer(base.Representer):  # type: ignore[misc, name-defined]
+        pass
+
+    Representer.add_representer(
         type(None), lambda rep, _v: rep.represent_scalar("tag:yaml.org,2002:null", "null"))
-    return yaml
+    base.Representer = Representer
+    return base
 
 
 def entity_of(path: str) -> EntityRef | None:
@@ -205,7 +206,7 @@ def needs_quotes(value: str, in_flow: bool = False) -> bool:
     from ruamel.yaml import YAML
 
     probe = YAML(typ="rt")
-    probe.width = _WIDTH
+    probe.width = 4096
     probe.default_flow_style = in_flow
     out = io.StringIO()
     probe.dump([value] if in_flow else {"k": value}, out)

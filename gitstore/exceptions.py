@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from gitstore.errors import GitstoreError
+from gitstore.errors import GitstoreError, UnknownRevision
 
 if TYPE_CHECKING:
     from gitstore.problems import Problem
@@ -24,6 +24,7 @@ __all__ = [
     "StackComponentExistsError",
     "StackExistsError",
     "UncommittedChangesError",
+    "UnknownRevision",
 ]
 
 

@@ -87,6 +87,13 @@ def start_dir(ctx: click.Context, path: Path | None = None) -> Path:
     return base / path if path is not None else base
 
 
+def error_text(message: str) -> str:
+    """An error as printed: one line `gitstore: error: ...`, any further lines indented under it."""
+    first, *rest = [line.rstrip() for line in message.splitlines() if line.strip()] or [""]
+    more = [line if line.startswith("  ") else f"  {line}" for line in rest]
+    return "\n".join([f"gitstore: error: {first}", *more])
+
+
 def _one_line_usage_error(exc: click.ClickException) -> str:
     """A click error as one line, pointing at the help of the command that was run."""
     message = exc.format_message().replace("\n", " ").rstrip(".")
@@ -111,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         click.echo("gitstore: aborted", err=True)
         return 130
     except GitstoreError as exc:
-        click.echo(f"gitstore: error: {exc.message}", err=True)
+        click.echo(error_text(exc.message), err=True)
         return exc.exit_code
     except KeyboardInterrupt:
         click.echo("gitstore: interrupted", err=True)

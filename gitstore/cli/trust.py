@@ -113,7 +113,7 @@ def log(ctx: click.Context, path: str, rev: str) -> int:
     repo = find_config_repo(start_dir(ctx), need_worktree_file=False)
     history = entity_history(repo, path, rev)
     if not history:
-        click.echo(f"gitstore: no commit on {rev} touches {path}", err=True)
+        click.echo(f"gitstore: error: no commit on {rev} touches {path}", err=True)
         return EXIT_PROBLEMS
     click.echo(format_history(history), nl=False)
     return EXIT_OK
