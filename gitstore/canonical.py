@@ -39,7 +39,7 @@ def _yaml() -> Any:
 
     base = yamlio.round_trip(indent=2, sequence=4, offset=2)
 
-    class Representer(base.Representer):  # type: ignore[misc, name-defined]
+    class Representer(base.Representer):  # type: ignore[name-defined]
         pass
 
     Representer.add_representer(
@@ -134,9 +134,9 @@ def _canonicalize(node: Any, schema: dict[str, Any], root: dict[str, Any], in_fl
     schema = _resolve(schema, root)
     if isinstance(node, CommentedMap):
         flow = in_flow or bool(node.fa.flow_style())
-        props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+        props: dict[str, Any] = _dict(schema.get("properties"))
         _order_keys(node, list(props))
-        extra = schema.get("additionalProperties")
+        extra = _dict(schema.get("additionalProperties"))
         for key in list(node.keys()):
             value = node[key]
             if isinstance(value, str):
@@ -144,16 +144,19 @@ def _canonicalize(node: Any, schema: dict[str, Any], root: dict[str, Any], in_fl
             elif key in _KEEP_ORDER and props:
                 _requote_all(value, flow)
             else:
-                sub = props.get(key) if key in props else (extra if isinstance(extra, dict) else {})
-                _canonicalize(value, sub, root, flow)
+                _canonicalize(value, _dict(props.get(key)) if key in props else extra, root, flow)
     elif isinstance(node, CommentedSeq):
         flow = in_flow or bool(node.fa.flow_style())
-        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+        items = _dict(schema.get("items"))
         for index, value in enumerate(node):
             if isinstance(value, str):
                 _set(node, index, _requote(value, flow))
             else:
                 _canonicalize(value, items, root, flow)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _set(node: Any, key: Any, value: Any) -> None:
@@ -203,10 +206,9 @@ def needs_quotes(value: str, in_flow: bool = False) -> bool:
 
     if value == "" or resolve_plain(value) != value or not isinstance(resolve_plain(value), str):
         return True
-    from ruamel.yaml import YAML
+    from gitstore.plumbing.yamlio import round_trip
 
-    probe = YAML(typ="rt")
-    probe.width = 4096
+    probe = round_trip()
     probe.default_flow_style = in_flow
     out = io.StringIO()
     probe.dump([value] if in_flow else {"k": value}, out)

@@ -47,7 +47,8 @@ def explain(code: str) -> str:
         wanted = f"GS{int(wanted):03d}"
     rule = RULES.get(wanted)
     if rule is None:
-        hint = did_you_mean(wanted, RULES) or "rule codes look like GS203; `gitstore explain --list` lists them"
+        hint = (did_you_mean(wanted, RULES)
+                or "rule codes look like GS203; `gitstore explain --list` lists them")
         raise UsageError(f"no rule `{code}`; {hint}")
     body = sections().get(wanted, "")
     lines = body.splitlines()

@@ -60,8 +60,8 @@ def list_entities(snap: Snapshot, kind: str, type_: str | None = None) -> list[d
 def _summary(doc: Document) -> str:
     data, kind = doc.data, doc.ref.kind
     if kind == "stack":
-        comps = data.get("components") if isinstance(data.get("components"), dict) else {}
-        return ", ".join(f"{t}={n}" for t, n in comps.items())
+        comps = data.get("components")
+        return ", ".join(f"{t}={n}" for t, n in comps.items()) if isinstance(comps, dict) else ""
     if kind == "component":
         return f"flavor={data.get('flavor')}"
     if kind == "flavor":
@@ -69,11 +69,11 @@ def _summary(doc: Document) -> str:
     if kind == "user":
         return str(data.get("email") or "")
     if kind == "team":
-        members = data.get("members") if isinstance(data.get("members"), list) else []
-        return "members=" + ", ".join(str(m) for m in members)
+        members = data.get("members")
+        return "members=" + ", ".join(str(m) for m in members) if isinstance(members, list) else ""
     if kind == "role":
-        assignments = data.get("assignments") if isinstance(data.get("assignments"), list) else []
-        return f"{len(assignments)} assignment(s)"
+        assignments = data.get("assignments")
+        return f"{len(assignments) if isinstance(assignments, list) else 0} assignment(s)"
     return str(data.get("description") or "")
 
 
@@ -87,8 +87,9 @@ def show_entity(snap: Snapshot, ref: EntityRef) -> dict[str, Any]:
         if ref in snap.present:
             raise UsageError(f"{snap.present[ref]} cannot be read; `gitstore validate` says why")
         names = snap.names(ref.kind, ref.type)
+        folder = FOLDERS[ref.kind]
         hint = did_you_mean(ref.name, names) or (
-            f"{FOLDERS[ref.kind]} here: " + ", ".join(names[:10]) if names else f"there are no {FOLDERS[ref.kind]}")
+            f"{folder} here: " + ", ".join(names[:10]) if names else f"there are no {folder}")
         raise UsageError(f"no {ref.label()} ({ref.path}); {hint}")
     index = ReferenceIndex(snap.documents.values())
     body: dict[str, Any] = {"entity": _label(ref), "path": doc.path, "id": doc.id, "file": doc.data,

@@ -37,8 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from gitstore.exceptions import IntegrityError, UncommittedChangesError
 from gitstore.canonical import keep_canonical
+from gitstore.exceptions import IntegrityError, UncommittedChangesError
 from gitstore.plumbing import vcs
 from gitstore.plumbing.cache import ResultCache
 from gitstore.plumbing.locking import file_lock
