@@ -27,8 +27,9 @@ MESSY = {
     "projects/p.yaml": "description: ~\n",
 }
 CANONICAL = {
-    "stacks/prod.yaml": ("# production stack\nid: 6f1c1c1e-2b6a-5d3e-9a57-5c0f9e7d4a21\ndescription: Production\n"
-                         "components:   # one per type\n  orchestrator: kf      # kubeflow (comments keep their column)\n"
+    "stacks/prod.yaml": ("# production stack\nid: 6f1c1c1e-2b6a-5d3e-9a57-5c0f9e7d4a21\n"
+                         "description: Production\ncomponents:   # one per type\n"
+                         "  orchestrator: kf      # kubeflow (comments keep their column)\n"
                          "  artifact_store: s3\n"),
     "components/orchestrator/kf.yaml": "flavor: kubeflow\nconfig:\n  synchronous: true\n",
     "components/artifact_store/s3.yaml": ('flavor: s3\nconfig:\n  path: s3://bucket\n'
@@ -74,7 +75,8 @@ def test_diff_prints_a_unified_diff_and_writes_nothing(messy: Path) -> None:
     result = run_cli("fmt", "--diff", "components/orchestrator", cwd=messy)
     assert result.code == 0
     assert result.out == ("--- a/components/orchestrator/kf.yaml\n+++ b/components/orchestrator/kf.yaml\n"
-                          "@@ -1,3 +1,3 @@\n+flavor: kubeflow\n config:\n   synchronous: true\n-flavor: kubeflow\n")
+                          "@@ -1,3 +1,3 @@\n+flavor: kubeflow\n config:\n   synchronous: true\n"
+                          "-flavor: kubeflow\n")
     assert result.err == "would reformat components/orchestrator/kf.yaml\n"
     assert (messy / "components/orchestrator/kf.yaml").read_text() == MESSY["components/orchestrator/kf.yaml"]
 
@@ -176,9 +178,11 @@ def test_the_gitstore_fmt_hook_through_pre_commit(tmp_path: Path, make_repo, mon
     env = {**__import__("os").environ, **({"PATH": env_path} if env_path else {})}
     write_files(repo, {"stacks/prod.yaml": MESSY["stacks/prod.yaml"] + "# touched\n"})
     git(repo, "add", "-A")
-    first = subprocess.run([PRE_COMMIT, "run"], cwd=repo, capture_output=True, text=True, env=env, timeout=300)
+    first = subprocess.run([PRE_COMMIT, "run"], cwd=repo, capture_output=True, text=True, env=env,
+                           timeout=300)
     assert first.returncode == 1, first.stdout + first.stderr  # files were modified
     assert "reformatted stacks/prod.yaml" in first.stdout
     git(repo, "add", "-A")
-    second = subprocess.run([PRE_COMMIT, "run"], cwd=repo, capture_output=True, text=True, env=env, timeout=300)
+    second = subprocess.run([PRE_COMMIT, "run"], cwd=repo, capture_output=True, text=True, env=env,
+                            timeout=300)
     assert second.returncode == 0, second.stdout + second.stderr

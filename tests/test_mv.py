@@ -52,11 +52,13 @@ def test_renaming_a_component_rewrites_stacks_in_place_and_stages_like_git_mv(re
     assert (repo / "stacks/prod.yaml").read_text() == (
         "# production\ncomponents:\n    orchestrator:   'kubeflow'    # keep this comment\n"
         "    artifact_store: s3\n")
-    assert (repo / "stacks/dev.yaml").read_text() == "components: {orchestrator: kubeflow, artifact_store: s3}\n"
+    assert (repo / "stacks/dev.yaml").read_text() == (
+        "components: {orchestrator: kubeflow, artifact_store: s3}\n")
     assert (repo / "components/orchestrator/kubeflow.yaml").read_text() == "flavor: my-orch   # custom\n"
     assert not (repo / "components/orchestrator/kf.yaml").exists()
     assert sorted(status(repo)) == ["M  stacks/dev.yaml", "M  stacks/prod.yaml",
-                                    "R  components/orchestrator/kf.yaml -> components/orchestrator/kubeflow.yaml"]
+                                    "R  components/orchestrator/kf.yaml -> "
+                                    "components/orchestrator/kubeflow.yaml"]
     assert run_cli("validate", "--staged", cwd=repo).code == 0
 
 
@@ -73,7 +75,8 @@ def test_renaming_a_team_project_stack_and_flavor(repo: Path) -> None:
         result = run_cli("mv", path, new, cwd=repo)
         assert result.code == 0, result
     assert (repo / "roles/admin.yaml").read_text().endswith("- team: platform\n  project: fraud-v2\n")
-    assert (repo / "gitstore.yaml").read_text() == "format: 1\ndefault_stack: production   # the stack CI uses\n"
+    assert (repo / "gitstore.yaml").read_text() == (
+        "format: 1\ndefault_stack: production   # the stack CI uses\n")
     assert (repo / "components/orchestrator/kf.yaml").read_text() == "flavor: acme-orch   # custom\n"
     assert run_cli("validate", cwd=repo).code == 0
     git(repo, "commit", "-q", "-m", "renames")
@@ -96,13 +99,16 @@ def test_dry_run_prints_the_plan_and_changes_nothing(repo: Path) -> None:
                               "see `gitstore list stacks`\n"),
     (["stacks/prd", "x"], 2, "gitstore: error: no stack prd to rename (stacks/prd.yaml does not exist); "
                              "did you mean `prod`?\n"),
-    (["stacks/prod", "dev"], 2, "gitstore: error: cannot rename stack prod to `dev`: stacks/dev.yaml exists\n"),
+    (["stacks/prod", "dev"], 2,
+     "gitstore: error: cannot rename stack prod to `dev`: stacks/dev.yaml exists\n"),
     (["stacks/prod", "../x"], 2, "gitstore: error: `../x` is not a valid name: names start with a letter or "
-                                 "digit and hold only letters, digits, `.`, `_` and `-` (at most 128 characters; "
+                                 "digit and hold only letters, digits, `.`, `_` and `-` "
+                                 "(at most 128 characters; "
                                  "no `/`)\n"),
     (["stacks/prod", "a/b"], 2, None),
     (["stacks/prod", ".."], 2, None),
-    (["stacks/../users/alice", "x"], 2, "gitstore: error: `stacks/../users/alice` does not name an entity; give "
+    (["stacks/../users/alice", "x"], 2,
+     "gitstore: error: `stacks/../users/alice` does not name an entity; give "
                                         "its path in the repository, such as stacks/production or "
                                         "components/orchestrator/kfp-prod\n"),
     (["flavors/orchestrator/local", "x"], 2, "gitstore: error: `local` is a built-in orchestrator flavor; "
@@ -141,7 +147,8 @@ def test_a_rename_that_would_break_the_repository_changes_nothing_and_says_why(r
 def test_an_unreadable_file_that_may_refer_to_the_entity_blocks_the_rename(repo: Path) -> None:
     write_files(repo, {"stacks/broken.yaml": "components: [kf\n"})
     result = run_cli("mv", "components/orchestrator/kf", "kubeflow", cwd=repo)
-    assert (result.code, result.err) == (2, "gitstore: error: stacks/broken.yaml cannot be read, and may refer "
+    assert (result.code, result.err) == (2, "gitstore: error: stacks/broken.yaml cannot be read, and may "
+                                            "refer "
                                             "to component orchestrator/kf; fix it first (`gitstore validate` "
                                             "says how)\n")
     assert (repo / "components/orchestrator/kf.yaml").exists()

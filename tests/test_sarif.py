@@ -75,11 +75,13 @@ def test_sarif_output_validates_and_says_what_code_scanning_needs(make_repo) -> 
 def test_fingerprints_survive_lines_moving(make_repo) -> None:
     repo = make_repo(BROKEN)
     first = json.loads(run_cli("validate", "--format", "sarif", cwd=repo).out)
-    (repo / "stacks/prod.yaml").write_text("# a comment moves the problem down\n" + BROKEN["stacks/prod.yaml"])
+    moved = "# a comment moves the problem down\n" + BROKEN["stacks/prod.yaml"]
+    (repo / "stacks/prod.yaml").write_text(moved)
     second = json.loads(run_cli("validate", "--format", "sarif", cwd=repo).out)
 
     def prints(log: dict[str, Any]) -> dict[str, str]:
-        return {r["ruleId"]: r["partialFingerprints"]["gitstoreProblem/v1"] for r in log["runs"][0]["results"]}
+        results = log["runs"][0]["results"]
+        return {r["ruleId"]: r["partialFingerprints"]["gitstoreProblem/v1"] for r in results}
 
     assert prints(first) == prints(second)
     lines = {r["ruleId"]: r["locations"][0]["physicalLocation"]["region"]["startLine"]
@@ -97,7 +99,8 @@ def test_a_valid_repository_gives_an_empty_valid_log(make_repo) -> None:
 def test_paths_start_at_the_checkout_root_when_the_configuration_is_in_a_subfolder(make_repo) -> None:
     repo = make_repo({f"platform/{k}": v for k, v in BROKEN.items()})
     log = valid_sarif(run_cli("-C", "platform", "validate", "--format", "sarif", cwd=repo).out)
-    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in log["runs"][0]["results"]}
+    results = log["runs"][0]["results"]
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
     assert "platform/stacks/prod.yaml" in uris and all(u.startswith("platform/") for u in uris)
     for result in log["runs"][0]["results"]:
         for related in result.get("relatedLocations", []):
@@ -105,7 +108,8 @@ def test_paths_start_at_the_checkout_root_when_the_configuration_is_in_a_subfold
 
 
 def test_at_most_5000_results_with_a_note_when_more_exist() -> None:
-    problems = [Problem(f"users/u{i:05}.yaml", 1, 1, "GS102", f"unknown key `x{i}`") for i in range(MAX_RESULTS + 7)]
+    problems = [Problem(f"users/u{i:05}.yaml", 1, 1, "GS102", f"unknown key `x{i}`")
+                for i in range(MAX_RESULTS + 7)]
     log = valid_sarif(format_sarif(Report("working tree", len(problems), problems)))
     run = log["runs"][0]
     assert len(run["results"]) == MAX_RESULTS
