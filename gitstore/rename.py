@@ -103,6 +103,12 @@ def _check_new_name(snap: Snapshot, target: EntityRef, new_name: str) -> None:
     taken = target._replace(name=new_name)
     if taken in snap.present:
         raise RenameError(f"cannot rename {target.label()} to `{new_name}`: {snap.present[taken]} exists")
+    clash = sorted(path for ref, path in snap.present.items()
+                   if ref != target and (ref.kind, ref.type) == (target.kind, target.type)
+                   and ref.name.lower() == new_name.lower())
+    if clash:
+        raise RenameError(f"cannot rename {target.label()} to `{new_name}`: {clash[0]} differs from it only "
+                          "in case, and both cannot be checked out on macOS or Windows")
     if target.kind == "flavor" and target.type and is_builtin(target.type, new_name):
         raise RenameError(f"cannot rename {target.label()} to `{new_name}`: that is a built-in "
                           f"{target.type} flavor, and a custom flavor of that name would shadow it")

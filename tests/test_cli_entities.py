@@ -157,3 +157,18 @@ def test_log_with_no_history_is_an_error_line(platform: Path) -> None:
 def test_import_zenml_stack_help_speaks_of_no_dest() -> None:
     result = run_cli("import", "zenml-stack", "--help")
     assert result.code == 0 and "DEST" not in result.out
+
+
+def test_the_default_user_commit_says_why_and_skipping_makes_none(make_repo) -> None:
+    from gitstore import GitZenStore
+    from gitstore.exceptions import UnknownRevision
+
+    repo = make_repo({"gitstore.yaml": "format: 1\n", "users/ann.yaml": "{}\n"})
+    GitZenStore().initialize(str(repo), skip_default_registrations=True)
+    assert git(repo, "rev-list", "--count", "HEAD").strip() == "1"
+    store = GitZenStore().initialize(str(repo))
+    body = git(repo, "log", "--format=%B", "-1", "--", "users/default.yaml")
+    assert body.startswith("gitstore: create user default\n\nZenML's stores register a user named `default`")
+    assert "skip_default_registrations=True" in body
+    with pytest.raises(UnknownRevision):
+        store.at("HEAD~50")

@@ -130,17 +130,29 @@ def test_bad_renames_are_refused_and_change_nothing(repo: Path, args: list[str],
 
 
 def test_a_rename_that_would_break_the_repository_changes_nothing_and_says_why(repo: Path) -> None:
-    write_files(repo, {"stacks/Staging.yaml": "components: {orchestrator: local, artifact_store: s3}\n"})
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "staging")
+    from gitstore.plumbing.layout import derive_id
+
+    # dev has no explicit id: renamed to `staging`, it would take the id derived from that name,
+    # which prod already claims explicitly
+    claimed = f"id: {derive_id('stack', 'staging')}\n"
+    write_files(repo, {"stacks/prod.yaml": claimed + FILES["stacks/prod.yaml"]})
+    git(repo, "commit", "-qam", "prod gets an id")
     result = run_cli("mv", "stacks/dev", "staging", cwd=repo)
     assert result.code == 1
     assert result.err.splitlines() == [
         "gitstore: error: renaming stack dev to `staging` would break the repository; nothing was changed:",
-        "  stacks/staging.yaml: GS024 `staging` differs from `Staging` (stacks/Staging.yaml) only in case "
-        "(both cannot be checked out on macOS or Windows; rename one)",
+        f"  stacks/staging.yaml: GS209 id {derive_id('stack', 'staging')} is also the id of "
+        "stacks/prod.yaml (ids must be unique within a kind; remove the `id` line to get a derived one)",
     ]
     assert (repo / "stacks/dev.yaml").exists() and not (repo / "stacks/staging.yaml").exists()
+    assert status(repo) == []
+
+
+def test_a_name_differing_only_in_case_is_refused(repo: Path) -> None:
+    result = run_cli("mv", "stacks/dev", "Prod", cwd=repo)
+    assert (result.code, result.err) == (2, "gitstore: error: cannot rename stack dev to `Prod`: "
+                                            "stacks/prod.yaml differs from it only in case, and both cannot "
+                                            "be checked out on macOS or Windows\n")
     assert status(repo) == []
 
 

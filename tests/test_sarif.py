@@ -123,3 +123,18 @@ def test_related_paths_name_the_other_file_only() -> None:
                 "components/orchestrator/x.yaml)", "did you mean `y`?")
     assert related_paths(p) == ["components/orchestrator/x.yaml"]
     assert related_paths(Problem("stacks/a.yaml", 1, 1, "GS102", "unknown key `stacks/a.yaml`")) == []
+
+
+def test_the_github_recipe_writes_a_valid_report_even_when_validation_fails(make_repo) -> None:
+    from test_hooks_ci import github_workflow, shell
+
+    steps = {s.get("name", ""): s for s in github_workflow()["jobs"]["validate"]["steps"]}
+    upload = steps["Upload to code scanning"]
+    assert upload["uses"].startswith("github/codeql-action/upload-sarif@")
+    assert upload["with"]["sarif_file"] == "gitstore.sarif"
+    repo = make_repo(BROKEN)
+    done = shell(steps["Code scanning report"]["run"], repo, {})
+    assert done.returncode == 0, done.stderr
+    log = valid_sarif((repo / "gitstore.sarif").read_text(encoding="utf-8"))
+    assert log["runs"][0]["results"]
+    assert "security-events" in github_workflow()["permissions"]
