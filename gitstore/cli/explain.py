@@ -12,7 +12,10 @@ from gitstore.errors import EXIT_OK, UsageError
 @click.option("--list", "list_", is_flag=True, help="List every rule: code, severity, title.")
 @click.option("--all", "all_", is_flag=True, help="Print the whole catalogue (docs/rules.md).")
 def explain(code: str | None, list_: bool, all_: bool) -> int:
-    """Print what rule CODE (e.g. GS203) checks, with an example of what it reports."""
+    """Print what a rule checks, with an example of what it reports.
+
+    CODE is a rule code such as GS203 (or 203).
+    """
     from gitstore import explain as catalogue
 
     if all_:

@@ -15,7 +15,10 @@ from gitstore.errors import EXIT_OK
 @click.option("-n", "--dry-run", is_flag=True, help="Print the plan and change nothing.")
 @click.pass_context
 def mv(ctx: click.Context, path: str, new_name: str, dry_run: bool) -> int:
-    """Rename the entity at PATH (e.g. components/orchestrator/kfp) to NEW_NAME.
+    """Rename an entity and rewrite every reference to it, like `git mv`.
+
+    PATH names the entity as `gitstore show` takes it (stacks/production,
+    components/orchestrator/kfp-prod); NEW_NAME is its new name.
 
     The file is renamed and every reference to the entity (stacks, team
     members, role assignments, default_stack, components' flavors) is

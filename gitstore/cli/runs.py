@@ -113,4 +113,5 @@ def sync(ctx: click.Context, remote: str) -> int:
 
 
 # one group under both names, so `gitstore runs list` and `gitstore run sync` work too
-runs = click.Group("runs", commands=run.commands, help=run.help)
+runs = click.Group("runs", commands=run.commands, help=run.help,
+                   short_help="The same group as `gitstore run`.")
