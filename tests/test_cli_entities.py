@@ -122,7 +122,7 @@ def test_explain_prints_a_rules_description_and_example() -> None:
 
 def test_run_and_runs_are_one_group(platform: Path) -> None:
     recorded = run_cli("runs", "record", "--pipeline", "train", "--name", "r1", "--stack", "production",
-                       cwd=platform)
+                       "--user", "alice", cwd=platform)
     assert recorded.code == 0, recorded
     assert run_cli("run", "list", cwd=platform).out == run_cli("runs", "list", cwd=platform).out
     assert "r1" in run_cli("runs", "list", cwd=platform).out
@@ -134,7 +134,7 @@ def test_run_and_runs_are_one_group(platform: Path) -> None:
 
 def test_completion_of_entity_paths_kinds_and_run_names(platform: Path) -> None:
     run_cli("run", "record", "--pipeline", "train", "--name", "train-7", "--stack", "production",
-            cwd=platform)
+            "--user", "alice", cwd=platform)
 
     def complete(words: str) -> list[str]:
         env = {"COMP_WORDS": words, "COMP_CWORD": str(len(words.split()) - 1),
