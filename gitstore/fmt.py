@@ -22,9 +22,28 @@ class FormatPlan:
     checked: int = 0
     changed: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> (before, after)
     problems: list[Problem] = field(default_factory=list)
+    outside: list[str] = field(default_factory=list)  # given paths outside the repository, left alone
 
 
-def targets(repo: ConfigRepo, paths: list[Path]) -> list[str]:
+def find_repo(start: Path, paths: list[Path]) -> ConfigRepo:
+    """The repository at ``start``, else the one holding the first given path (a hook run from the
+    git root passes paths into a configuration that sits in a subfolder)."""
+    from gitstore.errors import NotAConfigRepository
+    from gitstore.plumbing.sources import find_config_repo
+
+    try:
+        return find_config_repo(start)
+    except NotAConfigRepository:
+        for path in paths:
+            if path.exists():
+                try:
+                    return find_config_repo(path)
+                except NotAConfigRepository:
+                    continue
+        raise
+
+
+def targets(repo: ConfigRepo, paths: list[Path], outside: list[str] | None = None) -> list[str]:
     """Repository paths of the entity files to format: all of them, or those at/under ``paths``."""
     listed = [e.path for e in repo.worktree().entries()
               if e.mode.startswith("100") and entity_of(e.path) is not None]
@@ -37,7 +56,9 @@ def targets(repo: ConfigRepo, paths: list[Path]) -> list[str]:
             raise UsageError(f"{path}: no such file or directory")
         full = path.absolute().resolve() if not path.is_symlink() else path.absolute()
         if full != root and root not in full.parents:
-            raise UsageError(f"{path} is outside the configuration repository at {repo.root}")
+            if outside is not None:
+                outside.append(str(path))
+            continue
         rel = full.relative_to(root).as_posix() if full != root else ""
         if full.is_dir():
             wanted.update(p for p in listed if not rel or p.startswith(rel + "/"))
@@ -48,7 +69,7 @@ def targets(repo: ConfigRepo, paths: list[Path]) -> list[str]:
 
 def plan_format(repo: ConfigRepo, paths: list[Path]) -> FormatPlan:
     plan = FormatPlan()
-    for path in targets(repo, paths):
+    for path in targets(repo, paths, plan.outside):
         raw = (repo.root / path).read_bytes()
         plan.checked += 1
         parsed = read_document(path, raw)

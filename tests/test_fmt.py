@@ -100,13 +100,23 @@ def test_a_file_that_cannot_be_read_is_located_and_nothing_is_written(messy: Pat
     assert {p: (messy / p).read_text() for p in MESSY} == MESSY
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["nope.yaml"], "no such file or directory"),
-    (["/"], "is outside the configuration repository"),
-])
-def test_bad_paths_are_usage_errors(messy: Path, args: list[str], message: str) -> None:
-    result = run_cli("fmt", *args, cwd=messy)
-    assert result.code == 2 and message in result.err and result.err.startswith("gitstore: error: ")
+def test_a_missing_path_is_a_usage_error_and_paths_outside_are_left_alone(messy: Path) -> None:
+    result = run_cli("fmt", "nope.yaml", cwd=messy)
+    assert (result.code, result.err) == (
+        2, f"gitstore: error: {messy}/nope.yaml: no such file or directory\n")
+    outside = run_cli("fmt", "--check", "/", cwd=messy)
+    assert outside.code == 0 and outside.out == ""
+    assert outside.err == (f"gitstore: warning: / is outside the configuration repository at {messy}; "
+                           "left alone\n")
+
+
+def test_paths_from_the_git_root_find_a_configuration_in_a_subfolder(make_repo) -> None:
+    repo = make_repo({f"platform/{k}": v for k, v in MESSY.items()} | {".github/ci.yaml": "on: push\n"})
+    result = run_cli("fmt", "platform/stacks/prod.yaml", ".github/ci.yaml", cwd=repo)
+    assert result.code == 0, result
+    assert result.out.splitlines() == ["reformatted stacks/prod.yaml", "1 of 1 file(s) reformatted"]
+    assert (repo / "platform/stacks/prod.yaml").read_text() == CANONICAL["stacks/prod.yaml"]
+    assert (repo / ".github/ci.yaml").read_text() == "on: push\n"
 
 
 def test_the_examples_are_canonical() -> None:

@@ -19,16 +19,20 @@ def fmt(ctx: click.Context, paths: tuple[Path, ...], check: bool, show_diff: boo
     """Rewrite entity files in the canonical style (key order, indentation, quoting), keeping comments.
 
     PATHs (files or folders; default: the whole repository) are relative to
-    the current directory; files outside the layout are left alone. A file
-    that cannot be read is reported and nothing is written (exit 1).
+    the current directory; files outside the layout, or outside the
+    repository, are left alone. A file that cannot be read is reported and
+    nothing is written (exit 1).
     """
-    from gitstore.fmt import plan_format, unified_diff, write_format
-    from gitstore.plumbing.sources import find_config_repo
+    from gitstore.fmt import find_repo, plan_format, unified_diff, write_format
     from gitstore.report import format_text
     from gitstore.validate import Report
 
-    repo = find_config_repo(start_dir(ctx))
-    plan = plan_format(repo, [start_dir(ctx, p) for p in paths])
+    given = [start_dir(ctx, p) for p in paths]
+    repo = find_repo(start_dir(ctx), given)
+    plan = plan_format(repo, given)
+    for path in plan.outside:
+        click.echo(f"gitstore: warning: {path} is outside the configuration repository at {repo.root}; "
+                   "left alone", err=True)
     if plan.problems:
         report = Report("working tree", plan.checked, plan.problems)
         click.echo(format_text(report).rsplit("\n", 2)[0] + "\n", nl=False, err=True)
