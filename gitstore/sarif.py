@@ -18,6 +18,7 @@ from typing import Any
 
 from gitstore import __version__
 from gitstore.problems import RULES, WARNING, Problem
+from gitstore.report import repo_path
 from gitstore.validate import Report
 
 MAX_RESULTS = 5000
@@ -84,11 +85,12 @@ def _result(p: Problem, index: dict[str, int], base: str) -> dict[str, Any]:
         "ruleIndex": index[p.code],
         "level": _level(p.severity),
         "message": {"text": text},
-        "locations": [_location(base + p.path, p.line, p.column)],
+        "locations": [_location(repo_path(p, base), p.line, p.column)],
         "partialFingerprints": {FINGERPRINT: fingerprint(p)},
     }
+    prefix = repo_path(p, base)[: -len(p.path)] if p.path else ""
     related = [
-        {"id": n, **_location(base + path, None, None), "message": {"text": f"the other file: {path}"}}
+        {"id": n, **_location(prefix + path, None, None), "message": {"text": f"the other file: {path}"}}
         for n, path in enumerate(related_paths(p), 1)
     ]
     if related:
