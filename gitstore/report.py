@@ -4,7 +4,7 @@ Paths follow one rule. A problem's ``path`` is relative to the configuration's
 folder; ``base`` is that folder's path from the git repository's root
 (``"platform/"``, or ``""`` when the configuration is the whole repository).
 Text, for a person working in the configuration, prints ``path``. The formats
-read by tools that open files from the checkout's root (``github``; ``json``,
+read by tools that open files from the checkout's root (``github``, ``sarif``; ``json``,
 which GitLab Code Quality and the like consume) print the path from the
 repository's root; ``json`` also gives ``config_path`` and the folder itself,
 ``root``. Run-record problems (GS40x) name files on the runs branch, never in
