@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from gitstore.canonical import keep_canonical, needs_quotes
-from gitstore.errors import GitstoreError, UsageError
+from gitstore.errors import UsageError
+from gitstore.exceptions import RenameError
 from gitstore.flavors import is_builtin
 from gitstore.plumbing.layout import FOLDERS, EntityRef, is_valid_name
 from gitstore.plumbing.snapshot import Snapshot
@@ -24,9 +25,7 @@ from gitstore.references import ReferenceIndex
 
 ReadText = Callable[[str], str]
 
-
-class RenameError(GitstoreError):
-    """A rename that cannot be planned as asked (exit 2: nothing was changed)."""
+__all__ = ["RenameError", "RenamePlan", "TextEdit", "apply_plan", "plan_rename"]
 
 
 @dataclass(frozen=True)

@@ -142,7 +142,8 @@ def test_a_rename_that_would_break_the_repository_changes_nothing_and_says_why(r
     assert result.err.splitlines() == [
         "gitstore: error: renaming stack dev to `staging` would break the repository; nothing was changed:",
         f"  stacks/staging.yaml: GS209 id {derive_id('stack', 'staging')} is also the id of "
-        "stacks/prod.yaml (ids must be unique within a kind; remove the `id` line to get a derived one)",
+        "stacks/prod.yaml",
+        "      hint: ids must be unique within a kind; remove the `id` line to get a derived one",
     ]
     assert (repo / "stacks/dev.yaml").exists() and not (repo / "stacks/staging.yaml").exists()
     assert status(repo) == []

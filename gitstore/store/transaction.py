@@ -231,6 +231,17 @@ def _write_json(path: Path, data: object) -> None:
     atomic_write(path, json.dumps(data).encode("utf-8"))
 
 
+def _remove_partial_writes(path: Path) -> None:
+    """Temporary files :func:`atomic_write` left beside ``path`` when its writer was killed."""
+    import re
+
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.[a-z0-9_]{{8}}")
+    if path.parent.is_dir():
+        for leftover in path.parent.iterdir():
+            if pattern.fullmatch(leftover.name):
+                leftover.unlink(missing_ok=True)
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -271,6 +282,7 @@ def finish(repo: ConfigRepo, state_dir: Path, journal: Journal) -> None:
     staged = []
     for n, path in enumerate(paths):
         gpath = prefix + path
+        _remove_partial_writes(repo.root / path)
         on_disk = _disk_oid(repo.root / path)
         if on_disk not in (old.get(gpath), new.get(gpath)):
             continue  # edited by hand since: leave it alone
