@@ -69,9 +69,9 @@ def canonical_text(path: str, text: str) -> str:
     from ruamel.yaml.comments import CommentedMap
     from ruamel.yaml.error import YAMLError
 
-    yaml = _yaml()
+    writer = _yaml()  # the round trip of the one writer factory (editing, not reading values)
     try:
-        data = yaml.load(text) if text.strip() else CommentedMap()
+        data = writer.load(text) if text.strip() else CommentedMap()
     except YAMLError as exc:
         raise ValueError(f"{path}: not YAML: {exc}") from exc
     if data is None:
@@ -79,7 +79,7 @@ def canonical_text(path: str, text: str) -> str:
     root_schema = _schema_for(entity_of(path))
     _canonicalize(data, root_schema, root_schema, in_flow=False)
     out = io.StringIO()
-    yaml.dump(data, out)
+    writer.dump(data, out)
     return _tidy(out.getvalue())
 
 
