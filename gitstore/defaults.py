@@ -54,13 +54,15 @@ def user_text(name: str = "default") -> str:
 
 
 def initial_files() -> dict[str, str]:
-    """Repository path -> text of a new configuration repository."""
+    """Repository path -> text of a new configuration repository (in the canonical style)."""
+    from gitstore.canonical import canonical_text
+
     files = {CONFIG_FILE: SETTINGS_TEXT}
     for type_ in DEFAULT_COMPONENTS:
         files[entity_path("component", "default", type_)] = component_text(type_)
     files[entity_path("stack", "default")] = stack_text()
     files[entity_path("user", "default")] = user_text()
-    return files
+    return {path: canonical_text(path, text) for path, text in files.items()}
 
 
 INIT_MESSAGE = "gitstore: initialize configuration repository"

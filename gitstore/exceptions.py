@@ -54,6 +54,7 @@ __all__ = [
     "ReadOnlyStoreError",
     "RefLockedError",
     "RemoteError",
+    "RenameError",
     "RunExistsError",
     "RunSyncError",
     "RunsBranchBusyError",
@@ -264,6 +265,11 @@ class SourceProblems(GitstoreError):
 
 
 # --- hooks ---
+
+
+class RenameError(GitstoreError):
+    """A rename (``gitstore mv``, the language server's rename) that cannot be done as asked;
+    nothing was changed."""
 
 
 class ForeignHook(GitstoreError):

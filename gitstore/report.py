@@ -4,7 +4,7 @@ Paths follow one rule. A problem's ``path`` is relative to the configuration's
 folder; ``base`` is that folder's path from the git repository's root
 (``"platform/"``, or ``""`` when the configuration is the whole repository).
 Text, for a person working in the configuration, prints ``path``. The formats
-read by tools that open files from the checkout's root (``github``; ``json``,
+read by tools that open files from the checkout's root (``github``, ``sarif``; ``json``,
 which GitLab Code Quality and the like consume) print the path from the
 repository's root; ``json`` also gives ``config_path`` and the folder itself,
 ``root``. Run-record problems (GS40x) name files on the runs branch, never in
@@ -100,8 +100,15 @@ def format_github(report: Report, strict: bool = False, base: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
+def format_sarif(report: Report, strict: bool = False, base: str = "") -> str:
+    from gitstore.sarif import format_sarif as sarif
+
+    return sarif(report, strict=strict, base=base)
+
+
 FORMATTERS: dict[str, Callable[..., str]] = {
     "text": format_text,
     "json": format_json,
     "github": format_github,
+    "sarif": format_sarif,
 }

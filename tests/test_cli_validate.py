@@ -157,7 +157,7 @@ def test_usage_errors_are_one_line_and_exit_two(make_repo, tmp_path: Path):
     cases = {
         ("validate", "--format", "xml"):
             "gitstore: error: Invalid value for '--format': 'xml' is not one of 'text', 'json', "
-            "'github' (see `gitstore validate --help`)\n",
+            "'github', 'sarif' (see `gitstore validate --help`)\n",
         ("validate", "--no-such-option"):
             "gitstore: error: No such option '--no-such-option' (see `gitstore validate --help`)\n",
         ("validate", "--staged", "--rev", "HEAD"):

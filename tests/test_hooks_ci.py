@@ -1,4 +1,4 @@
-"""The CI recipes in the README, run as written (minus installing and posting) on real repositories."""
+"""The CI recipes in docs/hooks-ci.md, run as written (minus installing and posting) on real repositories."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 import yaml
 from conftest import git, run_cli, write_files
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parent.parent / "docs" / "hooks-ci.md"
 BASE = {
     "gitstore.yaml": "format: 1\n",
     "components/orchestrator/kf.yaml": "flavor: kubeflow\nconfig:\n  synchronous: true\n",

@@ -160,7 +160,7 @@ def test_import_stack_file_into_a_repository(tmp_path: Path) -> None:
     assert (repo / "stacks/production.yaml").read_text() == (
         "components:\n  artifact_store: s3-prod\n  orchestrator: kfp-prod\n")
     assert (repo / "components/artifact_store/s3-prod.yaml").read_text() == (
-        "flavor: s3\nconfig:\n  key: '{{ s3-prod.key }}'\n  path: s3://acme-ml-artifacts\n")
+        "flavor: s3\nconfig:\n  key: \"{{ s3-prod.key }}\"\n  path: s3://acme-ml-artifacts\n")
     assert yaml.safe_load((tmp_path / "repo.secrets.yaml").read_text()) == {
         "s3-prod": {"key": "AKIAEXAMPLE"}}
     assert run_cli("validate", "--strict", str(repo)).code == 0

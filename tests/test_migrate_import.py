@@ -70,7 +70,7 @@ flavor: mysql
 config:
   database: mlmd
   host: db.internal
-  password: '{{ mysql-prod.password }}'
+  password: "{{ mysql-prod.password }}"
   port: 3306
   secret: null
   upgrade_migration_enabled: true
@@ -81,13 +81,13 @@ config:
     assert (imported / "roles/viewer.yaml").read_text() == """\
 id: 8b2e0d3f-6c4a-4d9b-9f8e-2a3b4c5d6e78
 assignments:
-- team: ml-platform
-  project: fraud
-- user: bob
-  project: churn
+  - team: ml-platform
+    project: fraud
+  - user: bob
+    project: churn
 """
     assert (imported / "teams/ml-platform.yaml").read_text() == (
-        "id: 2d4f6a8b-0c3e-4a7b-9d1f-4c5e6f7a8b99\nmembers:\n- alice\n- bob\n")
+        "id: 2d4f6a8b-0c3e-4a7b-9d1f-4c5e6f7a8b99\nmembers:\n  - alice\n  - bob\n")
     assert (imported / "users/alice.yaml").read_text() == f"id: {U_ALICE}\n"
     assert (imported / "projects/churn.yaml").read_text() == f"id: {P_CHURN}\n"
     assert (imported / "gitstore.yaml").read_text() == "format: 1\ndefault_stack: default\n"

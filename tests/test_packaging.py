@@ -38,6 +38,7 @@ def test_wheel_ships_schemas_and_hooks(tmp_path: Path):
     assert schemas and hooks
     assert {f"gitstore/schemas/{n}" for n in schemas} <= names
     assert {f"gitstore/hooks/{n}" for n in hooks} <= names
+    assert "gitstore/rules.md" in names  # the rule catalogue behind `gitstore explain`
 
 
 IMPORT_NAMES = {"pyyaml": "yaml", "ruamel.yaml": "ruamel.yaml"}  # where a module is named otherwise

@@ -16,7 +16,7 @@ from conftest import run_cli
 from test_runs_show_validate import put_on_branch
 from test_runs_support import config_files
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parent.parent / "docs" / "hooks-ci.md"
 BROKEN = {"stacks/prod.yaml": "components:\n  orchestrator: missing\n",
           "users/typo.yml": "{}\n"}
 
@@ -29,7 +29,7 @@ def subfolder_repo(make_repo: Callable[..., Path]) -> Path:
 def gitlab_jq_program() -> str:
     """The jq program of the README's GitLab job that writes gl-code-quality.json."""
     text = README.read_text(encoding="utf-8")
-    job = text.split("### CI: GitLab", 1)[1].split("```yaml", 1)[1].split("```", 1)[0]
+    job = text.split("## CI: GitLab", 1)[1].split("```yaml", 1)[1].split("```", 1)[0]
     found = re.search(r"jq '(.*?)' gitstore\.json > gl-code-quality\.json", job, re.S)
     assert found, "the README's GitLab job no longer builds gl-code-quality.json with jq"
     return found.group(1)

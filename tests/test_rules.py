@@ -212,15 +212,15 @@ def test_gs012_special_file_in_the_working_tree(tmp_path: Path) -> None:
     assert problems_of(tmp_path) == [("GS012", "users/pipe.yaml", None, None)]
 
 
-README = Path(__file__).resolve().parent.parent / "README.md"
-
-
-def readme_rule_examples() -> dict[str, tuple[dict[str, str], list[str], bool]]:
-    """code -> (files, output lines, runnable) from the README's `rules` section."""
+def catalogue_rule_examples() -> dict[str, tuple[dict[str, str], list[str], bool]]:
+    """code -> (files, output lines, runnable) from the rule catalogue (gitstore/rules.md)."""
     import re
 
+    from gitstore.explain import catalogue
+
+    section = catalogue()
     examples = {}
-    for block in rules_sections().split("\n#### ")[1:]:
+    for block in section.split("\n#### ")[1:]:
         code = block.split("\n", 1)[0].strip()
         files = dict(re.findall(r"`([^`\n]+)`:\n\n```yaml\n(.*?)```", block, re.S))
         output = re.findall(r"```text\n(.*?)```", block, re.S)
@@ -230,30 +230,20 @@ def readme_rule_examples() -> dict[str, tuple[dict[str, str], list[str], bool]]:
     return examples
 
 
-def rules_sections() -> str:
-    """The `rules` sections of the README and of the pages under docs/, in that order."""
-    pages = [README, *sorted((README.parent / "docs").glob("*.md"))]
-    sections = []
-    for page in pages:
-        text = page.read_text(encoding="utf-8")
-        if "<!-- section: rules -->" in text:
-            section = text.split("<!-- section: rules -->", 1)[1]
-            sections.append(section.split("<!-- end section: rules -->", 1)[0])
-    return "\n".join(sections)
+def test_catalogue_documents_every_rule_with_severity_and_title() -> None:
+    from gitstore.explain import catalogue
 
-
-def test_readme_documents_every_rule_with_severity_and_title() -> None:
-    section = rules_sections()
+    section = catalogue()
     for rule in RULES.values():
         assert f"| [{rule.code}](#{rule.code.lower()}) | {rule.severity} | {rule.title} |" in section
-    assert set(readme_rule_examples()) == set(RULES)
+    assert set(catalogue_rule_examples()) == set(RULES)
 
 
 @pytest.mark.parametrize("code", sorted(RULES))
-def test_readme_rule_examples(code: str, tmp_path: Path) -> None:
+def test_catalogue_rule_examples(code: str, tmp_path: Path) -> None:
     from gitstore.report import format_text
 
-    files, lines, runnable = readme_rule_examples()[code]
+    files, lines, runnable = catalogue_rule_examples()[code]
     assert lines[0].split(": ", 1)[1].startswith(code)
     if not runnable:
         return

@@ -94,7 +94,7 @@ def test_editor_modeline_is_only_a_comment(tmp_path: Path) -> None:
 def test_readme_format_section_examples_match_the_schemas(printed: dict[str, dict]) -> None:
     import re
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parent.parent / "docs" / "format.md").read_text(encoding="utf-8")
     section = readme.split("<!-- section: format -->", 1)[1].split("<!-- end section: format -->")[0]
     blocks = re.findall(r"```yaml\n# (\S+?):? [^\n]*\n(.*?)```|```yaml\n# (\S+)\n(.*?)```", section, re.S)
     checked = set()

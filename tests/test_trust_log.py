@@ -62,7 +62,7 @@ def test_entity_paths_are_read_with_or_without_yaml() -> None:
 
 def test_log_of_nothing_and_of_a_bad_path(renamed: Path) -> None:
     result = run_cli("log", "stacks/never", cwd=renamed)
-    assert (result.code, result.err) == (1, "gitstore: no commit on HEAD touches stacks/never\n")
+    assert (result.code, result.err) == (1, "gitstore: error: no commit on HEAD touches stacks/never\n")
     result = run_cli("log", "README.md", cwd=renamed)
     assert result.code == 2
     assert result.err.startswith("gitstore: error: `README.md` does not name an entity")

@@ -25,6 +25,12 @@ COMMANDS = {
     "validate": "gitstore.cli.validate:validate",
     "schema": "gitstore.cli.schema:schema",
     "init": "gitstore.cli.init:init",
+    "explain": "gitstore.cli.explain:explain",
+    # entities from the shell
+    "list": "gitstore.cli.entities:list_",
+    "show": "gitstore.cli.entities:show",
+    "mv": "gitstore.cli.mv:mv",
+    "fmt": "gitstore.cli.fmt:fmt",
     # enforcement and review
     "hooks": "gitstore.cli.hooks:hooks",
     "diff": "gitstore.cli.diff:diff",
@@ -86,6 +92,13 @@ def start_dir(ctx: click.Context, path: Path | None = None) -> Path:
     return base / path if path is not None else base
 
 
+def error_text(message: str) -> str:
+    """An error as printed: one line `gitstore: error: ...`, any further lines indented under it."""
+    first, *rest = [line.rstrip() for line in message.splitlines() if line.strip()] or [""]
+    more = [line if line.startswith("  ") else f"  {line}" for line in rest]
+    return "\n".join([f"gitstore: error: {first}", *more])
+
+
 def _one_line_usage_error(exc: click.ClickException) -> str:
     """A click error as one line, pointing at the help of the command that was run."""
     message = exc.format_message().replace("\n", " ").rstrip(".")
@@ -110,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         click.echo("gitstore: aborted", err=True)
         return 130
     except GitstoreError as exc:
-        click.echo(f"gitstore: error: {exc.message}", err=True)
+        click.echo(error_text(exc.message), err=True)
         return exc.exit_code
     except KeyboardInterrupt:
         click.echo("gitstore: interrupted", err=True)

@@ -16,7 +16,7 @@ from gitstore.errors import EXIT_OK, EXIT_PROBLEMS, UsageError
               show_default=True, help="Output format; markdown fits one pull-request comment.")
 @click.option("--exit-code", is_flag=True, help="Exit 1 when there are changes (like git diff).")
 @click.option("--path", "path", type=click.Path(path_type=Path), default=None,
-              help="The configuration repository or a folder in it (default: here).")
+              hidden=True, help="Deprecated: use `gitstore -C DIR`.")
 @click.pass_context
 def diff(ctx: click.Context, base: str, head: str | None, staged: bool, fmt: str, exit_code: bool,
          path: Path | None) -> int:

@@ -16,7 +16,7 @@ from gitstore.errors import EXIT_OK
 @click.option("--people/--no-people", default=None,
               help="Draw teams, roles and assignees (default: only when drawing every stack).")
 @click.option("--path", "path", type=click.Path(path_type=Path), default=None,
-              help="The configuration repository or a folder in it (default: here).")
+              hidden=True, help="Deprecated: use `gitstore -C DIR`.")
 @click.pass_context
 def graph(ctx: click.Context, stacks: tuple[str, ...], fmt: str, rev: str | None,
           people: bool | None, path: Path | None) -> int:

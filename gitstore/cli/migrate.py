@@ -13,11 +13,13 @@ if TYPE_CHECKING:
     from gitstore.migrate.to_repo import ImportOptions, ImportResult
 
 _conflict = click.option("--on-conflict", type=click.Choice(["skip", "rename"]), default=None,
-                         help="When DEST has an entity of an imported name: keep DEST's (skip) "
-                              "or import under a new name (rename). Default: refuse.")
+                         help="When the repository imported into has an entity of an imported "
+                              "name: keep its own (skip) or import under a new name (rename). "
+                              "Default: refuse.")
 _secrets_out = click.option("--secrets-file", type=click.Path(dir_okay=False, path_type=Path),
                             help="Where to write the plain-text secrets taken out of the "
-                                 "configuration (default: DEST.secrets.yaml beside DEST).")
+                                 "configuration (default: <repository>.secrets.yaml beside the "
+                                 "repository imported into).")
 _keep = click.option("--keep-plaintext-secrets", is_flag=True,
                      help="Commit plain-text secrets to git as they are (not recommended).")
 _secrets_in = click.option("--secrets-file", type=click.Path(dir_okay=False, path_type=Path),

@@ -9,12 +9,17 @@ from typing import Any
 import click
 
 from gitstore.cli import start_dir
+from gitstore.cli.complete import complete_run
 from gitstore.errors import EXIT_OK, EXIT_PROBLEMS
 
 
 @click.group()
 def run() -> None:
-    """Record and read pipeline runs pinned to configuration commits."""
+    """Record, read and sync pipeline runs pinned to configuration commits.
+
+    `gitstore runs` is the same group: `run list` and `runs list`, `run sync`
+    and `runs sync` are the same commands.
+    """
 
 
 @run.command("record")
@@ -66,7 +71,7 @@ def list_(ctx: click.Context, pipeline: str | None, project: str | None, fmt: st
 
 
 @run.command("show")
-@click.argument("run_name", metavar="RUN")
+@click.argument("run_name", metavar="RUN", shell_complete=complete_run)
 @click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml",
               show_default=True)
 @click.pass_context
@@ -91,12 +96,7 @@ def _dump(body: dict[str, Any], fmt: str) -> str:
     return dump_text(body)
 
 
-@click.group()
-def runs() -> None:
-    """Exchange run records with other clones."""
-
-
-@runs.command("sync")
+@run.command("sync")
 @click.argument("remote", default="origin")
 @click.pass_context
 def sync(ctx: click.Context, remote: str) -> int:
@@ -110,3 +110,8 @@ def sync(ctx: click.Context, remote: str) -> int:
     click.echo(f"synced {result.branch} with {remote}: {result.received} record(s) received, "
                f"{result.sent} sent" + (" (merged)" if result.merged else ""))
     return EXIT_OK
+
+
+# one group under both names, so `gitstore runs list` and `gitstore run sync` work too
+runs = click.Group("runs", commands=run.commands, help=run.help,
+                   short_help="The same group as `gitstore run`.")

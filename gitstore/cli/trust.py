@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from gitstore.cli import start_dir
+from gitstore.cli.complete import complete_entity
 from gitstore.errors import EXIT_OK, EXIT_PROBLEMS
 from gitstore.plumbing.layout import OPERATIONS, PERMISSION_TYPES
 
@@ -103,7 +104,7 @@ def codeowners(ctx: click.Context, write: bool) -> int:
 
 
 @click.command("log")
-@click.argument("path")
+@click.argument("path", shell_complete=complete_entity)
 @click.option("--rev", default="HEAD", show_default=True, help="Walk the history of this commit.")
 @click.pass_context
 def log(ctx: click.Context, path: str, rev: str) -> int:
@@ -115,7 +116,7 @@ def log(ctx: click.Context, path: str, rev: str) -> int:
     repo = find_config_repo(start_dir(ctx), need_worktree_file=False)
     history = entity_history(repo, path, rev)
     if not history:
-        click.echo(f"gitstore: no commit on {rev} touches {path}", err=True)
+        click.echo(f"gitstore: error: no commit on {rev} touches {path}", err=True)
         return EXIT_PROBLEMS
     click.echo(history_text(history), nl=False)
     return EXIT_OK

@@ -13,7 +13,7 @@ from gitstore.errors import EXIT_OK, EXIT_PROBLEMS, UsageError
 @click.argument("path", required=False, type=click.Path(path_type=Path))
 @click.option("--staged", is_flag=True, help="Check exactly what the index would commit.")
 @click.option("--rev", metavar="REV", help="Check a commit instead of the working tree.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github", "sarif"]), default="text",
               show_default=True, help="Output format.")
 @click.option("--strict", is_flag=True, help="Warnings fail validation too.")
 @click.option("--no-cache", is_flag=True, help="Check every file again instead of reusing results.")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gitstore.canonical import canonical_text
 from gitstore.migrate.model import Entity, StoreData
 from gitstore.plumbing.layout import CONFIG_FILE, entity_path
 
@@ -56,7 +57,7 @@ def repo_files(data: StoreData, with_settings: bool) -> dict[str, str]:
         files[entity_path("project", name)] = _with_id(project, extra)
     for name, role in sorted(data.roles.items()):
         files[entity_path("role", name)] = _with_id(role, _role_body(data, role))
-    return files
+    return {path: canonical_text(path, text) for path, text in files.items()}
 
 
 def _with_id(entity: Entity, body: dict[str, Any]) -> str:

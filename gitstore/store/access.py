@@ -60,7 +60,11 @@ class AccessMethods(StoreBase):
                 return {}
             return {entity_path("user", "default"): defaults.user_text()}
 
-        self._write("create user default", plan)
+        self._write(
+            "create user default\n\n"
+            "ZenML's stores register a user named `default` when they are opened without one;\n"
+            "GitZenStore().initialize() does the same. Open the repository with\n"
+            "initialize(path, skip_default_registrations=True) to leave it as it is.", plan)
 
     def delete_user(self, user_name: str) -> None:
         def plan(tree: Tree) -> FileChanges:

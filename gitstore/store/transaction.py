@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from gitstore.checks.incremental import IntegrityIndex
+from gitstore.canonical import keep_canonical
 from gitstore.exceptions import IntegrityError, UncommittedChangesError
 from gitstore.plumbing import vcs
 from gitstore.plumbing.cache import ResultCache
@@ -240,8 +241,10 @@ def _effective(changes: FileChanges, base: Tree) -> FileChanges:
         if text is None:
             if exists:
                 out[path] = None
-        elif not exists or vcs.blob_oid(text.encode("utf-8")) != entries[path].oid:
-            out[path] = text
+        else:
+            text = keep_canonical(path, base.read_text(path) if exists else None, text)
+            if not exists or vcs.blob_oid(text.encode("utf-8")) != entries[path].oid:
+                out[path] = text
     return out
 
 
@@ -276,6 +279,17 @@ def _write_json(path: Path, data: object) -> None:
     if not path.parent.is_dir():
         path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, json.dumps(data).encode("utf-8"))
+
+
+def _remove_partial_writes(path: Path) -> None:
+    """Temporary files :func:`atomic_write` left beside ``path`` when its writer was killed."""
+    import re
+
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.[a-z0-9_]{{8}}")
+    if path.parent.is_dir():
+        for leftover in path.parent.iterdir():
+            if pattern.fullmatch(leftover.name):
+                leftover.unlink(missing_ok=True)
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -341,6 +355,7 @@ def finish(repo: ConfigRepo, state_dir: Path, journal: Journal, known: Known | N
     staged = []
     for n, path in enumerate(paths):
         gpath = prefix + path
+        _remove_partial_writes(repo.root / path)
         on_disk = _disk_oid(repo.root / path)
         if on_disk not in (old.get(gpath), new.get(gpath)):
             continue  # edited by hand since: leave it alone
