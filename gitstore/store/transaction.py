@@ -37,8 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from gitstore.checks.incremental import IntegrityIndex
 from gitstore.canonical import keep_canonical
+from gitstore.checks.incremental import IntegrityIndex
 from gitstore.exceptions import IntegrityError, UncommittedChangesError
 from gitstore.plumbing import vcs
 from gitstore.plumbing.cache import ResultCache
