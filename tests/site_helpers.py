@@ -56,5 +56,6 @@ def evil_repo(root: Path) -> Path:
 
 
 def record_run(repo: Path, name: str, stack: str, pipeline: str = "training") -> None:
-    result = run_cli("run", "record", "--pipeline", pipeline, "--name", name, "--stack", stack, cwd=repo)
+    result = run_cli("run", "record", "--pipeline", pipeline, "--name", name, "--stack", stack,
+                     "--user", "alice", cwd=repo)
     assert result.code == 0, result

@@ -80,7 +80,7 @@ def test_user_page_says_what_who_can_says(platform: Path, tmp_path: Path) -> Non
     from gitstore.diff import load
     from gitstore.plumbing.layout import OPERATIONS, PERMISSION_TYPES
     from gitstore.plumbing.sources import find_config_repo
-    from gitstore.trust.ownership import who_can_lines
+    from gitstore.trust.ownership import who_can
 
     out = tmp_path / "site"
     build(platform, out)
@@ -91,8 +91,7 @@ def test_user_page_says_what_who_can_says(platform: Path, tmp_path: Path) -> Non
         for row in re.findall(r"<tr><td><code>(\w+)</code></td><td>(.*?)</td>", page):
             shown |= {(row[0], t) for t in re.findall(r'badge kind">(\w+)<', row[1])}
         expected = {(op, pt) for op in OPERATIONS for pt in PERMISSION_TYPES
-                    if any(line.split()[0] == user for line in who_can_lines(snap, op, pt)[1:]
-                           if line.startswith("  "))}
+                    if user in who_can(snap, op, pt).holders or user in who_can(snap, op, pt).scoped}
         assert shown == expected, user
 
 
