@@ -107,8 +107,9 @@ def main(argv: list[str] | None = None) -> int:
             gen = generate(work / "repo", files)
             for i in range(args.runs):
                 stack = gen.stacks[i % len(gen.stacks)]
-                subprocess.run([GITSTORE, "run", "record", "--pipeline", f"pipeline-{i % 4}", "--name",
-                                f"run-{i}", "--stack", stack, "--user", gen.users[0]], cwd=gen.root, check=True,
+                subprocess.run([GITSTORE, "run", "record", "--pipeline", f"pipeline-{i % 4}",
+                                "--name", f"run-{i}", "--stack", stack, "--user", gen.users[0]],
+                               cwd=gen.root, check=True,
                                capture_output=True)
             print(f"### {files} files, {args.runs} runs\n")
             print("\n".join(build_times(gen.root, work, args.repeat)))
