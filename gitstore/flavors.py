@@ -66,12 +66,15 @@ def secret_fields(type_: str, flavor: str) -> frozenset[str]:
 @cache
 def builtin_config_schema(type_: str, flavor: str) -> dict[str, Any]:
     fields = builtin_flavors()[type_][flavor]["fields"]
+    secret = secret_fields(type_, flavor)
+    properties = {name: python_type_schema(t) | ({"writeOnly": True} if name in secret else {})
+                  for name, t in fields.items()}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": f"config of the built-in {type_} flavor `{flavor}`",
         "type": "object",
         "additionalProperties": False,
-        "properties": {name: python_type_schema(t) for name, t in fields.items()},
+        "properties": properties,
     }
 
 

@@ -102,12 +102,16 @@ def _convert(error: Any, positions: Positions, path: str, base: tuple[Any, ...],
         return _property_name(error, positions, path, where, code)
     line, col = locate(positions, where)
     custom = schema.get("x-message")
+    secret = _holds_secret(schema, where)
     if not custom and kind == "pattern" and error.validator_value in PATTERN_WORDS:
-        custom = f"{error.instance!r} is not {PATTERN_WORDS[error.validator_value]}"
+        shown = "the value" if secret else repr(error.instance)
+        custom = f"{shown} is not {PATTERN_WORDS[error.validator_value]}"
     elif not custom and kind == "type":
-        custom = f"expected {_type_words(error.validator_value)}, not {_describe(error.instance)}"
+        custom = f"expected {_type_words(error.validator_value)}, not {_describe(error.instance, secret)}"
     elif not custom and kind == "const":
-        custom = f"must be {json.dumps(error.validator_value)}, not {_describe(error.instance)}"
+        custom = f"must be {json.dumps(error.validator_value)}, not {_describe(error.instance, secret)}"
+    elif not custom and secret:
+        custom = f"the value does not match the schema's `{kind}`"
     message = f"`{_dotted(where)}`: {custom or error.message}"
     hint = None
     if kind == "enum" and isinstance(error.instance, str):
@@ -128,8 +132,21 @@ def _type_words(expected: Any) -> str:
     return " or ".join(_TYPE_WORDS.get(str(n), str(n)) for n in names)
 
 
-def _describe(value: Any) -> str:
-    """A value as a person would name it: ``the string 'x'``, ``a list``, ``null``."""
+def _holds_secret(schema: dict[str, Any], where: tuple[Any, ...]) -> bool:
+    """Whether the value at ``where`` carries a secret (a ``writeOnly`` field, or a key named
+    like one), so that a message names its type but never repeats it."""
+    if schema.get("writeOnly") is True:
+        return True
+    from gitstore.checks.integrity import looks_secret
+
+    return looks_secret(next((p for p in reversed(where) if isinstance(p, str)), None))
+
+
+def _describe(value: Any, secret: bool = False) -> str:
+    """A value as a person would name it: ``the string 'x'``, ``a list``, ``null``; a
+    secret's type only (``a string``)."""
+    if secret and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return "a string" if isinstance(value, str) else "a number"
     if value is None:
         return "null"
     if isinstance(value, bool):
