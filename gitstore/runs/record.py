@@ -35,7 +35,7 @@ def record_body(run: dict[str, Any], pin: Pin, dirty: bool, recorded_at: datetim
     that store recorded for it, and a run given a stack that differs from the
     pinned commit's (``as_run``) keeps the stack it ran on; the record says so.
     """
-    imported = {"imported_from": imported_from} if imported_from else {}
+    imported: dict[str, Any] = {"imported_from": imported_from} if imported_from else {}
     if as_run:
         imported["stack_as_run"] = True
     return {
