@@ -18,14 +18,23 @@ from gitstore.plumbing.snapshot import Snapshot
 RUN_OPERATION = "pipeline_run"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Grant:
-    """One way a user holds a permission: through ``role``, directly or via ``team``."""
+    """One way a user holds a permission: through ``role``, directly or via ``team``.
+
+    Grants are not ordered by comparison (``team`` and ``project`` may be ``None``);
+    sort them with :meth:`sort_key`: by user, role, direct before team, everywhere
+    before one project.
+    """
 
     user: str
     role: str
     team: str | None = None
     project: str | None = None  # the only project the grant holds in, if scoped
+
+    def sort_key(self) -> tuple[str, str, bool, str, bool, str]:
+        return (self.user, self.role, self.team is not None, self.team or "",
+                self.project is not None, self.project or "")
 
     def describe(self) -> str:
         via = f"team {self.team}" if self.team else "directly"
@@ -60,7 +69,7 @@ class Authority:
                 continue
             for item in data.get("assignments") or []:
                 found.update(self._assignment_grants(role, item))
-        return sorted(found)
+        return sorted(found, key=Grant.sort_key)
 
     def _assignment_grants(self, role: str, item: Any) -> list[Grant]:
         if not isinstance(item, dict):
