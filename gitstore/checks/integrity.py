@@ -89,9 +89,8 @@ def _duplicate_ids(snap: Snapshot) -> Iterator[Problem]:
 
 
 def _settings(snap: Snapshot) -> Iterator[Problem]:
-    settings = snap.settings
-    default = settings.get("default_stack")
-    if isinstance(default, str) and not snap.exists("stack", default):
+    default = snap.settings.default_stack
+    if default is not None and not snap.exists("stack", default):
         doc = snap.get("settings", "gitstore")
         assert doc is not None
         line, col = _at(doc, ("default_stack",))
@@ -278,9 +277,9 @@ def _stack(snap: Snapshot, doc: Document) -> Iterator[Problem]:
         yield Problem(doc.path, line, col, "GS203",
                       f"{type_} `{name}` does not exist (expected {entity_path('component', name, type_)})",
                       hint)
-    required = snap.settings.get("required_components")
-    if isinstance(required, list):
-        missing = [t for t in required if isinstance(t, str) and t not in components]
+    required = snap.settings.required_components
+    if required:
+        missing = [t for t in required if t not in components]
         if missing:
             line, col = _at(doc, ("components",), key=True)
             yield Problem(doc.path, line, col, "GS204",

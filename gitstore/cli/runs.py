@@ -89,9 +89,9 @@ def show(ctx: click.Context, run_name: str, fmt: str) -> int:
 def _dump(body: dict[str, Any], fmt: str) -> str:
     if fmt == "json":
         return json.dumps(body, indent=2) + "\n"
-    import yaml
+    from gitstore.plumbing.yamlio import dump_text
 
-    return str(yaml.safe_dump(body, sort_keys=False, allow_unicode=True))
+    return dump_text(body)
 
 
 @click.group()

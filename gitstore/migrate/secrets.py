@@ -71,24 +71,40 @@ def looks_secret(key: str) -> bool:
 
 def extract_secrets(type_: str, flavor: str, secret: str, config: dict[str, Any],
                     vault: SecretVault) -> dict[str, Any]:
-    """``config`` with every plain-text secret replaced by a reference into ``vault``."""
+    """``config`` with every plain-text secret *value* replaced by a reference into ``vault``.
+
+    A built-in flavor's fields say which hold a secret value (``secret_fields`` in
+    builtin-flavors.json): those move, and its other declared fields stay whatever
+    they are called (mysql's ``secret`` and s3's ``authentication_secret`` hold the
+    *name* of a secret). Keys no flavor declares are judged by their name, as
+    validation judges them.
+    """
     fields: frozenset[str] = frozenset()
+    declared: frozenset[str] = frozenset()
     if flavors.is_builtin(type_, flavor):
         fields = flavors.secret_fields(type_, flavor)
-    return _extract(config, fields, secret, vault)
+        declared = flavors.field_names(type_, flavor)
+    return _extract(config, fields, declared, secret, vault)
 
 
-def _extract(config: dict[str, Any], fields: frozenset[str], secret: str,
-             vault: SecretVault) -> dict[str, Any]:
+def _extract(config: dict[str, Any], fields: frozenset[str], declared: frozenset[str],
+             secret: str, vault: SecretVault) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in config.items():
         if isinstance(value, dict):
-            result[key] = _extract(value, frozenset(), secret, vault)
-        elif is_plain(value) and (key in fields or (isinstance(value, str) and looks_secret(key))):
+            result[key] = _extract(value, frozenset(), frozenset(), secret, vault)
+        elif is_plain(value) and _holds_secret_value(key, value, fields, declared):
             result[key] = vault.reference(secret, key, value)
         else:
             result[key] = value
     return result
+
+
+def _holds_secret_value(key: str, value: Any, fields: frozenset[str],
+                        declared: frozenset[str]) -> bool:
+    if key in fields:
+        return True
+    return key not in declared and isinstance(value, str) and looks_secret(key)
 
 
 def resolve_references(value: Any, values: dict[str, dict[str, Any]]) -> Any:

@@ -14,6 +14,7 @@ from typing import Any
 from gitstore.plumbing import vcs
 from gitstore.plumbing.cache import ResultCache
 from gitstore.plumbing.layout import CONFIG_FILE, FOLDERS, EntityRef, classify, derive_id
+from gitstore.plumbing.settings import Settings
 from gitstore.plumbing.sources import FileEntry, Source
 from gitstore.plumbing.yamlio import Positions
 from gitstore.problems import Problem
@@ -56,9 +57,9 @@ class Snapshot:
     problems: list[Problem] = field(default_factory=list)
 
     @property
-    def settings(self) -> dict[str, Any]:
+    def settings(self) -> Settings:
         doc = self.documents.get(EntityRef("settings", None, "gitstore"))
-        return doc.data if doc else {}
+        return Settings.of(doc.data if doc else None)
 
     @property
     def has_settings(self) -> bool:

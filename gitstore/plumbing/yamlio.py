@@ -1,8 +1,13 @@
-"""Strict, fast reading of configuration files.
+"""Strict, fast reading of configuration files, and the one writer.
 
 Files are YAML 1.2 mappings read from the events of libyaml's parser (through
 PyYAML's C binding, which is about twenty times faster than a round-trip
-loader; writing, where comments must survive, uses ruamel.yaml elsewhere).
+loader). Every read of a repository file goes through :func:`read_document`
+(or :func:`load_mapping`), so validation, the library, run pinning, the hooks
+and export see the same values. Writing, where comments must survive, uses
+the ruamel.yaml instance :func:`round_trip` returns; it quotes every string
+this reader would take for another type, so what is written reads back as it
+was meant.
 The reader builds plain data itself, so it can refuse what the format forbids
 at the exact place it occurs: duplicate keys, anchors and aliases (a YAML bomb
 is never expanded), tags (never constructed, never executed), more than one
@@ -271,6 +276,62 @@ class _Builder:
             mark = event.start_mark
             self.positions[child] = (mark.line + 1, mark.column + 1, mark.line + 1, mark.column + 1)
             result.append(self._value(event, child, depth + 1))
+
+
+def load_mapping(raw: bytes | None, path: str = "") -> dict[str, Any] | None:
+    """The mapping a repository file holds, read exactly as validation reads it; ``None``
+    for no file or one that is not a valid configuration mapping (validation says why)."""
+    if raw is None:
+        return None
+    parsed = read_document(path, raw)
+    return parsed.data if isinstance(parsed, Parsed) else None
+
+
+_WIDTH = 4096  # never re-wrap long lines
+
+
+def round_trip(indent: int = 2, sequence: int = 4, offset: int = 2) -> Any:
+    """The ruamel.yaml round-trip instance every writer uses: YAML 1.2, comments, key order
+    and quoting kept, long lines never re-wrapped, no anchors, and every string the reader
+    would take for another type (``0o17``, ``1e3``, ``true``, ``null``) quoted."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")
+    yaml.Representer = _representer()
+    yaml.preserve_quotes = True
+    yaml.width = _WIDTH
+    yaml.indent(mapping=indent, sequence=sequence, offset=offset)
+    return yaml
+
+
+_REPRESENTER: list[Any] = []
+
+
+def _representer() -> Any:
+    if _REPRESENTER:
+        return _REPRESENTER[0]
+    from ruamel.yaml.representer import RoundTripRepresenter
+
+    class Representer(RoundTripRepresenter):
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
+        def represent_str(self, data: str) -> Any:
+            style = "'" if resolve_plain(data) != data else None
+            return self.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+    Representer.add_representer(str, Representer.represent_str)
+    _REPRESENTER.append(Representer)
+    return Representer
+
+
+def dump_text(data: Any, indent: int = 2, sequence: int = 4, offset: int = 2) -> str:
+    """``data`` (plain or round-trip nodes) as YAML text from :func:`round_trip`."""
+    import io
+
+    out = io.StringIO()
+    round_trip(indent, sequence, offset).dump(data, out)
+    return out.getvalue()
 
 
 def locate(positions: Positions, path: tuple[Any, ...], key: bool = False) -> tuple[int, int]:

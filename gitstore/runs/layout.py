@@ -16,7 +16,6 @@ from typing import NamedTuple
 
 from gitstore.plumbing.layout import NAME_RE
 
-DEFAULT_BRANCH = "gitstore/runs"
 RECORDS_DIR = "runs"
 NAME_INDEX_DIR = ".index/names"
 RECORD_FORMAT = 1

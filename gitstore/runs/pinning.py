@@ -15,9 +15,10 @@ from typing import Any
 from gitstore import flavors
 from gitstore.plumbing import vcs
 from gitstore.plumbing.layout import COMPONENT_TYPES, CONFIG_FILE, derive_id, entity_path
+from gitstore.plumbing.settings import Settings
 from gitstore.plumbing.sources import ConfigRepo
+from gitstore.plumbing.yamlio import load_mapping
 from gitstore.runs.errors import NoConfigCommitError, PlainSecretError, StackNotAtCommitError
-from gitstore.runs.layout import DEFAULT_BRANCH
 
 
 @dataclass(frozen=True)
@@ -28,23 +29,16 @@ class Pin:
     # {"name", "id", "components": {type: {"name", "id", "flavor", "config"}}}
     stack: dict[str, Any]
     files: dict[str, str] = field(default_factory=dict)  # path -> blob id of every file read
-    settings: dict[str, Any] = field(default_factory=dict)
+    settings: Settings = field(default_factory=Settings)
 
     @property
     def runs_branch(self) -> str:
-        branch = self.settings.get("runs_branch")
-        return branch if isinstance(branch, str) and branch else DEFAULT_BRANCH
+        return self.settings.runs_branch
 
 
-def _load(obj: vcs.GitObject | None) -> Any:
-    import yaml
-
-    if obj is None:
-        return None
-    try:
-        return yaml.load(obj.data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError:
-        return None
+def _load(obj: vcs.GitObject, path: str) -> dict[str, Any] | None:
+    """A file of the commit, read as validation reads it (None when it is not a mapping)."""
+    return load_mapping(obj.data, path)
 
 
 def entity_id(data: dict[str, Any], kind: str, name: str, type_: str | None = None) -> str:
@@ -70,7 +64,7 @@ class _Reader:
         for path, obj in zip(paths, objs, strict=True):
             if obj is not None:
                 self.files[path] = obj.oid
-        return {p: _load(o) for p, o in zip(paths, objs, strict=True) if o is not None}
+        return {p: _load(o, p) for p, o in zip(paths, objs, strict=True) if o is not None}
 
     def read_at_commit(self, paths: list[str]) -> dict[str, Any]:
         """Resolve ``rev`` to a commit and read ``paths`` from it, in one batch."""
@@ -88,7 +82,7 @@ class _Reader:
         for path, obj in zip(paths, objs[1:-1], strict=True):
             if obj is not None:
                 self.files[path] = obj.oid
-        return {p: _load(o) for p, o in zip(paths, objs[1:-1], strict=True) if o is not None}
+        return {p: _load(o, p) for p, o in zip(paths, objs[1:-1], strict=True) if o is not None}
 
 
 def pin_stack(repo: ConfigRepo, stack_name: str, rev: str = "HEAD") -> Pin:
@@ -119,8 +113,7 @@ def pin_stack(repo: ConfigRepo, stack_name: str, rev: str = "HEAD") -> Pin:
     stack = {"name": stack_name, "id": entity_id(stack_data, "stack", stack_name),
              "components": components}
     refuse_plain_secrets(stack, _custom_flavors(reader, components))
-    settings = first.get(CONFIG_FILE)
-    return Pin(commit, stack, dict(reader.files), settings if isinstance(settings, dict) else {})
+    return Pin(commit, stack, dict(reader.files), Settings.of(first.get(CONFIG_FILE)))
 
 
 def recorded_pin(repo: ConfigRepo, stack: dict[str, Any], rev: str) -> Pin:
@@ -130,9 +123,9 @@ def recorded_pin(repo: ConfigRepo, stack: dict[str, Any], rev: str) -> Pin:
     there); its plain-text secrets are refused as for a resolved stack.
     """
     reader = _Reader(repo, rev)
-    settings = reader.read_at_commit([CONFIG_FILE]).get(CONFIG_FILE)
+    settings = Settings.of(reader.read_at_commit([CONFIG_FILE]).get(CONFIG_FILE))
     refuse_plain_secrets(stack, _custom_flavors(reader, stack["components"]))
-    return Pin(reader.rev, stack, {}, settings if isinstance(settings, dict) else {})
+    return Pin(reader.rev, stack, {}, settings)
 
 
 def _custom_flavors(reader: _Reader, components: dict[str, Any]) -> dict[str, Any]:

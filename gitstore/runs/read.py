@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gitstore.plumbing import vcs
-from gitstore.plumbing.layout import CONFIG_FILE
+from gitstore.plumbing.settings import Settings, settings_at
 from gitstore.plumbing.sources import ConfigRepo
 from gitstore.runs.layout import (
-    DEFAULT_BRANCH,
     RECORDS_DIR,
     branch_ref,
     index_path,
@@ -25,16 +24,7 @@ if TYPE_CHECKING:
 
 def runs_branch(repo: ConfigRepo) -> str:
     """The runs branch the checked-out configuration names (``runs_branch``), or the default."""
-    import yaml
-
-    prefix = f"{repo.prefix}/" if repo.prefix else ""
-    obj = vcs.cat_objects(repo.git_cwd, [f"HEAD:{prefix}{CONFIG_FILE}"])[0]
-    try:
-        settings = yaml.safe_load(obj.data) if obj is not None else None
-    except yaml.YAMLError:
-        settings = None
-    branch = settings.get("runs_branch") if isinstance(settings, dict) else None
-    return branch if isinstance(branch, str) and branch else DEFAULT_BRANCH
+    return (settings_at(repo.git_cwd, "HEAD", repo.prefix) or Settings()).runs_branch
 
 
 def _in_project(body: dict[str, Any], project_name: str | None) -> bool:

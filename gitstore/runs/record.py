@@ -56,24 +56,17 @@ def record_body(run: dict[str, Any], pin: Pin, dirty: bool, recorded_at: datetim
 
 
 def dump_record(body: dict[str, Any]) -> bytes:
-    import yaml
+    """A record's text, written by the one writer (so it reads back as the body it was)."""
+    from gitstore.plumbing.yamlio import dump_text
 
-    base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-    class NoAliases(base):  # type: ignore[misc,valid-type]
-        def ignore_aliases(self, data: Any) -> bool:
-            return True
-
-    text = yaml.dump(body, Dumper=NoAliases, sort_keys=False, allow_unicode=True,
-                     default_flow_style=False, width=100)
-    return (HEADER + text).encode("utf-8")
+    return (HEADER + dump_text(body)).encode("utf-8")
 
 
 def load_record(data: bytes) -> dict[str, Any]:
-    import yaml
+    """A record's body, read by the one strict reader ({} when it is not a mapping)."""
+    from gitstore.plumbing.yamlio import load_mapping
 
-    body = yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    return body if isinstance(body, dict) else {}
+    return load_mapping(data, "run record") or {}
 
 
 def stack_wrapper(stack: dict[str, Any]) -> StackWrapper:
@@ -242,14 +235,15 @@ def record_named_run(repo_root: str | Path, pipeline: str, name: str, stack: str
     from uuid import UUID
 
     from gitstore.plumbing import vcs
+    from gitstore.plumbing.yamlio import load_mapping
     from gitstore.runs.pinning import entity_id
 
     repo = open_repo(repo_root)
     prefix = f"{repo.prefix}/" if repo.prefix else ""
     user_obj = vcs.cat_objects(repo.git_cwd, [f"HEAD:{prefix}users/{user}.yaml"])[0]
-    user_data = load_record(user_obj.data) if user_obj is not None else {}
+    user_data = load_mapping(user_obj.data, f"users/{user}.yaml") if user_obj is not None else None
     try:
-        user_id = str(UUID(entity_id(user_data, "user", user)))
+        user_id = str(UUID(entity_id(user_data or {}, "user", user)))
     except ValueError:  # an invalid explicit id; validation reports it
         user_id = entity_id({}, "user", user)
     run: dict[str, Any] = {"name": name, "zenml_version": zenml_version,

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from gitstore.plumbing import vcs
 from gitstore.plumbing.layout import CONFIG_FILE
+from gitstore.plumbing.settings import Settings, config_path, settings_at
 from gitstore.plumbing.sources import ConfigRepo
 from gitstore.problems import Problem
 from gitstore.serverside.refs import RefContext, RefUpdate
@@ -31,7 +32,6 @@ from gitstore.validate import Report
 if TYPE_CHECKING:
     pass
 
-DEFAULT_RUNS_BRANCH = "gitstore/runs"
 LEGACY_SHOWN = 20  # problems already on a branch listed in full; the rest are counted
 
 
@@ -79,26 +79,13 @@ def problem_identity(problem: Problem) -> tuple[str, str, str]:
 
 def runs_branch(repo: ConfigRepo, commits: Iterable[str | None]) -> str:
     """The runs branch named in gitstore.yaml of the first of ``commits`` that has one."""
-    import yaml
-
     for commit in commits:
         if commit is None:
             continue
-        raw = vcs.read_path_at(repo.git_cwd, commit, _config_path(repo))
-        if raw is None:
-            continue
-        try:
-            data = yaml.safe_load(raw)
-        except yaml.YAMLError:
-            continue
-        if isinstance(data, dict) and isinstance(data.get("runs_branch"), str):
-            return str(data["runs_branch"])
-        return DEFAULT_RUNS_BRANCH
-    return DEFAULT_RUNS_BRANCH
-
-
-def _config_path(repo: ConfigRepo) -> str:
-    return f"{repo.prefix}/{CONFIG_FILE}" if repo.prefix else CONFIG_FILE
+        settings = settings_at(repo.git_cwd, commit, repo.prefix)
+        if settings is not None:
+            return settings.runs_branch
+    return Settings().runs_branch
 
 
 def default_tip(repo: ConfigRepo) -> str | None:
@@ -164,7 +151,7 @@ def _judge(ctx: RefContext, verdict: RefVerdict) -> None:
     new, base = ctx.new_report, ctx.base_report
     if new is None:
         if base is not None:
-            verdict.refusal = (f"{_config_path(ctx.repo)} is deleted: the branch would no longer "
+            verdict.refusal = (f"{config_path(ctx.repo.prefix)} is deleted: the branch would no longer "
                                "be a configuration repository")
         else:
             verdict.notes.append(f"no {CONFIG_FILE}; not a configuration branch")

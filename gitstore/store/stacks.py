@@ -191,7 +191,7 @@ class StackMethods(StoreBase):
             changes[entity_path("stack", stack.name)] = text
             if renamed:
                 changes[entity_path("stack", name)] = None
-                if tree.snapshot.settings.get("default_stack") == name:
+                if tree.snapshot.settings.default_stack == name:
                     changes[CONFIG_FILE] = writer.edit(
                         tree.read_text(CONFIG_FILE), writer.set_key("default_stack", stack.name)
                     )

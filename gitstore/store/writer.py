@@ -9,24 +9,12 @@ changed and nothing else.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from gitstore.plumbing import yamlio
+
 Edit = Callable[[Any], None]  # changes a loaded round-trip mapping in place
-
-_WIDTH = 4096  # never re-wrap long lines
-
-
-def _yaml(indent: int = 2, sequence_indent: int = 4, offset: int = 2) -> Any:
-    from ruamel.yaml import YAML
-
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    yaml.width = _WIDTH
-    yaml.indent(mapping=indent, sequence=sequence_indent, offset=offset)
-    return yaml
-
 
 def _guess_indent(text: str) -> tuple[int, int, int]:
     """(mapping indent, sequence indent, dash offset) as the file writes them."""
@@ -50,15 +38,13 @@ def _guess_indent(text: str) -> tuple[int, int, int]:
 
 def dump(data: Any, like: str = "") -> str:
     indent, sequence, offset = _guess_indent(like) if like else (2, 4, 2)
-    out = io.StringIO()
-    _yaml(indent, sequence, offset).dump(data, out)
-    return out.getvalue()
+    return yamlio.dump_text(data, indent, sequence, offset)
 
 
 def load(text: str) -> Any:
     from ruamel.yaml.comments import CommentedMap
 
-    data = _yaml().load(text) if text.strip() else None
+    data = yamlio.round_trip().load(text) if text.strip() else None
     return data if isinstance(data, CommentedMap) else CommentedMap()
 
 

@@ -97,14 +97,14 @@ def check_change(git_cwd: str | os.PathLike[str], old: str | None, new: str,
     if not base.has_settings:
         return []
     authority = Authority(base)
-    enforce = base.settings.get("enforce_permissions") is True
+    enforce = base.settings.enforce_permissions
     revs = [new, f"^{old}"] if old else [new, "--not", "--all"]
     problems: list[Problem] = []
     if enforce or any(base.of_kind("role")):  # without roles there is nothing to preview
         needs = requirements(git_cwd, vcs.diff_trees(git_cwd, diff_from or old, new), prefix)
         acting = _actors(git_cwd, authority, env, revs, needs, prefix)
         problems = permission_problems(authority, needs, acting, enforce)
-    if base.settings.get("require_signed_commits") is True:
+    if base.settings.require_signed_commits:
         from gitstore.trust.signatures import signature_problems
 
         problems.extend(signature_problems(git_cwd, authority, revs))

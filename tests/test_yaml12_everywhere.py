@@ -1,0 +1,103 @@
+"""Every reader sees a file as validation does (YAML 1.2): run pinning, run records, the
+library, the runs-branch setting in the pre-receive hook."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from conftest import git, run_cli
+from test_hooks_receive import Pushing, remote_lines
+from test_runs_support import a_run, config_files
+
+from gitstore import GitZenStore
+from gitstore.plumbing.yamlio import dump_text, load_mapping
+from gitstore.runs import get_run, record_run
+from gitstore.runs.layout import record_path
+
+ODD = "flavor: shell\nconfig:\n  mode: on\n  perms: 0755\n  level: no\n  ratio: 1e3\n"
+SHELL = ("source: acme.flavors.Shell\nconfig_schema:\n  type: object\n  properties:\n"
+         "    mode: {type: string}\n    perms: {type: integer}\n    level: {type: string}\n"
+         "    ratio: {type: number}\n")
+ODD_VALUES = {"mode": "on", "perms": 755, "level": "no", "ratio": 1000.0}
+
+
+def odd_repo(make_repo: Callable[..., Path], **settings: str) -> Path:
+    files = config_files(**{"components/orchestrator/default.yaml": ODD,
+                            "flavors/orchestrator/shell.yaml": SHELL})
+    if settings:
+        files["gitstore.yaml"] = "format: 1\n" + "".join(f"{k}: {v}\n" for k, v in settings.items())
+    return make_repo(files)
+
+
+def test_a_recorded_run_pins_the_values_validation_saw(make_repo: Callable[..., Path]) -> None:
+    repo = odd_repo(make_repo)
+    assert run_cli("validate", cwd=repo).code == 0
+    result = run_cli("run", "record", "--pipeline", "train", "--name", "r1", "--stack", "default",
+                     cwd=repo)
+    assert result.code == 0, result
+    text = git(repo, "show", f"refs/heads/gitstore/runs:{record_path('train', 'r1')}")
+    record = load_mapping(text.encode())
+    assert record is not None
+    assert record["stack"]["components"]["orchestrator"]["config"] == ODD_VALUES
+    shown = json.loads(run_cli("run", "show", "r1", "--format", "json", cwd=repo).out)
+    assert shown["stack"]["components"]["orchestrator"]["config"] == ODD_VALUES
+    listed = json.loads(run_cli("run", "list", "--format", "json", cwd=repo).out)
+    assert listed[0]["stack"]["components"]["orchestrator"]["config"] == ODD_VALUES
+    run = get_run(repo, "train", "r1")
+    orchestrator = run.stack.get_component_wrapper("orchestrator")
+    assert orchestrator is not None
+    assert {k: v for k, v in orchestrator.config_dict().items()
+            if k not in ("name", "uuid")} == ODD_VALUES
+
+
+def test_library_records_and_store_agree(make_repo: Callable[..., Path]) -> None:
+    repo = odd_repo(make_repo)
+    run = record_run(repo, a_run("r2"))
+    recorded = run.stack.get_component_wrapper("orchestrator")
+    assert recorded is not None
+    store = GitZenStore()
+    store.initialize(str(repo), skip_default_registrations=True)
+    stored = store.get_stack("default").get_component_wrapper("orchestrator")
+    assert stored is not None
+    assert recorded.config_dict() == stored.config_dict()
+
+
+def test_the_runs_branch_setting_is_read_as_yaml_1_2(make_repo: Callable[..., Path]) -> None:
+    repo = odd_repo(make_repo, runs_branch="on")
+    assert run_cli("validate", cwd=repo).code == 0
+    result = run_cli("run", "record", "--pipeline", "train", "--name", "r1", "--stack", "default",
+                     cwd=repo)
+    assert result.code == 0, result
+    assert git(repo, "rev-parse", "--verify", "-q", "refs/heads/on", check=False).strip()
+    assert not git(repo, "rev-parse", "--verify", "-q", "refs/heads/gitstore/runs",
+                   check=False).strip()
+    assert "r1" in run_cli("run", "list", cwd=repo).out
+
+
+def test_the_pre_receive_hook_reads_the_runs_branch_setting_as_yaml_1_2(tmp_path: Path) -> None:
+    server = Pushing(tmp_path, {"gitstore.yaml": "format: 1\nruns_branch: on\n"})
+    git(server.work, "checkout", "-q", "--orphan", "on")
+    git(server.work, "rm", "-rq", "--cached", ".")
+    (server.work / "gitstore.yaml").unlink()
+    server.commit("a run", {"runs/train/r1.yaml": "stack: dev\n"})
+    proc = server.push("on")
+    assert proc.returncode == 0, proc.stderr
+    assert remote_lines(proc) == [
+        "gitstore: refs/heads/on: ok (runs branch; its records are checked separately)"]
+
+
+def test_the_writer_quotes_what_the_reader_would_read_as_another_type() -> None:
+    data = {"a": "1e3", "b": "0o17", "c": "true", "d": "null", "e": "on", "f": 755, "g": "",
+            "h": [1.5, "0x1F", {"i": ".inf"}]}
+    assert load_mapping(dump_text(data).encode()) == data
+
+
+def test_only_the_writer_factory_builds_a_ruamel_yaml_instance() -> None:
+    import gitstore
+
+    package = Path(gitstore.__file__).parent
+    builders = sorted(str(path.relative_to(package)) for path in package.rglob("*.py")
+                      if "YAML(" in path.read_text(encoding="utf-8"))
+    assert builders == ["plumbing/yamlio.py"]
