@@ -10,7 +10,8 @@ may end in an internal error or a traceback, every exit code is a documented
 one, and every reader (validation, the library, run pinning, export, import)
 sees the same value in every component's configuration.
 
-A few examples by default; ``GITSTORE_SWEEP_EXAMPLES=50`` soaks.
+A few examples by default; ``GITSTORE_SWEEP_EXAMPLES=50`` soaks (``GITSTORE_SWEEP_LOG=FILE``
+lists the seeds tried, ``GITSTORE_SWEEP_DEADLINE`` is the seconds one example may take).
 """
 
 from __future__ import annotations
@@ -129,6 +130,9 @@ def exported_configs(store: Path) -> Configs:
 def test_every_command_and_reader_agree_on_a_realistic_repository(
         tmp_path_factory: pytest.TempPathFactory, seed: int, subdir: str) -> None:
     note(f"seed={seed} subdir={subdir!r}")
+    if os.environ.get("GITSTORE_SWEEP_LOG"):  # a soak run's list of the seeds it tried
+        with open(os.environ["GITSTORE_SWEEP_LOG"], "a", encoding="utf-8") as log:
+            log.write(f"{seed} {subdir or '.'}\n")
     work = tmp_path_factory.mktemp("sweep")
     gen = generate(work / "repo", files=FILES, seed=seed, subdir=subdir, runs=2)
     cfg = gen.config_root
