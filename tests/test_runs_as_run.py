@@ -9,12 +9,13 @@ same name, the record says so (``stack_as_run``), and ``validate --runs`` and
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
-import yaml
 from conftest import git, run_cli
 from store_helpers import component
 from test_runs_support import BRANCH, USER, a_run, config_files
@@ -23,12 +24,12 @@ from gitstore import GitZenStore
 from gitstore.models import PipelineRunWrapper, PipelineWrapper, StackWrapper
 from gitstore.runs import get_run, record_run
 from gitstore.runs.layout import record_path
+from gitstore.runs.record import load_record
 
 
-def record_of(repo: Path, pipeline: str, name: str) -> dict[str, object]:
-    body = yaml.safe_load(git(repo, "show", f"{BRANCH}:{record_path(pipeline, name)}"))
-    assert isinstance(body, dict)
-    return body
+def record_of(repo: Path, pipeline: str, name: str) -> dict[str, Any]:
+    """A record as gitstore reads it (YAML 1.2)."""
+    return load_record(git(repo, "show", f"{BRANCH}:{record_path(pipeline, name)}").encode())
 
 
 def given_run(store: GitZenStore, name: str, stack: StackWrapper) -> PipelineRunWrapper:
@@ -72,7 +73,7 @@ def test_a_stack_that_differs_from_the_commit_is_recorded_as_it_ran(tmp_path: Pa
     assert stack["components"]["metadata_store"]["config"]["mode"] == "on"
     checked = run_cli("-C", str(root), "validate", "--runs")
     assert checked.code == 0, checked
-    shown = yaml.safe_load(run_cli("-C", str(root), "run", "show", "r1").out)
+    shown = json.loads(run_cli("-C", str(root), "run", "show", "r1", "--format", "json").out)
     assert shown["stack"] == stack
     assert shown["stack_source"].startswith("record (the stack the run was given")
 

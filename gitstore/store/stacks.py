@@ -109,7 +109,7 @@ def _set_stack_entry(type_: str, name: str) -> writer.Edit:
 
 
 def _is_default_stack(tree: Tree, name: str) -> bool:
-    return bool(tree.snapshot.settings.get("default_stack") == name)
+    return tree.snapshot.settings.default_stack == name
 
 
 class StackMethods(StoreBase):
