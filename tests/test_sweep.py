@@ -144,7 +144,9 @@ def test_every_command_and_reader_agree_on_a_realistic_repository(
     access_commands(gen)
     history_commands(gen)
     export_and_import(gen, want, work)
-    push_through_the_hook(gen, work)
+    bare = push_through_the_hook(gen, work)
+    problems_everywhere(gen, bare)
+    library_writes(gen, bare)
 
 
 def check_tricky_values(gen: Generated, want: Configs) -> None:
@@ -155,14 +157,19 @@ def check_tricky_values(gen: Generated, want: Configs) -> None:
             assert same(want[path][key], value), (path, key, want[path][key], value)
 
 
+MODES = ((), ("--staged",), ("--rev", "HEAD"))
+FORMATS = ("text", "json", "github")
+
+
 def validate_everywhere(cfg: Path, want: Configs) -> None:
-    for fmt in ("text", "json", "github"):
-        result = cli("validate", "--format", fmt, cwd=cfg)
-        if fmt == "json":
-            json.loads(result.out)
-    cli("validate", "--rev", "HEAD", cwd=cfg)
+    for mode in MODES:
+        for fmt in FORMATS:
+            result = cli("validate", *mode, "--format", fmt, cwd=cfg)
+            if fmt == "json":
+                json.loads(result.out)
     cli("validate", "--runs", "--format", "json", cwd=cfg)
-    cli("validate", "--strict", cwd=cfg, codes=(0, 1))
+    cli("validate", "--strict", "--no-cache", cwd=cfg, codes=(0, 1))
+    cli("validate", "--rev", "no-such-rev", cwd=cfg, codes=(2,))
     head = find_config_repo(cfg).commit("HEAD")
     assert_same(validation_configs(head), want, "validate --rev HEAD")
 
@@ -287,17 +294,66 @@ def export_and_import(gen: Generated, want: Configs, work: Path) -> None:
                 "import of the export")
 
 
-def push_through_the_hook(gen: Generated, work: Path) -> None:
+def push(gen: Generated, bare: Path, ref: str, accepted: bool = True) -> str:
+    """Push ``ref`` through the server's pre-receive hook; what the remote said."""
+    pushed = git_run(gen.root, "push", str(bare), f"{ref}:{ref}")
+    said = pushed.stdout + pushed.stderr
+    assert "internal error" not in said and "Traceback" not in said, said
+    assert (pushed.returncode == 0) == accepted, said
+    return said
+
+
+def push_through_the_hook(gen: Generated, work: Path) -> Path:
     bare = work / "server.git"
     assert git_run(work, "init", "-q", "--bare", str(bare)).returncode == 0
     cli("hooks", "install", "--server", str(bare), cwd=work)
     for ref in ("main", "gitstore/runs"):
-        pushed = git_run(gen.root, "push", "-q", str(bare), f"{ref}:{ref}")
-        said = pushed.stdout + pushed.stderr
-        assert "internal error" not in said and "Traceback" not in said, said
-        assert pushed.returncode == 0, said
+        push(gen, bare, ref)
     assert git_run(bare, "rev-parse", "main").stdout == git_run(gen.root, "rev-parse",
                                                                 "main").stdout
+    return bare
+
+
+def problems_everywhere(gen: Generated, bare: Path) -> None:
+    """A commit that breaks a reference: every format locates it, exit 1, the hook refuses."""
+    cfg = gen.config_root
+    stack = cfg / f"stacks/{gen.default_stack}.yaml"
+    stack.write_text(stack.read_text().replace("platform-orchestrator", "platform-orchestrater"))
+    git(gen.root, "add", "-A")
+    git(gen.root, "commit", "-q", "-m", "a typo")
+    for mode in MODES:
+        for fmt in FORMATS:
+            result = cli("validate", *mode, "--format", fmt, cwd=cfg, codes=(1,))
+            assert "platform-orchestrater" in result.out
+            if fmt == "github":  # annotations name files from the git root
+                for line in (x for x in result.out.splitlines() if x.startswith("::")):
+                    where = line.split("file=", 1)[1].split(",", 1)[0]
+                    assert (gen.root / where).is_file(), line
+    said = push(gen, bare, "main", accepted=False)
+    assert "platform-orchestrater" in said
+    git(gen.root, "reset", "-q", "--hard", "HEAD~1")
+    cli("run", "show", "no-such-run", cwd=cfg, codes=(1,))
+    cli("who-can", "no-such-operation", "read", cwd=cfg, codes=(2,))
+    cli("diff", "no-such-rev", cwd=cfg, codes=(2,))
+
+
+def library_writes(gen: Generated, bare: Path) -> None:
+    """ZenML's calls on the realistic repository: a run on the default stack reads back equal,
+    deregistering the default stack drops the setting; every commit passes the hook."""
+    from gitstore.models import PipelineRunWrapper, PipelineWrapper
+
+    store = GitZenStore().initialize(str(gen.config_root), skip_default_registrations=True)
+    run = PipelineRunWrapper(name="library-run", pipeline=PipelineWrapper(name="training"),
+                             stack=store.get_stack(gen.default_stack),
+                             user_id=store.get_user(gen.users[0]).id,
+                             project_name=gen.projects[0], zenml_version="0.10.0")
+    store.register_pipeline_run(run)
+    assert store.get_pipeline_run("training", "library-run") == run
+    store.deregister_stack(gen.default_stack)
+    assert "default_stack" not in (gen.config_root / "gitstore.yaml").read_text()
+    cli("validate", "--runs", cwd=gen.config_root)
+    for ref in ("main", "gitstore/runs"):
+        push(gen, bare, ref)
 
 
 def test_plain_scalars_are_written_as_given() -> None:
