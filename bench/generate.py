@@ -9,8 +9,7 @@ file (or file pair) breaking each named rule, so benchmarks and tests can
 measure and compare runs that report problems.
 
 Generated repositories hold what real ones do (``realistic=True``, the
-default; it draws from its own random stream, so the rest of a seed's
-repository stays the same): users without an email, a user holding one role
+default): users without an email, a user holding one role
 directly, through a team and per project, teams in several roles, values YAML
 1.1 reads differently from YAML 1.2 (``on``, ``no``, ``0755``, ``1e3``,
 ``2024-01-01``) in component configs, fields that hold a secret's *name*
@@ -221,7 +220,7 @@ def build_files(files: int = 1000, seed: int = 0, realistic: bool = True) -> Gen
     gen.projects = [_name(rng, "project", i) for i in range(counts["project"])]
     gen.teams = [_name(rng, "team", i) for i in range(counts["team"])]
     gen.roles = [_name(rng, "role", i) for i in range(counts["role"])]
-    extra = random.Random(f"realistic-{seed}")  # its own stream: the rest stays as it was
+    extra = random.Random(f"realistic-{seed}")
     for i, user in enumerate(gen.users):
         body: dict[str, Any] = {"email": f"{user}@example.com"}
         if i % 3 == 0:
