@@ -50,6 +50,20 @@ class GitError(GitstoreError):
         super().__init__(f"`{cmd}` failed: {self.stderr or f'exit {returncode}'}")
 
 
+class RefLockedError(GitstoreError):
+    """A ref's lock file has stood for long: its process may still run, so it is left alone."""
+
+    def __init__(self, ref: str, lock: str, age: float) -> None:
+        import shlex
+
+        self.ref = ref
+        self.lock = lock
+        self.age = age
+        super().__init__(
+            f"{ref} is locked by {lock} (for {age:.0f}s); if no git process is working on this "
+            f"repository, remove the lock and try again: rm {shlex.quote(lock)}")
+
+
 class GitNotFound(GitstoreError):
     def __init__(self) -> None:
         super().__init__("the `git` command was not found on PATH; gitstore needs git >= 2.25")
@@ -59,6 +73,16 @@ class NotAGitRepository(GitstoreError):
     def __init__(self, path: str, wanted: str) -> None:
         self.path = path
         super().__init__(f"{wanted} needs a git repository, and {path} is not inside one")
+
+
+class UnsupportedRepository(GitstoreError):
+    """A git repository gitstore cannot work in (one whose objects are named by sha256)."""
+
+    def __init__(self, path: str, object_format: str) -> None:
+        self.path = path
+        self.object_format = object_format
+        super().__init__(f"{path} is a {object_format} git repository; gitstore works in sha1 "
+                         "repositories only (git's default object format)")
 
 
 class UnknownRevision(GitstoreError):

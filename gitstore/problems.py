@@ -65,6 +65,7 @@ _RULES = [
     Rule("GS403", ERROR, "run record's stack did not exist at its configuration commit"),
     Rule("GS404", ERROR, "run record in an unexpected place"),
     Rule("GS405", ERROR, "run name index disagrees with the records"),
+    Rule("GS406", ERROR, "run record's user or project did not exist at its configuration commit"),
     # trust: permissions, signatures, ownership
     Rule("GS501", ERROR, "change needs a permission its actor does not hold"),
     Rule("GS502", ERROR, "change by an actor who is not a gitstore user"),

@@ -217,6 +217,8 @@ class RemoteClone:
         result = vcs.push_commit(self.path, commit, f"refs/heads/{self.branch}")
         if result.status == "ok":
             vcs.run(["update-ref", self.tracking_ref, commit], cwd=self.path)
+            if self.tip is None:
+                self._point_remote_head()
             self.tip = commit
             return True
         if result.status == "rejected":
@@ -278,11 +280,27 @@ class RemoteClone:
             raise RemoteError(f"cannot fetch from {self.url.display}: {self._explain(err)}")
 
     def _remote_default_branch(self) -> str:
+        """The branch the remote's HEAD names; for a remote without branches, the one its
+        HEAD will name (as the clone learnt it), else git's default for a new branch."""
         code, out, _ = vcs.run_status(["symbolic-ref", "--quiet", "refs/remotes/origin/HEAD"],
                                       cwd=self.path)
         prefix = "refs/remotes/origin/"
         name = out.decode().strip()
-        return name[len(prefix):] if code == 0 and name.startswith(prefix) else "main"
+        if code == 0 and name.startswith(prefix):
+            return name[len(prefix):]
+        head = vcs.head_branch(self.path) or ""
+        return head[len("refs/heads/"):] if head.startswith("refs/heads/") else "master"
+
+    def _point_remote_head(self) -> None:
+        """After the first push to a bare repository on this machine whose HEAD names no
+        branch, point its HEAD at the pushed branch, so that clones check it out."""
+        if self.url.kind != "file" or self.url.path is None:
+            return
+        bare = self.url.path
+        head = vcs.head_branch(bare)
+        if head is None or vcs.commit_or_none(bare, head) is not None:
+            return
+        vcs.run_status(["symbolic-ref", "HEAD", f"refs/heads/{self.branch}"], cwd=bare)
 
     def _reset_to_remote(self) -> None:
         """Working tree, index and branch exactly at the last fetched tip."""

@@ -219,10 +219,8 @@ def readme_rule_examples() -> dict[str, tuple[dict[str, str], list[str], bool]]:
     """code -> (files, output lines, runnable) from the README's `rules` section."""
     import re
 
-    text = README.read_text(encoding="utf-8")
-    section = text.split("<!-- section: rules -->", 1)[1].split("<!-- end section: rules -->", 1)[0]
     examples = {}
-    for block in section.split("\n#### ")[1:]:
+    for block in rules_sections().split("\n#### ")[1:]:
         code = block.split("\n", 1)[0].strip()
         files = dict(re.findall(r"`([^`\n]+)`:\n\n```yaml\n(.*?)```", block, re.S))
         output = re.findall(r"```text\n(.*?)```", block, re.S)
@@ -232,8 +230,20 @@ def readme_rule_examples() -> dict[str, tuple[dict[str, str], list[str], bool]]:
     return examples
 
 
+def rules_sections() -> str:
+    """The `rules` sections of the README and of the pages under docs/, in that order."""
+    pages = [README, *sorted((README.parent / "docs").glob("*.md"))]
+    sections = []
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        if "<!-- section: rules -->" in text:
+            section = text.split("<!-- section: rules -->", 1)[1]
+            sections.append(section.split("<!-- end section: rules -->", 1)[0])
+    return "\n".join(sections)
+
+
 def test_readme_documents_every_rule_with_severity_and_title() -> None:
-    section = README.read_text(encoding="utf-8").split("<!-- section: rules -->", 1)[1]
+    section = rules_sections()
     for rule in RULES.values():
         assert f"| [{rule.code}](#{rule.code.lower()}) | {rule.severity} | {rule.title} |" in section
     assert set(readme_rule_examples()) == set(RULES)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from test_runs_support import (
     fsck_problems,
 )
 
+from gitstore.errors import RefLockedError
 from gitstore.runs import list_runs, record_run
 
 WRITER = """
@@ -72,7 +74,8 @@ def test_concurrent_writers_of_one_name_record_it_once(make_repo):
     assert [r.name for r in list_runs(repo, "train")] == ["same-0", "same-1", "same-2"]
 
 
-def test_a_stale_lock_left_by_a_killed_writer_does_not_block(make_repo):
+def test_a_stale_lock_is_reported_and_left_alone(make_repo):
+    """A lock file may belong to a process still running: never delete it, say how to clear it."""
     repo = make_repo(config_files())
     record_run(repo, a_run("r1"))
     lock = repo / ".git" / "refs" / "heads" / "gitstore" / "runs.lock"
@@ -80,9 +83,17 @@ def test_a_stale_lock_left_by_a_killed_writer_does_not_block(make_repo):
     old = time.time() - 60
     os.utime(lock, (old, old))
     started = time.monotonic()
-    record_run(repo, a_run("r2"))
+    with pytest.raises(RefLockedError) as info:
+        record_run(repo, a_run("r2"))
     assert time.monotonic() - started < 5
-    assert not lock.exists()
+    assert re.fullmatch(
+        f"refs/heads/gitstore/runs is locked by {re.escape(str(lock))} " + r"\([6-9]\ds\); "
+        "if no git process is working on this repository, remove the lock and try again: "
+        f"rm {re.escape(str(lock))}", str(info.value).replace("(for ", "("))
+    assert lock.exists()
+    assert [r.name for r in list_runs(repo, "train")] == ["r1"]
+    lock.unlink()
+    record_run(repo, a_run("r2"))
     assert [r.name for r in list_runs(repo, "train")] == ["r1", "r2"]
 
 

@@ -179,7 +179,7 @@ def test_runs_branch_setting_and_a_configuration_root_below_the_git_root(make_re
 
 
 def test_cli_record_with_code_dir_and_config(make_repo, tmp_path: Path):
-    repo = make_repo(config_files())
+    repo = make_repo(config_files(**{"projects/fraud.yaml": "description: Fraud models\n"}))
     code = make_repo({"pipeline.py": "print('hi')\n"})
     code_head = git(code, "rev-parse", "HEAD").strip()
     result = run_cli("run", "record", "--pipeline", "etl", "--name", "e1", "--stack", "default",

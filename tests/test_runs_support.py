@@ -16,7 +16,7 @@ from gitstore.defaults import initial_files
 from gitstore.models import PipelineRunWrapper, PipelineWrapper, StackWrapper
 
 BRANCH = "refs/heads/gitstore/runs"
-USER = uuid.UUID("11111111-2222-3333-4444-555555555555")
+USER = uuid.UUID("5ab873f4-734e-594a-90d9-539115873fff")  # the default user's id
 
 
 def config_files(**extra: str) -> dict[str, str | bytes]:

@@ -229,3 +229,20 @@ def test_long_lists_of_approvers_are_cut_with_a_count() -> None:
     names = [f"user-{n:02d}" for n in range(11)]
     assert _some(names) == "user-00, user-01, user-02, user-03, user-04, user-05, user-06, user-07 and 3 more"
     assert _some(names[:2]) == "user-00, user-01"
+
+
+def test_cli_says_the_pusher_came_from_the_option(repo: Path) -> None:
+    base = head(repo)
+    commit_as(repo, "alice@example.com", {"stacks/prod.yaml": STACK})
+    result = run_cli("check-permissions", base, "--pusher", "bob", cwd=repo,
+                     env={"GITSTORE_PUSHER": "alice", "GL_USERNAME": "alice-gl"})
+    assert result.code == 1, result
+    assert result.out.splitlines()[0] == (
+        "stacks/prod.yaml: GS501 adding stacks/prod.yaml needs `stack: create`, which user bob "
+        "(pusher named by --pusher) does not hold")
+    result = run_cli("check-permissions", base, "--pusher", "zed", cwd=repo)
+    assert result.out.splitlines()[0] == (
+        "stacks/prod.yaml: GS502 adding stacks/prod.yaml needs `stack: create`, and pusher `zed` "
+        "named by --pusher is not a gitstore user")
+    result = run_cli("check-permissions", base, cwd=repo, env={"GITSTORE_PUSHER": "bob"})
+    assert "(pusher named by GITSTORE_PUSHER)" in result.out.splitlines()[0]

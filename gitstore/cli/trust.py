@@ -44,10 +44,9 @@ def check_permissions(ctx: click.Context, base: str, head: str, roles_from: str 
     from gitstore.trust.enforce import check_range
 
     repo = find_config_repo(start_dir(ctx), need_worktree_file=False)
-    env = dict(os.environ)
-    if pusher:
-        env = {k: v for k, v in env.items() if k not in ("GL_USERNAME", "GITHUB_USER_LOGIN")}
-        env["GITSTORE_PUSHER"] = pusher
+    from gitstore.trust.actor import with_pusher_option
+
+    env = with_pusher_option(os.environ, pusher) if pusher else dict(os.environ)
     report = check_range(repo, base, head, env, roles_from)
     click.echo(FORMATTERS[fmt](report, strict=strict), nl=False)
     return EXIT_OK if report.ok(strict) else EXIT_PROBLEMS

@@ -15,7 +15,14 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, NamedTuple
 
-from gitstore.errors import GitError, GitNotFound, NotAGitRepository, UnknownRevision
+from gitstore.errors import (
+    GitError,
+    GitNotFound,
+    NotAGitRepository,
+    RefLockedError,
+    UnknownRevision,
+    UnsupportedRepository,
+)
 
 MODE_SYMLINK = "120000"
 MODE_SUBMODULE = "160000"
@@ -30,6 +37,37 @@ class TreeEntry(NamedTuple):
     stage: int = 0
 
 
+def git_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of every git command: the caller's (plus ``extra``), with git's
+    messages in the C locale (``LC_ALL=C``, no ``LANGUAGE``), so that what gitstore
+    passes on or recognises reads the same on every machine."""
+    env = {**os.environ, **(extra or {}), "LC_ALL": "C"}
+    env.pop("LANGUAGE", None)
+    return env
+
+
+def start(args: Sequence[str], cwd: str | os.PathLike[str] | None = None,
+          env: dict[str, str] | None = None, stdin: int | None = subprocess.DEVNULL,
+          new_session: bool = False) -> subprocess.Popen[bytes]:
+    """Start ``git ARGS`` (the one place that does): output piped, environment from
+    :func:`git_env`."""
+    try:
+        return subprocess.Popen(["git", *args], cwd=cwd, stdin=stdin, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=git_env(env),
+                                start_new_session=new_session)
+    except FileNotFoundError as exc:
+        raise GitNotFound() from exc
+
+
+def run_status(args: Sequence[str], cwd: str | os.PathLike[str] | None = None,
+               env: dict[str, str] | None = None, input: bytes | None = None
+               ) -> tuple[int, bytes, bytes]:
+    """Run ``git ARGS`` and return (exit code, stdout, stderr) without raising."""
+    proc = start(args, cwd, env, subprocess.PIPE if input is not None else subprocess.DEVNULL)
+    out, err = proc.communicate(input)
+    return proc.returncode, out, err
+
+
 def run(
     args: Sequence[str],
     cwd: str | os.PathLike[str] | None = None,
@@ -38,32 +76,10 @@ def run(
     check: bool = True,
 ) -> bytes:
     """Run ``git ARGS`` and return its stdout; raise GitError when it fails."""
-    full_env = None
-    if env:
-        full_env = {**os.environ, **env}
-    try:
-        proc = subprocess.run(
-            ["git", *args], cwd=cwd, input=input, capture_output=True, env=full_env,
-            stdin=None if input is not None else subprocess.DEVNULL,
-        )
-    except FileNotFoundError as exc:
-        raise GitNotFound() from exc
-    if check and proc.returncode != 0:
-        raise GitError(list(args), proc.stderr.decode("utf-8", "replace"), proc.returncode)
-    return proc.stdout
-
-
-def run_status(args: Sequence[str], cwd: str | os.PathLike[str] | None = None,
-               env: dict[str, str] | None = None, input: bytes | None = None
-               ) -> tuple[int, bytes, bytes]:
-    """Run ``git ARGS`` and return (exit code, stdout, stderr) without raising."""
-    full_env = {**os.environ, **env} if env else None
-    try:
-        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, env=full_env, input=input,
-                              stdin=None if input is not None else subprocess.DEVNULL)
-    except FileNotFoundError as exc:
-        raise GitNotFound() from exc
-    return proc.returncode, proc.stdout, proc.stderr
+    code, out, err = run_status(args, cwd, env, input)
+    if check and code != 0:
+        raise GitError(list(args), err.decode("utf-8", "replace"), code)
+    return out
 
 
 class RepoInfo(NamedTuple):
@@ -77,10 +93,13 @@ def repo_info(path: str | os.PathLike[str]) -> RepoInfo | None:
     """Facts about the git repository holding ``path``, or None if there is none."""
     code, out, _ = run_status(
         ["rev-parse", "--absolute-git-dir", "--git-common-dir", "--is-bare-repository",
-         "--show-prefix"], cwd=path)
+         "--show-object-format", "--show-prefix"], cwd=path)
     if code != 0:
         return None
     lines = out.decode("utf-8", "surrogateescape").split("\n")
+    object_format = lines.pop(3)
+    if object_format != "sha1":
+        raise UnsupportedRepository(str(path), object_format)
     git_dir = Path(lines[0])
     common = Path(lines[1])
     if not common.is_absolute():
@@ -156,11 +175,7 @@ def read_blobs(cwd: str | os.PathLike[str], oids: Iterable[str],
     wanted = list(dict.fromkeys(oids))
     if not wanted:
         return {}
-    try:
-        proc = subprocess.Popen(["git", "cat-file", "--batch"], cwd=cwd, stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    except FileNotFoundError as exc:
-        raise GitNotFound() from exc
+    proc = start(["cat-file", "--batch"], cwd, stdin=subprocess.PIPE)
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     request = "\n".join(wanted).encode() + b"\n"
 
@@ -211,12 +226,24 @@ def blob_oid(data: bytes) -> str:
 
 
 def init_repo(path: str | os.PathLike[str], bare: bool = False) -> RepoInfo:
-    """``git init`` (a no-op on an existing repository), with ``main`` as the first branch."""
-    args = ["init", "--quiet", "--initial-branch=main"]
+    """``git init`` (a no-op on an existing repository): sha1 objects, and the first branch
+    git's own default names (``init.defaultBranch``)."""
+    args = ["init", "--quiet", "--object-format=sha1"]
     if bare:
         args.append("--bare")
     run([*args, str(path)])
     return require_repo(path, "git init")
+
+
+def identity_problem(cwd: str | os.PathLike[str]) -> str | None:
+    """Why git could not commit in ``cwd`` for want of an author or committer identity
+    (git's own words), or None when it can."""
+    for who in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
+        code, _, err = run_status(["var", who], cwd=cwd)
+        if code != 0:
+            lines = [line for line in err.decode("utf-8", "replace").splitlines() if line.strip()]
+            return lines[-1] if lines else f"git var {who} failed"
+    return None
 
 
 def commit_paths(cwd: str | os.PathLike[str], paths: Sequence[str], message: str) -> str:
@@ -343,41 +370,56 @@ REF_UPDATED, REF_MOVED, REF_LOCKED = "updated", "moved", "locked"
 
 
 def update_ref_cas(cwd: str | os.PathLike[str], ref: str, new: str, old: str | None,
-                   message: str, common_dir: Path) -> str:
+                   message: str) -> str:
     """Move ``ref`` from ``old`` (None: it must not exist) to ``new``, atomically.
 
     Returns REF_UPDATED; REF_MOVED when the ref is not at ``old`` any more
     (rebuild on the new tip); REF_LOCKED when another writer holds its lock
-    (try the same update again). A lock left behind by a killed process is
-    removed once it is older than :data:`STALE_LOCK_SECONDS`.
+    (try the same update again). The outcome is read from the ref and its
+    lock file, never from git's wording. A lock file older than
+    :data:`STALE_LOCK_SECONDS` is never removed (its process may still be
+    running): RefLockedError names it and how to clear it.
     """
-    code, _, err = run_status(["update-ref", "-m", message, ref, new, old or ZERO_OID], cwd=cwd)
-    if code == 0:
-        return REF_UPDATED
-    text = err.decode("utf-8", "replace")
-    if "File exists" in text:
-        _remove_stale_lock(common_dir / f"{ref}.lock")
-        return REF_LOCKED
-    if "but expected" in text or "reference already exists" in text or "unable to resolve" in text:
-        return REF_MOVED
-    raise GitError(["update-ref", ref], text, code)
+    for _ in range(3):
+        code, _, err = run_status(["update-ref", "-m", message, ref, new, old or ZERO_OID], cwd=cwd)
+        if code == 0:
+            return REF_UPDATED
+        if ref_value(cwd, ref) != old:
+            return REF_MOVED
+        lock = held_ref_lock(cwd, ref)
+        if lock is not None:
+            _refuse_stale_lock(ref, lock)
+            return REF_LOCKED
+        # at ``old`` and unlocked now: a lock was released meanwhile; try again
+    raise GitError(["update-ref", ref], err.decode("utf-8", "replace"), code)
 
 
-def _remove_stale_lock(lock: Path) -> None:
+def ref_value(cwd: str | os.PathLike[str], ref: str) -> str | None:
+    """The object id ``ref`` holds (through a symbolic ref), or None when it holds none."""
+    code, out, _ = run_status(["rev-parse", "--verify", "--quiet", "--end-of-options", ref], cwd=cwd)
+    return out.decode().strip() if code == 0 else None
+
+
+def held_ref_lock(cwd: str | os.PathLike[str], ref: str) -> Path | None:
+    """The lock file git holds while it updates ``ref`` (or the ref it points to), if any."""
+    code, out, _ = run_status(["symbolic-ref", "-q", ref], cwd=cwd)
+    names = [ref] + ([out.decode().strip()] if code == 0 else [])
+    for name in names:
+        lock = git_path(cwd, f"{name}.lock")
+        if lock.exists():
+            return lock
+    return None
+
+
+def _refuse_stale_lock(ref: str, lock: Path) -> None:
     import time
 
     try:
         age = time.time() - lock.stat().st_mtime
     except FileNotFoundError:
         return
-    if age < STALE_LOCK_SECONDS:
-        return
-    stale = lock.with_name(f"{lock.name}.stale-{os.getpid()}")
-    try:
-        os.rename(lock, stale)
-        os.unlink(stale)
-    except FileNotFoundError:
-        pass
+    if age >= STALE_LOCK_SECONDS:
+        raise RefLockedError(ref, str(lock), age)
 
 
 def is_ancestor(cwd: str | os.PathLike[str], ancestor: str, descendant: str) -> bool:
@@ -568,7 +610,7 @@ def log_changes(cwd: str | os.PathLike[str], rev: str, paths: Sequence[str]) -> 
 # --- remotes: clone, fetch, push (network commands have a deadline) ---------
 
 NETWORK_TIMEOUT = 120.0  # seconds a clone, fetch or push may take before it is stopped
-_NETWORK_ENV = {"GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never", "LC_ALL": "C"}
+_NETWORK_ENV = {"GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never"}
 
 
 def run_network(args: Sequence[str], cwd: str | os.PathLike[str] | None = None,
@@ -581,12 +623,7 @@ def run_network(args: Sequence[str], cwd: str | os.PathLike[str] | None = None,
     """
     import signal
 
-    try:
-        proc = subprocess.Popen(
-            ["git", *args], cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, env={**os.environ, **_NETWORK_ENV}, start_new_session=True)
-    except FileNotFoundError as exc:
-        raise GitNotFound() from exc
+    proc = start(args, cwd, _NETWORK_ENV, new_session=True)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:

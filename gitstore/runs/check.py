@@ -26,6 +26,7 @@ from gitstore.runs.layout import (
     parse_record_path,
     record_path,
 )
+from gitstore.runs.names import Names, names_at
 from gitstore.runs.read import runs_branch
 from gitstore.runs.record import open_repo
 from gitstore.validate import Report
@@ -133,6 +134,7 @@ def _pin_problems(cwd: Path, prefix: str, records: list[_Record]) -> list[Proble
         specs += [commit, f"{commit}:{pre}{entity_path('stack', stack_name)}"]
     found = vcs.cat_objects(cwd, specs)
     problems = []
+    names: dict[str, Names] = {}
     for n, (record, commit, stack_name) in enumerate(pins):
         commit_obj, stack_obj = found[2 * n], found[2 * n + 1]
         if commit_obj is None or commit_obj.type != "commit":
@@ -140,12 +142,36 @@ def _pin_problems(cwd: Path, prefix: str, records: list[_Record]) -> list[Proble
             problems.append(Problem(record.path, line, col, "GS402",
                                     f"configuration commit {commit} does not exist",
                                     "fetch the configuration history this run was recorded on"))
-        elif stack_obj is None and "imported_from" not in record.parsed.data:
-            line, col = _at(record, ("stack", "name"))
-            expected = pre + entity_path("stack", stack_name)
-            problems.append(Problem(record.path, line, col, "GS403",
-                                    f"stack `{stack_name}` did not exist at configuration commit "
-                                    f"{commit[:12]} (expected {expected})"))
+        else:
+            if stack_obj is None and "imported_from" not in record.parsed.data:
+                line, col = _at(record, ("stack", "name"))
+                expected = pre + entity_path("stack", stack_name)
+                problems.append(Problem(record.path, line, col, "GS403",
+                                        f"stack `{stack_name}` did not exist at configuration "
+                                        f"commit {commit[:12]} (expected {expected})"))
+            if commit not in names:
+                names[commit] = names_at(cwd, commit, prefix)
+            problems.extend(_name_problems(record, commit, names[commit]))
+    return problems
+
+
+def _name_problems(record: _Record, commit: str, names: Names) -> list[Problem]:
+    """GS406: the record's user (by id) and project must exist at its commit."""
+    data = record.parsed.data
+    problems = []
+    user_id = data.get("user_id")
+    if isinstance(user_id, str) and user_id not in set(names.users.values()):
+        line, col = _at(record, ("user_id",))
+        problems.append(Problem(record.path, line, col, "GS406",
+                                f"user id {user_id} is not the id of a user at configuration "
+                                f"commit {commit[:12]}",
+                                names.listing("user")))
+    project = data.get("project_name")
+    if isinstance(project, str) and project not in names.projects:
+        line, col = _at(record, ("project_name",))
+        problems.append(Problem(record.path, line, col, "GS406",
+                                f"project `{project}` did not exist at configuration commit "
+                                f"{commit[:12]}", names.hint("project", project)))
     return problems
 
 

@@ -25,13 +25,30 @@ class InvalidRunNameError(UsageError):
 
 
 class StackNotAtCommitError(GitstoreError):
-    """The stack a run names is not in the configuration commit."""
+    """The stack a run names is not in the configuration commit.
 
-    def __init__(self, stack: str, commit: str, detail: str = "") -> None:
+    ``hint`` says what to do: commit the stack when the working tree has it,
+    else the stack it may have meant.
+    """
+
+    def __init__(self, stack: str, commit: str, detail: str = "",
+                 hint: str = "commit the stack before recording runs on it") -> None:
         self.stack = stack
         self.commit = commit
+        self.hint = hint
         super().__init__(f"stack `{stack}` {detail or 'does not exist'} at configuration commit "
-                         f"{commit[:12]}; commit the stack before recording runs on it")
+                         f"{commit[:12]}; {hint}")
+
+
+class UnknownNameError(UsageError):
+    """A run names a user or project the configuration commit does not hold."""
+
+    def __init__(self, kind: str, name: str, commit: str, hint: str) -> None:
+        self.kind = kind
+        self.name = name
+        self.commit = commit
+        super().__init__(f"{kind} `{name}` does not exist at configuration commit {commit[:12]}; "
+                         f"{hint}")
 
 
 class NoConfigCommitError(GitstoreError):

@@ -93,8 +93,11 @@ def pin_stack(repo: ConfigRepo, stack_name: str, rev: str = "HEAD") -> Pin:
     commit = reader.rev
     stack_data = first.get(stack_path)
     if not isinstance(stack_data, dict):
-        raise StackNotAtCommitError(stack_name, commit, "is not readable" if stack_path in
-                                    reader.files else "does not exist")
+        if stack_path in reader.files:
+            raise StackNotAtCommitError(stack_name, commit, "is not readable",
+                                        "fix the file (`gitstore validate` says how) and commit it")
+        raise StackNotAtCommitError(stack_name, commit, "does not exist",
+                                    _missing_stack_hint(repo, stack_name, commit))
     wanted = stack_data.get("components")
     wanted = {t: n for t, n in wanted.items() if t in COMPONENT_TYPES and isinstance(n, str)} \
         if isinstance(wanted, dict) else {}
@@ -114,6 +117,15 @@ def pin_stack(repo: ConfigRepo, stack_name: str, rev: str = "HEAD") -> Pin:
              "components": components}
     refuse_plain_secrets(stack, _custom_flavors(reader, components))
     return Pin(commit, stack, dict(reader.files), Settings.of(first.get(CONFIG_FILE)))
+
+
+def _missing_stack_hint(repo: ConfigRepo, stack_name: str, commit: str) -> str:
+    """Commit the stack when only the working tree has it, else the stack meant."""
+    from gitstore.runs.names import names_at
+
+    if repo.git is not None and (Path(repo.root) / entity_path("stack", stack_name)).is_file():
+        return "commit the stack before recording runs on it"
+    return names_at(repo.git_cwd, commit, repo.prefix).hint("stack", stack_name)
 
 
 def recorded_pin(repo: ConfigRepo, stack: dict[str, Any], rev: str) -> Pin:

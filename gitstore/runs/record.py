@@ -209,6 +209,24 @@ def _commit(repo: ConfigRepo, pin: Pin, body: dict[str, Any]) -> None:
                   dump_record(body), f"Record run {name} of pipeline {pipeline}\n")
 
 
+def _known_names(repo: ConfigRepo, user: str, project: str | None) -> str:
+    """The id of ``user`` at HEAD; UnknownNameError when HEAD holds no such user or
+    ``project`` (with the name meant, when one is close)."""
+    from gitstore.plumbing import vcs
+    from gitstore.runs.errors import NoConfigCommitError, UnknownNameError
+    from gitstore.runs.names import names_at
+
+    head = vcs.commit_or_none(repo.git_cwd, "HEAD")
+    if head is None:
+        raise NoConfigCommitError()
+    names = names_at(repo.git_cwd, head, repo.prefix)
+    if user not in names.users:
+        raise UnknownNameError("user", user, head, names.hint("user", user) + "; name one with --user")
+    if project is not None and project not in names.projects:
+        raise UnknownNameError("project", project, head, names.hint("project", project))
+    return names.users[user]
+
+
 def parse_config_options(pairs: list[str]) -> dict[str, Any]:
     """``KEY=VALUE`` options as a mapping; values are read as YAML 1.2 scalars."""
     from gitstore.errors import UsageError
@@ -235,17 +253,15 @@ def record_named_run(repo_root: str | Path, pipeline: str, name: str, stack: str
     from uuid import UUID
 
     from gitstore.plumbing import vcs
-    from gitstore.plumbing.yamlio import load_mapping
-    from gitstore.runs.pinning import entity_id
 
     repo = open_repo(repo_root)
-    prefix = f"{repo.prefix}/" if repo.prefix else ""
-    user_obj = vcs.cat_objects(repo.git_cwd, [f"HEAD:{prefix}users/{user}.yaml"])[0]
-    user_data = load_mapping(user_obj.data, f"users/{user}.yaml") if user_obj is not None else None
+    user_id = _known_names(repo, user, project)
     try:
-        user_id = str(UUID(entity_id(user_data or {}, "user", user)))
+        user_id = str(UUID(user_id))
     except ValueError:  # an invalid explicit id; validation reports it
-        user_id = entity_id({}, "user", user)
+        from gitstore.plumbing.layout import derive_id
+
+        user_id = derive_id("user", user)
     run: dict[str, Any] = {"name": name, "zenml_version": zenml_version,
            "git_sha": vcs.clean_head(code_dir) if code_dir is not None else None,
            "pipeline": {"name": pipeline, "docstring": None, "steps": []},

@@ -109,8 +109,8 @@ def _combine(cwd: Path, common: Path, ref: str, ours: str | None, theirs: str | 
     if ours is None or vcs.is_ancestor(cwd, ours, theirs):
         base = ours or vcs.EMPTY_TREE
         result.received = _record_count(vcs.diff_trees(cwd, base, theirs))
-        if ours == theirs or vcs.update_ref_cas(cwd, ref, theirs, ours, "Fast-forward run records",
-                                                common) == vcs.REF_UPDATED:
+        if ours == theirs or vcs.update_ref_cas(
+                cwd, ref, theirs, ours, "Fast-forward run records") == vcs.REF_UPDATED:
             return theirs
         return None
     if vcs.is_ancestor(cwd, theirs, ours):
@@ -120,6 +120,6 @@ def _combine(cwd: Path, common: Path, ref: str, ours: str | None, theirs: str | 
     result.received = _record_count(vcs.diff_trees(cwd, ours, merge))
     result.sent = _record_count(vcs.diff_trees(cwd, theirs, merge))
     result.merged = True
-    if vcs.update_ref_cas(cwd, ref, merge, ours, "Merge run records", common) == vcs.REF_UPDATED:
+    if vcs.update_ref_cas(cwd, ref, merge, ours, "Merge run records") == vcs.REF_UPDATED:
         return merge
     return None

@@ -103,7 +103,7 @@ def _swap(cwd: Path, common_dir: Path, ref: str, new: str, old: str | None, mess
           deadline: float) -> bool:
     """Move ``ref`` from ``old`` to ``new``, waiting while another writer holds its lock."""
     while True:
-        status = vcs.update_ref_cas(cwd, ref, new, old, message, common_dir)
+        status = vcs.update_ref_cas(cwd, ref, new, old, message)
         if status != vcs.REF_LOCKED:
             return status == vcs.REF_UPDATED
         if time.monotonic() > deadline:

@@ -99,8 +99,7 @@ class Writer:
                 journal = Journal(head, commit, sorted(changes))
                 _write_json(self.state_dir / JOURNAL, journal._asdict())
                 crash_point("before-ref")
-                moved = vcs.update_ref_cas(self.cwd, "HEAD", commit, head, f"gitstore: {op.message}",
-                                           self.common_dir)
+                moved = vcs.update_ref_cas(self.cwd, "HEAD", commit, head, f"gitstore: {op.message}")
                 if moved == vcs.REF_UPDATED:
                     crash_point("after-ref")
                     finish(self.repo, self.state_dir, journal)

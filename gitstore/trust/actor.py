@@ -20,6 +20,7 @@ from gitstore.trust.permissions import Authority
 # environment variable -> the git host whose account it names
 HOST_VARIABLES = (("GL_USERNAME", "gitlab"), ("GITHUB_USER_LOGIN", "github"))
 PUSHER_VARIABLE = "GITSTORE_PUSHER"
+PUSHER_OPTION = "gitstore:--pusher"  # not a variable: the command line's --pusher, in the mapping
 
 
 @dataclass(frozen=True)
@@ -81,13 +82,20 @@ def pusher(authority: Authority, env: Mapping[str, str]) -> Actor | None:
             claim = f"{host} account `{account}` named by {variable}"
             return Actor(user_by_account(authority, host, account), claim, host=host,
                          account=account)
-    name = env.get(PUSHER_VARIABLE)
+    name = env.get(PUSHER_OPTION) or env.get(PUSHER_VARIABLE)
     if name:
+        source = "--pusher" if env.get(PUSHER_OPTION) else PUSHER_VARIABLE
         known = name if name in authority.users else None
-        claim = f"pusher named by {PUSHER_VARIABLE}" if known else \
-            f"pusher `{name}` named by {PUSHER_VARIABLE}"
+        claim = f"pusher named by {source}" if known else f"pusher `{name}` named by {source}"
         return Actor(known, claim, account=name)
     return None
+
+
+def with_pusher_option(env: Mapping[str, str], name: str) -> dict[str, str]:
+    """``env`` with the pusher named on the command line (``--pusher``): it is the actor,
+    whatever the environment's variables name, and messages say where it came from."""
+    ignored = {variable for variable, _ in HOST_VARIABLES} | {PUSHER_VARIABLE}
+    return {**{k: v for k, v in env.items() if k not in ignored}, PUSHER_OPTION: name}
 
 
 def author(authority: Authority, email: str) -> Actor:

@@ -2,9 +2,10 @@
 
 A user is written by their git host account (``@<github account>``, else
 ``@<gitlab account>``), else by their email; a team's grant is expanded to its
-members. The file starts with a header that marks it as generated: only such
-a file is ever rewritten, and only such a file is checked by ``validate``
-(rule GS520) against what the repository's roles would generate now.
+members. Holders with neither are named in a comment, never left out silently.
+The file starts with a header that marks it as generated: only such a file is
+ever rewritten, and only such a file is checked by ``validate`` (rule GS520)
+against what the repository's roles would generate now.
 """
 
 from __future__ import annotations
@@ -54,14 +55,25 @@ def generate(snap: Snapshot) -> str:
     authority = Authority(snap)
     lines = [HEADER]
     for pattern, operation in OWNED:
-        holders = authority.holders(operation, "update")
-        handles = sorted({h for name in holders
-                          if (h := owner_handle(authority.users[name])) is not None})
-        if handles:
-            lines.append(f"{pattern} {' '.join(handles)}\n")
-        else:
-            lines.append(f"# {pattern}: nobody holds `{operation}: update`\n")
+        lines.extend(_owner_lines(authority, pattern, operation))
     return "".join(lines)
+
+
+def _owner_lines(authority: Authority, pattern: str, operation: str) -> list[str]:
+    """The rule for ``pattern``, and a comment naming holders CODEOWNERS cannot name."""
+    holders = authority.holders(operation, "update")
+    if not holders:
+        return [f"# {pattern}: nobody holds `{operation}: update`\n"]
+    named = {name: owner_handle(authority.users[name]) for name in holders}
+    handles = sorted({h for h in named.values() if h is not None})
+    unnamed = sorted(name for name, handle in named.items() if handle is None)
+    lines = [f"{pattern} {' '.join(handles)}\n"] if handles else []
+    if unnamed:
+        also = "also " if handles else ""
+        lines.append(f"# {pattern}: {also}held by {', '.join(unnamed)}, who "
+                     f"{'has' if len(unnamed) == 1 else 'have'} no email or account to name "
+                     "them by here\n")
+    return lines
 
 
 def read_generated(source: Source) -> tuple[str, str] | None:
