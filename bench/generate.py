@@ -415,6 +415,9 @@ def _default_stack(rng: random.Random, gen: Generated, out: _Writer,
             gen.components.append((type_, name))
             components[type_] = name
     name = "platform"
+    for _ in range(len(components) + 1):  # as many ordinary stacks fewer: ``files`` holds
+        if len(gen.stacks) > 2:
+            del gen.files[f"stacks/{gen.stacks.pop()}.yaml"]
     gen.stacks.insert(0, name)
     gen.files[f"stacks/{name}.yaml"] = out.document(
         {"description": "the stack pipelines run on unless they say otherwise",
