@@ -286,6 +286,14 @@ def export_and_import(gen: Generated, want: Configs, work: Path) -> None:
         {k: v for k, v in c.items() if k != "flavor"})
         for t, c in stack_file["components"].items()}
     assert_same(got, {p: current[p] for p in got}, "export zenml-stack")
+    stack_path = work / "stack.yaml"
+    cli("export", "zenml-stack", gen.default_stack, str(stack_path), cwd=cfg)
+    cli("import", "zenml-stack", str(stack_path), cwd=cfg, codes=(1,))  # the names exist
+    cli("import", "zenml-stack", "--on-conflict", "rename", str(stack_path), cwd=cfg)
+    renamed = {p: current[p] for p in got}
+    again = validation_configs(find_config_repo(cfg).worktree())
+    assert_same({p: again[p.replace(".yaml", "-imported.yaml")] for p in renamed}, renamed,
+                "import zenml-stack of the exported stack")
     cli("export", "zenml", str(work / "zenml.db"), cwd=cfg)
     imported = work / "imported"
     cli("import", "zenml", str(store), str(imported), cwd=work)
