@@ -357,6 +357,10 @@ def library_writes(gen: Generated, bare: Path) -> None:
                              project_name=gen.projects[0], zenml_version="0.10.0")
     store.register_pipeline_run(run)
     assert store.get_pipeline_run("training", "library-run") == run
+    shown = json.loads(cli("run", "show", "library-run", "--format", "json",
+                           cwd=gen.config_root).out)
+    assert "stack_as_run" not in shown, "the stored stack differs from itself"
+    assert shown["stack_source"].startswith("commit ")
     store.deregister_stack(gen.default_stack)
     assert "default_stack" not in (gen.config_root / "gitstore.yaml").read_text()
     cli("validate", "--runs", cwd=gen.config_root)
