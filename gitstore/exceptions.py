@@ -1,8 +1,13 @@
-"""Exceptions of the zen store API (``gitstore.GitZenStore``).
+"""Every error gitstore raises on purpose, importable from here.
 
-Missing entities raise the built-in :class:`KeyError`, as ZenML's stores do.
-Everything else derives from :class:`gitstore.errors.GitstoreError`, so the
-CLI maps it to a message and an exit code.
+The root, :class:`GitstoreError`, and the errors of git and of the command line
+are defined in :mod:`gitstore.errors` (which the validation path imports on its
+own, to stay light) and re-exported here; the rest are defined here: the zen
+store API's (``gitstore.GitZenStore``), pipeline run records', remote
+repositories' and import/export's. Modules that raised them before keep the
+names, so older imports work. Missing entities raise the built-in
+:class:`KeyError`, as ZenML's stores do. Each error carries the fields that
+describe it, builds its own message, and has the ``exit_code`` the CLI exits with.
 """
 
 from __future__ import annotations
@@ -10,20 +15,58 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from gitstore.errors import GitstoreError
+from gitstore.errors import (
+    EXIT_PROBLEMS as EXIT_PROBLEMS,
+)
+from gitstore.errors import (
+    GitError,
+    GitNotFound,
+    GitstoreError,
+    NotAConfigRepository,
+    NotAGitRepository,
+    RefLockedError,
+    UnknownRevision,
+    UnsupportedRepository,
+    UsageError,
+)
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from gitstore.problems import Problem
 
 __all__ = [
+    "DanglingReference",
+    "ForeignHook",
     "EntityExistsError",
+    "GitError",
+    "GitNotFound",
     "GitstoreError",
     "IntegrityError",
+    "InvalidRunNameError",
     "LockTimeoutError",
+    "NoConfigCommitError",
+    "NotAConfigRepository",
+    "NotAGitRepository",
+    "PlainSecretError",
+    "PushRejectedError",
+    "PushRetriesExhausted",
     "ReadOnlyStoreError",
+    "RefLockedError",
+    "RemoteError",
+    "RunExistsError",
+    "RunSyncError",
+    "RunsBranchBusyError",
+    "SourceError",
+    "SourceProblems",
     "StackComponentExistsError",
     "StackExistsError",
+    "StackNotAtCommitError",
     "UncommittedChangesError",
+    "UnknownNameError",
+    "UnknownRevision",
+    "UnsupportedRepository",
+    "UsageError",
 ]
 
 
@@ -51,10 +94,10 @@ class IntegrityError(GitstoreError, ValueError):
     def __init__(self, operation: str, problems: Sequence[Problem]) -> None:
         self.operation = operation
         self.problems = list(problems)
+        from gitstore.report import problem_lines
+
         lines = [f"{operation} would break the repository; nothing was changed:"]
-        for p in self.problems:
-            where = p.path if p.line is None else f"{p.path}:{p.line}:{p.column}"
-            lines.append(f"  {where}: {p.code} {p.message}" + (f" ({p.hint})" if p.hint else ""))
+        lines += [f"  {line}" for p in self.problems for line in problem_lines(p)]
         super().__init__("\n".join(lines))
 
 
@@ -75,3 +118,158 @@ class ReadOnlyStoreError(GitstoreError):
 
 class LockTimeoutError(GitstoreError):
     """Another writer held the repository's lock for too long."""
+
+
+# --- pipeline run records ---
+
+
+class RunExistsError(EntityExistsError):
+    """A run of that name exists already, in any pipeline."""
+
+    def __init__(self, run_name: str, existing_path: str) -> None:
+        self.run_name = run_name
+        self.existing_path = existing_path
+        super().__init__(f"a run named `{run_name}` exists already ({existing_path}); "
+                         "run names are unique across the repository")
+
+
+
+class InvalidRunNameError(UsageError):
+    def __init__(self, what: str, name: str) -> None:
+        super().__init__(f"`{name}` is not a valid {what} name: names start with a letter or digit "
+                         "and hold only letters, digits, `.`, `_` and `-` (at most 128 characters)")
+
+
+
+class StackNotAtCommitError(GitstoreError):
+    """The stack a run names is not in the configuration commit.
+
+    ``hint`` says what to do: commit the stack when the working tree has it,
+    else the stack it may have meant.
+    """
+
+    def __init__(self, stack: str, commit: str, detail: str = "",
+                 hint: str = "commit the stack before recording runs on it") -> None:
+        self.stack = stack
+        self.commit = commit
+        self.hint = hint
+        super().__init__(f"stack `{stack}` {detail or 'does not exist'} at configuration commit "
+                         f"{commit[:12]}; {hint}")
+
+
+
+class UnknownNameError(UsageError):
+    """A run names a user or project the configuration commit does not hold."""
+
+    def __init__(self, kind: str, name: str, commit: str, hint: str) -> None:
+        self.kind = kind
+        self.name = name
+        self.commit = commit
+        super().__init__(f"{kind} `{name}` does not exist at configuration commit {commit[:12]}; "
+                         f"{hint}")
+
+
+
+class NoConfigCommitError(GitstoreError):
+    def __init__(self) -> None:
+        super().__init__("the configuration repository has no commit yet; "
+                         "commit it before recording runs")
+
+
+
+class PlainSecretError(GitstoreError):
+    """A value bound for a run record is a plain-text secret; nothing was recorded."""
+
+    exit_code = EXIT_PROBLEMS
+
+    def __init__(self, places: Sequence[str]) -> None:
+        self.places = list(places)
+        super().__init__("refusing to record the run: plain-text secrets in " + ", ".join(places)
+                         + "; use secret references `{{ <secret>.<key> }}` instead")
+
+
+
+class RunsBranchBusyError(LockTimeoutError):
+    def __init__(self, branch: str, attempts: int) -> None:
+        super().__init__(f"could not update branch {branch} in {attempts} attempts: "
+                         "other writers kept moving it; try again")
+
+
+
+class RunSyncError(GitstoreError):
+    """Exchanging run records with a remote failed."""
+
+
+# --- remote repositories ---
+
+
+class RemoteError(GitstoreError):
+    """The remote could not be reached or used; the message says which remote and why."""
+
+
+
+class PushRejectedError(GitstoreError):
+    """The remote refused the push (for instance its pre-receive hook declined it).
+
+    ``remote_messages`` holds what the remote's hook printed. Nothing was
+    written to the remote, and the local clone is back at the remote's tip.
+    """
+
+    exit_code = 1
+
+    def __init__(self, url: str, reason: str, remote_messages: Sequence[str]) -> None:
+        self.url = url
+        self.reason = reason
+        self.remote_messages = list(remote_messages)
+        said = "".join(f"\n  remote: {m}" for m in self.remote_messages)
+        super().__init__(f"{url} rejected the push ({reason}); nothing was written{said}")
+
+
+
+class PushRetriesExhausted(GitstoreError):
+    """Other writers kept moving the remote's branch; the write was not applied."""
+
+    exit_code = 1
+
+    def __init__(self, url: str, branch: str, attempts: int) -> None:
+        self.attempts = attempts
+        super().__init__(
+            f"{url}: the branch {branch} moved on under each of {attempts} push attempts "
+            "(other writers are busy); nothing was written, try again")
+
+
+# --- import and export ---
+
+
+class SourceError(GitstoreError):
+    """The source cannot be read as a zen store (missing, corrupt, not the documented format)."""
+
+
+
+class DanglingReference(SourceError):
+    """The source refers by id to something it does not hold."""
+
+    exit_code = 1
+
+
+
+class SourceProblems(GitstoreError):
+    """The source was read, but its content cannot be carried over as it is."""
+
+    exit_code = 1
+
+    def __init__(self, what: str, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(f"{what}:\n" + "\n".join(f"  {p}" for p in problems))
+
+
+# --- hooks ---
+
+
+class ForeignHook(GitstoreError):
+    """A hook that gitstore did not write is in the way (``kept``: where --force keeps it)."""
+
+    def __init__(self, path: Path, kept: str) -> None:
+        self.path = path
+        super().__init__(f"{path} exists and was not written by gitstore; "
+                         f"rerun with --force to replace it (it is kept as {kept})")

@@ -27,8 +27,13 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gitstore.errors import GitstoreError, UsageError
-from gitstore.exceptions import IntegrityError
+from gitstore.errors import UsageError
+from gitstore.exceptions import (  # defined there with every other error
+    IntegrityError,
+    PushRejectedError,
+    PushRetriesExhausted,
+    RemoteError,
+)
 from gitstore.plumbing import vcs
 from gitstore.plumbing.locking import file_lock
 from gitstore.remote_url import StoreUrl, classify_url
@@ -43,39 +48,6 @@ Operation = Callable[[Path], Sequence[str]]
 DEFAULT_ATTEMPTS = 25  # pushes per write; a busy branch can make a writer lose many races
 LOCK_TIMEOUT = 120.0
 _STALE_GIT_LOCKS = ("index.lock", "HEAD.lock", "packed-refs.lock", "config.lock", "shallow.lock")
-
-
-class RemoteError(GitstoreError):
-    """The remote could not be reached or used; the message says which remote and why."""
-
-
-class PushRejectedError(GitstoreError):
-    """The remote refused the push (for instance its pre-receive hook declined it).
-
-    ``remote_messages`` holds what the remote's hook printed. Nothing was
-    written to the remote, and the local clone is back at the remote's tip.
-    """
-
-    exit_code = 1
-
-    def __init__(self, url: str, reason: str, remote_messages: Sequence[str]) -> None:
-        self.url = url
-        self.reason = reason
-        self.remote_messages = list(remote_messages)
-        said = "".join(f"\n  remote: {m}" for m in self.remote_messages)
-        super().__init__(f"{url} rejected the push ({reason}); nothing was written{said}")
-
-
-class PushRetriesExhausted(GitstoreError):
-    """Other writers kept moving the remote's branch; the write was not applied."""
-
-    exit_code = 1
-
-    def __init__(self, url: str, branch: str, attempts: int) -> None:
-        self.attempts = attempts
-        super().__init__(
-            f"{url}: the branch {branch} moved on under each of {attempts} push attempts "
-            "(other writers are busy); nothing was written, try again")
 
 
 def cache_root() -> Path:

@@ -54,7 +54,8 @@ def test_json_format(make_repo):
     body = json.loads(run_cli("validate", "--format", "json", cwd=repo).out)
     assert body["valid"] is False
     assert body["problems"][0] == {
-        "path": "stacks/production.yaml", "line": 2, "column": 17, "severity": "error",
+        "path": "stacks/production.yaml", "config_path": "stacks/production.yaml", "line": 2,
+        "column": 17, "severity": "error",
         "code": "GS203", "message": "orchestrator `kfp-prd` does not exist "
         "(expected components/orchestrator/kfp-prd.yaml)", "hint": "did you mean `kfp-prod`?"}
 
@@ -200,16 +201,18 @@ def test_json_format_is_exactly_the_documented_object(make_repo):
     repo = make_repo({**STACK_BAD, "users/a.yml": "{}\n"})
     result = run_cli("validate", "--format", "json", cwd=repo)
     assert result.code == 1 and result.err == ""
-    assert json.loads(result.out) == {"valid": False, "problems": [
-        {"path": "stacks/production.yaml", "line": 2, "column": 17, "severity": "error",
-         "code": "GS203", "message": "orchestrator `kfp-prd` does not exist "
-         "(expected components/orchestrator/kfp-prd.yaml)", "hint": "did you mean `kfp-prod`?"},
-        {"path": "users/a.yml", "line": None, "column": None, "severity": "error", "code": "GS020",
+    assert json.loads(result.out) == {"valid": False, "root": "", "problems": [
+        {"path": "stacks/production.yaml", "config_path": "stacks/production.yaml", "line": 2,
+         "column": 17, "severity": "error", "code": "GS203", "message": "orchestrator `kfp-prd` "
+         "does not exist (expected components/orchestrator/kfp-prd.yaml)",
+         "hint": "did you mean `kfp-prod`?"},
+        {"path": "users/a.yml", "config_path": "users/a.yml", "line": None, "column": None,
+         "severity": "error", "code": "GS020",
          "message": "only `.yaml` files are read; this `.yml` file is not",
          "hint": "rename it to `a.yaml`"},
     ]}
     clean = run_cli("validate", "--format", "json", cwd=make_repo())
-    assert (clean.code, json.loads(clean.out)) == (0, {"valid": True, "problems": []})
+    assert (clean.code, json.loads(clean.out)) == (0, {"valid": True, "root": "", "problems": []})
 
 
 def test_github_format_annotations(make_repo):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 
@@ -16,7 +15,7 @@ BASE = {
     "stacks/dev.yaml": "components:\n  orchestrator: local\n  artifact_store: store\n",
     "users/alice.yaml": "email: alice@example.com\n",
 }
-MISSING_ORCH = ("stacks/dev.yaml:2:17: GS203 error: orchestrator `local` does not exist "
+MISSING_ORCH = ("stacks/dev.yaml:2:17: GS203 orchestrator `local` does not exist "
                 "(expected components/orchestrator/local.yaml)")
 
 
@@ -73,7 +72,7 @@ def test_broken_commit_made_with_no_verify_is_rejected_with_located_errors(serve
     assert proc.returncode != 0
     assert remote_lines(proc) == [
         "gitstore: refs/heads/main: rejected: 1 new error (5 files checked)",
-        "stacks/dev.yaml:2:17: GS203 error: orchestrator `locl` does not exist "
+        "stacks/dev.yaml:2:17: GS203 orchestrator `locl` does not exist "
         "(expected components/orchestrator/locl.yaml)",
         "    hint: did you mean `local`?",
         "gitstore: push rejected: 1 of 1 ref would be left invalid; fix the errors above and push again",
@@ -119,7 +118,7 @@ def test_new_problem_next_to_legacy_one_is_rejected(tmp_path: Path):
     server.commit("break", {"teams/core.yaml": "members: [alice, ghost, phantom]\n"})
     lines = remote_lines(server.push("main"))
     assert lines[0] == "gitstore: refs/heads/main: rejected: 1 new error (6 files checked)"
-    assert lines[1].startswith("teams/core.yaml:1:25: GS205 error: member `phantom`")
+    assert lines[1].startswith("teams/core.yaml:1:25: GS205 member `phantom`")
     assert "teams/core.yaml:1:18: GS205 warning: member `ghost` is not a user " \
            "(expected users/ghost.yaml)" in lines
 
@@ -210,9 +209,8 @@ def test_reported_errors_equal_a_full_uncached_validation(server: Pushing):
         "teams/t.yaml": "members: [alice, zed]\n",
     }, delete=("components/artifact_store/store.yaml",))
     pushed = [line for line in remote_lines(server.push("main")) if ": GS" in line]
-    full = run_cli("validate", "--no-cache", "--format", "json", cwd=server.work)
-    expected = [f"{p['path']}:{p['line']}:{p['column']}: {p['code']} {p['severity']}: {p['message']}"
-                for p in json.loads(full.out)["problems"]]
+    full = run_cli("validate", "--no-cache", cwd=server.work)
+    expected = [line for line in full.out.splitlines() if ": GS" in line]
     assert pushed == expected and len(expected) == 5
 
 

@@ -38,3 +38,19 @@ def test_wheel_ships_schemas_and_hooks(tmp_path: Path):
     assert schemas and hooks
     assert {f"gitstore/schemas/{n}" for n in schemas} <= names
     assert {f"gitstore/hooks/{n}" for n in hooks} <= names
+
+
+IMPORT_NAMES = {"pyyaml": "yaml", "ruamel.yaml": "ruamel.yaml"}  # where a module is named otherwise
+
+
+def test_every_declared_dependency_is_imported():
+    """A dependency nothing imports is not declared (GitPython was: see docs/design.md)."""
+    import re
+
+    with open(ROOT / "pyproject.toml", "rb") as fh:
+        declared = tomllib.load(fh)["project"]["dependencies"]
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "gitstore").rglob("*.py"))
+    for requirement in declared:
+        dist = re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0].lower()
+        module = IMPORT_NAMES.get(dist, dist.replace("-", "_"))
+        assert re.search(rf"^\s*(from|import) {re.escape(module)}\b", source, re.M), requirement

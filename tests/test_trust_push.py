@@ -58,7 +58,7 @@ def test_an_unprivileged_push_is_refused_naming_file_permission_actor_and_approv
     code, remote = server.push("main")
     assert code != 0
     assert remote[1:3] == [
-        "stacks/prod.yaml: GS501 error: adding stacks/prod.yaml needs `stack: create`, which "
+        "stacks/prod.yaml: GS501 adding stacks/prod.yaml needs `stack: create`, which "
         "user bob (author bob@example.com) does not hold",
         "    hint: users holding `stack: create`, who could approve it: alice, carol"]
     assert server.tip() == before
@@ -69,7 +69,7 @@ def test_a_self_grant_is_refused(server: Server) -> None:
     commit_as(server.work, "bob@example.com", {"roles/admin.yaml": admin})
     code, remote = server.push("main")
     assert code != 0
-    assert remote[1] == ("roles/admin.yaml: GS501 error: changing roles/admin.yaml needs "
+    assert remote[1] == ("roles/admin.yaml: GS501 changing roles/admin.yaml needs "
                          "`role: update`, which user bob (author bob@example.com) does not hold")
 
 
@@ -77,7 +77,7 @@ def test_the_pusher_the_server_names_beats_a_forged_author_email(server: Server)
     commit_as(server.work, "alice@example.com", {"stacks/prod.yaml": STACK})
     code, remote = server.push("main", GL_USERNAME="bob-gl")
     assert code != 0
-    assert remote[1] == ("stacks/prod.yaml: GS501 error: adding stacks/prod.yaml needs "
+    assert remote[1] == ("stacks/prod.yaml: GS501 adding stacks/prod.yaml needs "
                          "`stack: create`, which user bob (gitlab account `bob-gl` named by "
                          "GL_USERNAME) does not hold")
     code, _ = server.push("main", GITSTORE_PUSHER="carol")
@@ -88,7 +88,7 @@ def test_an_unknown_pusher_is_told_how_to_become_known(server: Server) -> None:
     commit_as(server.work, "alice@example.com", {"stacks/prod.yaml": STACK})
     code, remote = server.push("main", GITSTORE_PUSHER="mallory")
     assert code != 0
-    assert remote[1].startswith("stacks/prod.yaml: GS502 error: adding stacks/prod.yaml needs "
+    assert remote[1].startswith("stacks/prod.yaml: GS502 adding stacks/prod.yaml needs "
                                 "`stack: create`, and pusher `mallory` named by GITSTORE_PUSHER "
                                 "is not a gitstore user")
     assert remote[2] == ("    hint: to become known, create users/mallory.yaml, through someone "
@@ -123,7 +123,7 @@ def test_run_records_need_pipeline_run_in_their_project(server: Server) -> None:
     commit_as(server.work, "dave@example.com", {"runs/train/cd/r2.yaml": record.format("churn")})
     code, remote = server.push("gitstore/runs")
     assert code != 0
-    assert remote[1] == ("runs/train/cd/r2.yaml: GS501 error: adding runs/train/cd/r2.yaml needs "
+    assert remote[1] == ("runs/train/cd/r2.yaml: GS501 adding runs/train/cd/r2.yaml needs "
                          "`pipeline_run: create` in project churn, which user dave (author "
                          "dave@example.com) does not hold")
 
@@ -137,7 +137,7 @@ def test_signed_commits_are_required_when_the_settings_say_so(tmp_path: Path) ->
     unsigned = commit_as(server.work, "carol@example.com", {"stacks/prod.yaml": STACK})
     code, remote = server.push("main")
     assert code != 0
-    assert remote[1] == (f"commit {unsigned[:12]}: GS503 error: commit by carol@example.com is "
+    assert remote[1] == (f"commit {unsigned[:12]}: GS503 commit by carol@example.com is "
                          "not signed, and gitstore.yaml sets `require_signed_commits: true`")
     git(server.work, "reset", "-q", "--hard", "HEAD~1")
     signed = commit_as(server.work, "carol@example.com", {"stacks/prod.yaml": STACK},

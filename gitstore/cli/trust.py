@@ -48,7 +48,8 @@ def check_permissions(ctx: click.Context, base: str, head: str, roles_from: str 
 
     env = with_pusher_option(os.environ, pusher) if pusher else dict(os.environ)
     report = check_range(repo, base, head, env, roles_from)
-    click.echo(FORMATTERS[fmt](report, strict=strict), nl=False)
+    base = f"{repo.prefix}/" if repo.prefix else ""  # see gitstore.report for the path rule
+    click.echo(FORMATTERS[fmt](report, strict=strict, base=base), nl=False)
     return EXIT_OK if report.ok(strict) else EXIT_PROBLEMS
 
 
@@ -62,9 +63,10 @@ def check_permissions(ctx: click.Context, base: str, head: str, roles_from: str 
 def who_can(ctx: click.Context, operation: str, ptype: str, project: str | None,
             rev: str | None) -> int:
     """List the users who hold OPERATION: TYPE, and through which role and team."""
-    from gitstore.trust.ownership import who_can_lines
+    from gitstore.cli.render import who_can_text
+    from gitstore.trust.ownership import who_can as holders_of
 
-    click.echo("\n".join(who_can_lines(_snapshot(ctx, rev), operation, ptype, project)))
+    click.echo(who_can_text(holders_of(_snapshot(ctx, rev), operation, ptype, project)), nl=False)
     return EXIT_OK
 
 
@@ -106,13 +108,14 @@ def codeowners(ctx: click.Context, write: bool) -> int:
 @click.pass_context
 def log(ctx: click.Context, path: str, rev: str) -> int:
     """Show the history of one entity (e.g. stacks/production), following renames by id."""
+    from gitstore.cli.render import history_text
     from gitstore.plumbing.sources import find_config_repo
-    from gitstore.trust.audit import entity_history, format_history
+    from gitstore.trust.audit import entity_history
 
     repo = find_config_repo(start_dir(ctx), need_worktree_file=False)
     history = entity_history(repo, path, rev)
     if not history:
         click.echo(f"gitstore: no commit on {rev} touches {path}", err=True)
         return EXIT_PROBLEMS
-    click.echo(format_history(history), nl=False)
+    click.echo(history_text(history), nl=False)
     return EXIT_OK

@@ -45,7 +45,6 @@ def validate(ctx: click.Context, path: Path | None, staged: bool, rev: str | Non
         from gitstore.runs.check import with_runs
 
         report = with_runs(report, repo.root)
-    # annotations name files from the checkout's root, also when the configuration sits below it
-    extra = {"base": f"{repo.prefix}/"} if fmt == "github" and repo.prefix else {}
-    click.echo(FORMATTERS[fmt](report, strict=strict, **extra), nl=False)
+    base = f"{repo.prefix}/" if repo.prefix else ""  # see gitstore.report for the path rule
+    click.echo(FORMATTERS[fmt](report, strict=strict, base=base), nl=False)
     return EXIT_OK if report.ok(strict) else EXIT_PROBLEMS

@@ -34,6 +34,7 @@ def read_repo(start: Path, secrets: dict[str, dict[str, Any]] | None = None) -> 
     from gitstore.plumbing import vcs
     from gitstore.plumbing.snapshot import load_snapshot
     from gitstore.plumbing.sources import find_config_repo
+    from gitstore.report import problem_lines
     from gitstore.validate import check_snapshot
 
     repo = find_config_repo(start)
@@ -42,8 +43,8 @@ def read_repo(start: Path, secrets: dict[str, dict[str, Any]] | None = None) -> 
     if not report.ok():
         raise SourceProblems("the repository is not valid; fix it before exporting (see "
                              "`gitstore validate`)",
-                             [f"{p.path}:{p.line or 0}:{p.column or 0}: {p.code} {p.message}"
-                              for p in report.problems if p.is_error])
+                             [line for p in report.problems if p.is_error
+                              for line in problem_lines(p)])
     stamp = datetime(1970, 1, 1)
     if repo.git is not None:
         try:

@@ -14,29 +14,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from gitstore.errors import GitstoreError
+from gitstore.exceptions import (  # defined there with every other error
+    DanglingReference,
+    SourceError,
+    SourceProblems,
+)
+
+__all__ = [
+    "ZENML_VERSION", "Assignment", "Component", "DanglingReference", "Entity", "Flavor", "Run",
+    "SourceError", "SourceProblems", "StoreData", "canonical_uuid", "derived_uuid",
+    "parse_timestamp",
+]
 
 ZENML_VERSION = "0.10.0"
-
-
-class SourceError(GitstoreError):
-    """The source cannot be read as a zen store (missing, corrupt, not the documented format)."""
-
-
-class DanglingReference(SourceError):
-    """The source refers by id to something it does not hold."""
-
-    exit_code = 1
-
-
-class SourceProblems(GitstoreError):
-    """The source was read, but its content cannot be carried over as it is."""
-
-    exit_code = 1
-
-    def __init__(self, what: str, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__(f"{what}:\n" + "\n".join(f"  {p}" for p in problems))
 
 
 @dataclass

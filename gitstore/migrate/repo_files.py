@@ -2,46 +2,26 @@
 
 The same :class:`StoreData` always gives the same bytes: keys in a fixed
 order, component config keys sorted, entities in name order, role
-assignments in the store's order. Strings that YAML 1.2 would read as
-something else (``0o17``, ``1e3``, ``yes`` for YAML 1.1 readers) are quoted.
+assignments in the store's order. The files are written by the one writer
+(:func:`gitstore.plumbing.yamlio.round_trip`), which quotes every string the
+reader would take for something else (``0o17``, ``1e3``, ``true``).
 """
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from gitstore.migrate.model import Entity, StoreData
 from gitstore.plumbing.layout import CONFIG_FILE, entity_path
 
 
-@cache
-def _dumper() -> Any:
-    import yaml
-
-    from gitstore.plumbing.yamlio import resolve_plain
-
-    base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-    class Dumper(base):  # type: ignore[misc, valid-type]
-        pass
-
-    def represent_str(dumper: Any, value: str) -> Any:
-        style = "'" if resolve_plain(value) != value else None
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-    Dumper.add_representer(str, represent_str)
-    return Dumper
-
-
 def dump(mapping: dict[str, Any]) -> str:
-    """A mapping as block-style YAML, keys in the order given."""
-    import yaml
+    """A mapping as block-style YAML, keys in the order given, by the one writer."""
+    from gitstore.plumbing.yamlio import dump_text
 
     if not mapping:
         return "{}\n"
-    return str(yaml.dump(mapping, Dumper=_dumper(), sort_keys=False, default_flow_style=False,
-                         allow_unicode=True, width=4096))
+    return dump_text(mapping, indent=2, sequence=2, offset=0)
 
 
 def settings_text(data: StoreData) -> str:

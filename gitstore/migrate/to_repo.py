@@ -157,11 +157,11 @@ class _WithFiles(Source):
 
 
 def _errors(source: Source, tolerated: frozenset[str]) -> set[str]:
+    from gitstore.report import problem_lines
     from gitstore.validate import validate
 
     report = validate(source, use_cache=False)
-    return {f"{p.path}:{p.line or 0}:{p.column or 0}: {p.code} {p.message}"
-            for p in report.problems
+    return {problem_lines(p)[0] for p in report.problems
             if (p.is_error or p.code in SECRET_CODES) and p.code not in tolerated}
 
 

@@ -1,10 +1,13 @@
 """git behind one door.
 
-Every git command gitstore runs goes through this module, and so does every
-use of GitPython. Each function wraps one git command and turns its failures
-into :class:`gitstore.errors.GitError` (or a more precise subclass). The
-validation path uses the ``git`` binary directly: it starts in a few
-milliseconds and streams objects with ``cat-file --batch``.
+Every git command gitstore runs goes through this module (ruff's banned-api
+rule holds that line), and all of them start in :func:`start`, with git's
+messages in the C locale. Each function wraps one git command and turns its
+failures into :class:`gitstore.errors.GitError` (or a more precise subclass);
+situations are recognised by exit codes and the state of refs and objects,
+not by the wording of messages. The ``git`` binary starts in a few
+milliseconds and streams objects with ``cat-file --batch``; docs/design.md
+says why there is no git library.
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ loader). Every read of a repository file goes through :func:`read_document`
 and export see the same values. Writing, where comments must survive, uses
 the ruamel.yaml instance :func:`round_trip` returns; it quotes every string
 this reader would take for another type, so what is written reads back as it
-was meant.
+was meant. (ZenML's own files and payloads, which ZenML reads with PyYAML,
+are written and read with PyYAML in ``gitstore.migrate`` and the models.)
 The reader builds plain data itself, so it can refuse what the format forbids
 at the exact place it occurs: duplicate keys, anchors and aliases (a YAML bomb
 is never expanded), tags (never constructed, never executed), more than one

@@ -221,7 +221,7 @@ def _known_names(repo: ConfigRepo, user: str, project: str | None) -> str:
         raise NoConfigCommitError()
     names = names_at(repo.git_cwd, head, repo.prefix)
     if user not in names.users:
-        raise UnknownNameError("user", user, head, names.hint("user", user) + "; name one with --user")
+        raise UnknownNameError("user", user, head, names.hint("user", user))
     if project is not None and project not in names.projects:
         raise UnknownNameError("project", project, head, names.hint("project", project))
     return names.users[user]

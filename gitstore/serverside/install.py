@@ -20,22 +20,13 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from gitstore.errors import GitstoreError, UsageError
+from gitstore.errors import UsageError
+from gitstore.exceptions import ForeignHook
 from gitstore.plumbing import vcs
 from gitstore.resources import hook_script
 
 MARKER = "# gitstore-hook:"
 BACKUP_SUFFIX = ".pre-gitstore"
-
-
-class ForeignHook(GitstoreError):
-    """A hook that gitstore did not write is in the way."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        kept = f"{path.name}{BACKUP_SUFFIX}"
-        super().__init__(f"{path} exists and was not written by gitstore; "
-                         f"rerun with --force to replace it (it is kept as {kept})")
 
 
 @dataclass(frozen=True)
@@ -67,7 +58,7 @@ def install_client(start: Path, force: bool = False) -> list[Installed]:
     hooks = vcs.git_path(repo.git.toplevel, "hooks")
     for name in CLIENT_HOOKS:  # refuse before writing anything
         if not force and (hooks / name).exists() and not _is_ours(hooks / name):
-            raise ForeignHook(hooks / name)
+            raise ForeignHook(hooks / name, f"{name}{BACKUP_SUFFIX}")
     return [_write(hooks / name, text, force) for name in CLIENT_HOOKS]
 
 
@@ -103,7 +94,7 @@ def _write(target: Path, text: str, force: bool) -> Installed:
         if ours:
             replaced = True
         elif not force:
-            raise ForeignHook(target)
+            raise ForeignHook(target, f"{target.name}{BACKUP_SUFFIX}")
         else:
             backup = target.with_name(target.name + BACKUP_SUFFIX)
             if backup.exists():

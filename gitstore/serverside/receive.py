@@ -241,11 +241,9 @@ def _verdict_lines(verdict: RefVerdict) -> list[str]:
 
 
 def _problem_line(problem: Problem, severity: str) -> str:
-    where = problem.path
-    if problem.line is not None:
-        where += f":{problem.line}:{problem.column}"
-    text = f"{where}: {problem.code} {severity}: {problem.message}"
-    return text + (f"\n    hint: {problem.hint}" if problem.hint else "")
+    from gitstore.report import problem_lines
+
+    return "\n".join(problem_lines(problem, severity))
 
 
 def _count(items: list[Any], noun: str) -> str:

@@ -106,25 +106,7 @@ def _document(cwd: Path, path: str, oid: str, start: str) -> Document | None:
     return Document(ref, rel, oid, parsed.data, parsed.positions)
 
 
-def format_history(entries: list[HistoryEntry]) -> str:
-    """The history as text: commit, author, date, and the change in entity terms."""
-    from gitstore.diff.compare import entity_changes
-    from gitstore.diff.render import entity_headline, field_text
-
-    lines = []
-    for entry in entries:
-        commit = entry.commit
-        lines.append(f"commit {commit.oid[:12]}  {commit.date}  "
-                     f"{commit.author_name} <{commit.author_email}>")
-        lines.append(f"    {commit.subject}")
-        for change in entity_changes(_alone(entry.before), _alone(entry.after)):
-            lines.append(f"  {entity_headline(change)}")
-            lines.extend(f"      {field_text(f)}" for f in change.fields)
-        lines.append("")
-    return "\n".join(lines) + ("\n" if lines else "")
-
-
-def _alone(doc: Document | None) -> Snapshot:
+def alone(doc: Document | None) -> Snapshot:
     """A snapshot holding one entity (or none), for the semantic diff."""
     if doc is None:
         return Snapshot("", [])
