@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 from gitstore.plumbing.layout import COMPONENT_TYPES, EntityRef
+from gitstore.plumbing.settings import Settings
 from gitstore.plumbing.snapshot import Document
 from gitstore.plumbing.yamlio import locate
 
@@ -41,8 +42,8 @@ def references(doc: Document) -> Iterator[Reference]:
 def _targets(ref: EntityRef, data: dict[str, Any]) -> Iterator[tuple[KeyPath, EntityRef]]:
     kind = ref.kind
     if kind == "settings":
-        default = data.get("default_stack")
-        if isinstance(default, str):
+        default = Settings.of(data).default_stack
+        if default is not None:
             yield ("default_stack",), EntityRef("stack", None, default)
     elif kind == "component":
         flavor = data.get("flavor")

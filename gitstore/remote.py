@@ -236,15 +236,20 @@ class RemoteClone:
         code, out, _ = vcs.run_status(["config", "--get", "gitstore.url"], cwd=self.path)
         return code == 0 and out.decode("utf-8", "surrogateescape").strip() == self.url.url
 
-    def _remove_stale_git_locks(self) -> None:
-        """Lock files git left behind when a writer was killed (ours is held, so none is live)."""
+    def _set_aside_if_abandoned(self) -> None:
+        """A clone holding git lock files was left by a killed writer, whose git may still
+        run: no lock is deleted under it. The clone is moved aside (that git finishes, or
+        fails, there) and removed; the next step clones afresh."""
         git_dir = self.path / ".git"
         if not git_dir.is_dir():
             return
         candidates = [git_dir / name for name in _STALE_GIT_LOCKS]
         candidates.extend((git_dir / "refs").rglob("*.lock"))
-        for lock in candidates:
-            lock.unlink(missing_ok=True)
+        if not any(lock.exists() for lock in candidates):
+            return
+        aside = self.path.with_name(f"{self.path.name}.abandoned-{os.getpid()}-{time.time_ns()}")
+        os.rename(self.path, aside)
+        shutil.rmtree(aside, ignore_errors=True)
 
     def _fetch(self) -> None:
         code, err = vcs.fetch_remote(self.path)
@@ -293,7 +298,9 @@ class RemoteClone:
             raise RemoteError(f"cannot use the clone cache {self.path.parent}: "
                               f"{exc.strerror or exc}") from None
         with file_lock(lock_path, self.lock_timeout, what=f"the clone of {self.url.display}"):
-            self._remove_stale_git_locks()
+            self._set_aside_if_abandoned()
+            if self.branch:  # open() clones and picks the branch itself
+                self._ensure_clone()
             yield
 
 

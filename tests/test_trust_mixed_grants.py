@@ -71,3 +71,16 @@ def test_the_pre_receive_hook_accepts_a_push_under_mixed_grants(tmp_path: Path) 
     assert code != 0
     assert "internal error" not in "\n".join(remote)
     assert any("who could approve it: alice, carol, dave" in line for line in remote), remote
+
+
+def test_runs_sync_through_the_hook_under_mixed_grants(tmp_path: Path) -> None:
+    server = Server(tmp_path, MIXED)
+    alice = {"GIT_AUTHOR_EMAIL": "alice@example.com", "GIT_COMMITTER_EMAIL": "alice@example.com"}
+    recorded = run_cli("run", "record", "--pipeline", "train", "--name", "r1", "--stack", "local",
+                       "--user", "alice", "--project", "fraud", cwd=server.work, env=alice)
+    assert recorded.code == 0, recorded
+    synced = run_cli("runs", "sync", cwd=server.work, env=alice)
+    assert synced.code == 0, synced
+    assert "internal error" not in synced.err
+    assert git(server.bare, "rev-parse", "--verify", "-q", "refs/heads/gitstore/runs",
+               check=False).strip()
