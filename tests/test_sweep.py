@@ -41,7 +41,7 @@ from gitstore.plumbing.snapshot import load_snapshot  # noqa: E402
 from gitstore.plumbing.sources import Source, find_config_repo  # noqa: E402
 
 EXAMPLES = int(os.environ.get("GITSTORE_SWEEP_EXAMPLES", "3"))
-DEADLINE = timedelta(seconds=float(os.environ.get("GITSTORE_SWEEP_DEADLINE", "240")))
+DEADLINE = timedelta(seconds=float(os.environ.get("GITSTORE_SWEEP_DEADLINE", "300")))
 FILES = 250
 Configs = dict[str, dict[str, Any]]  # component path -> config
 
