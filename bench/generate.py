@@ -8,6 +8,16 @@ and flow collections, plain and quoted scalars, comments). ``inject`` adds one
 file (or file pair) breaking each named rule, so benchmarks and tests can
 measure and compare runs that report problems.
 
+Generated repositories hold what real ones do (``realistic=True``, the
+default): users without an email, a user holding one role
+directly, through a team and per project, teams in several roles, values YAML
+1.1 reads differently from YAML 1.2 (``on``, ``no``, ``0755``, ``1e3``,
+``2024-01-01``) in component configs, fields that hold a secret's *name*
+(``authentication_secret``, mysql's ``secret``) beside ``{{ secret.key }}``
+references, and a default stack built of such components. ``generate`` can
+place the configuration in a subfolder of the git repository
+(``subdir``) and record pipeline runs against the default stack (``runs``).
+
 Run as a script: ``python bench/generate.py OUT --files 10000 [--inject GS203 ...]``.
 """
 
@@ -53,6 +63,20 @@ class Generated:
     flavors: list[tuple[str, str]] = field(default_factory=list)  # (type, name)
     components: list[tuple[str, str]] = field(default_factory=list)  # (type, name)
     stacks: list[str] = field(default_factory=list)
+    default_stack: str = ""
+    subdir: str = ""  # the configuration's folder inside the git repository ("" = its root)
+    runs: list[str] = field(default_factory=list)  # names of the runs recorded on the runs branch
+    # path -> {config key: the value every YAML 1.2 reader must see} for the values that
+    # YAML 1.1 reads differently
+    tricky: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def config_root(self) -> Path:
+        return self.root / self.subdir if self.subdir else self.root
+
+
+class Plain(str):
+    """A scalar written exactly as given, unquoted (``on``, ``0755``, ``1e3``)."""
 
 
 class _Writer:
@@ -62,6 +86,8 @@ class _Writer:
         self.rng = rng
 
     def scalar(self, value: Any) -> str:
+        if isinstance(value, Plain):
+            return str(value)
         if isinstance(value, bool):
             return "true" if value else "false"
         if value is None:
@@ -184,7 +210,7 @@ def _custom_config(rng: random.Random, schema: dict[str, Any]) -> dict[str, Any]
     return config
 
 
-def build_files(files: int = 1000, seed: int = 0) -> Generated:
+def build_files(files: int = 1000, seed: int = 0, realistic: bool = True) -> Generated:
     """The files of a valid repository of about ``files`` entities (nothing is written)."""
     rng = random.Random(seed)
     out = _Writer(rng)
@@ -194,16 +220,22 @@ def build_files(files: int = 1000, seed: int = 0) -> Generated:
     gen.projects = [_name(rng, "project", i) for i in range(counts["project"])]
     gen.teams = [_name(rng, "team", i) for i in range(counts["team"])]
     gen.roles = [_name(rng, "role", i) for i in range(counts["role"])]
+    extra = random.Random(f"realistic-{seed}")
     for i, user in enumerate(gen.users):
         body: dict[str, Any] = {"email": f"{user}@example.com"}
         if i % 3 == 0:
             body["accounts"] = {"github.com": user.replace("-", "_")}
-        gen.files[f"users/{user}.yaml"] = out.document(body, f"user {user}")
+        if realistic and i % 7 == 3:
+            del body["email"]  # a service account, or a user who never gave one
+        gen.files[f"users/{user}.yaml"] = (out.document(body, f"user {user}") if body
+                                           else f"# user {user}, no email\n{{}}\n")
     for project in gen.projects:
         gen.files[f"projects/{project}.yaml"] = out.document(
             {"description": f"{project.replace('-', ' ')} models"}, "project")
+    members_of: dict[str, list[str]] = {}
     for team in gen.teams:
         members = rng.sample(gen.users, min(len(gen.users), rng.randint(1, 12)))
+        members_of[team] = members
         gen.files[f"teams/{team}.yaml"] = out.document({"members": members}, f"team {team}")
     for role in gen.roles:
         ops = rng.sample(OPERATIONS, rng.randint(1, 4))
@@ -215,6 +247,8 @@ def build_files(files: int = 1000, seed: int = 0) -> Generated:
             if rng.random() < 0.5:
                 who["project"] = rng.choice(gen.projects)
             assignments.append(who)
+        if realistic:
+            assignments.extend(_overlapping_grants(extra, gen, members_of))
         gen.files[f"roles/{role}.yaml"] = out.document(
             {"permissions": perms, "assignments": assignments}, f"role {role}")
     schemas: dict[tuple[str, str], dict[str, Any]] = {}
@@ -222,6 +256,8 @@ def build_files(files: int = 1000, seed: int = 0) -> Generated:
         type_ = COMPONENT_TYPES[i % len(COMPONENT_TYPES)]
         name = f"custom-{rng.choice(WORDS)}-{i}"
         schema = _custom_schema(rng)
+        if realistic:
+            schema["properties"].update(TRICKY_PROPERTIES)
         schemas[(type_, name)] = schema
         gen.flavors.append((type_, name))
         gen.files[f"flavors/{type_}/{name}.yaml"] = out.document(
@@ -237,6 +273,8 @@ def build_files(files: int = 1000, seed: int = 0) -> Generated:
         if customs and rng.random() < 0.15:
             flavor = rng.choice(customs)
             config = _custom_config(rng, schemas[(type_, flavor)])
+            if realistic:
+                config.update(_tricky(extra, TRICKY_CUSTOM, gen, f"components/{type_}/{name}.yaml"))
         else:
             flavor = rng.choice(sorted(builtin[type_]))
             spec = builtin[type_][flavor]
@@ -245,6 +283,9 @@ def build_files(files: int = 1000, seed: int = 0) -> Generated:
             chosen = rng.sample(fields, min(len(fields), rng.randint(0, 5)))
             config = {k: _field_value(rng, t, k, k in secret or bool(SECRET_NAME.search(k)))
                       for k, t in chosen}
+            if realistic:
+                config.update(_realistic_builtin(extra, gen, f"components/{type_}/{name}.yaml",
+                                                 spec, chosen))
         body = ({"flavor": flavor, "config": config} if config or rng.random() < 0.5
                 else {"flavor": flavor})
         gen.components.append((type_, name))
@@ -260,10 +301,128 @@ def build_files(files: int = 1000, seed: int = 0) -> Generated:
         body["components"] = components
         gen.stacks.append(name)
         gen.files[f"stacks/{name}.yaml"] = out.document(body, f"stack {name}")
+    gen.default_stack = gen.stacks[0]
+    if realistic:
+        gen.default_stack = _default_stack(extra, gen, out, schemas)
     gen.files["gitstore.yaml"] = out.document(
-        {"format": 1, "default_stack": gen.stacks[0],
+        {"format": 1, "default_stack": gen.default_stack,
          "required_components": ["orchestrator", "artifact_store"]}, "repository settings")
     return gen
+
+
+# -- what real repositories hold --------------------------------------------------------------
+
+# custom flavor fields whose values YAML 1.1 reads differently: key -> (schema, plain text,
+# the value a YAML 1.2 reader sees)
+TRICKY_CUSTOM: dict[str, tuple[dict[str, Any], str, Any]] = {
+    "switch": ({"type": "string"}, "on", "on"),
+    "answer": ({"type": "string"}, "no", "no"),
+    "mode_bits": ({"type": "integer"}, "0755", 755),
+    "scale": ({"type": "number"}, "1e3", 1000.0),
+    "since": ({"type": "string"}, "2024-01-01", "2024-01-01"),
+}
+TRICKY_PROPERTIES = {key: spec for key, (spec, _, _) in TRICKY_CUSTOM.items()}
+# text of a str field's value -> what YAML 1.2 reads (a string, whatever YAML 1.1 says)
+TRICKY_STRINGS = ("on", "off", "no", "yes", "y", "2024-01-01", "1_000")
+TRICKY_INTS = {"0755": 755, "0644": 644, "010": 10}
+
+
+def _tricky(rng: random.Random, table: dict[str, tuple[dict[str, Any], str, Any]],
+            gen: Generated, path: str) -> dict[str, Any]:
+    keys = rng.sample(sorted(table), rng.randint(1, len(table)))
+    gen.tricky.setdefault(path, {}).update({k: table[k][2] for k in keys})
+    return {k: Plain(table[k][1]) for k in keys}
+
+
+def _realistic_builtin(rng: random.Random, gen: Generated, path: str, spec: dict[str, Any],
+                       chosen: list[tuple[str, str]]) -> dict[str, Any]:
+    """Values of a built-in flavor's fields as people write them: a secret's name in the fields
+    that hold one, and now and then a str or int field whose plain value YAML 1.1 misreads."""
+    config: dict[str, Any] = {}
+    secret = set(spec.get("secret_fields", ()))
+    for key in spec["fields"]:
+        if key not in secret and SECRET_NAME.search(key) or key == "authentication_secret":
+            config[key] = f"{rng.choice(WORDS)}-{rng.choice(ENVS)}-credentials"  # a name
+    for key, annotation in chosen:
+        if key in secret or key in config or rng.random() < 0.5:
+            continue
+        bare = annotation.replace("Optional[", "").rstrip("]")
+        if bare == "str":
+            text = rng.choice(TRICKY_STRINGS)
+            config[key] = Plain(text)
+            gen.tricky.setdefault(path, {})[key] = text
+        elif bare == "int":
+            text = rng.choice(sorted(TRICKY_INTS))
+            config[key] = Plain(text)
+            gen.tricky.setdefault(path, {})[key] = TRICKY_INTS[text]
+    return config
+
+
+def _overlapping_grants(rng: random.Random, gen: Generated,
+                        members_of: dict[str, list[str]]) -> list[dict[str, str]]:
+    """One user holding the role directly, through a team and per project; and the first two
+    teams in many roles."""
+    grants: list[dict[str, str]] = []
+    team = rng.choice(gen.teams)
+    user = rng.choice(members_of[team])
+    project = rng.choice(gen.projects)
+    grants += [{"user": user}, {"team": team}, {"user": user, "project": project}]
+    if rng.random() < 0.5:
+        grants.append({"team": team, "project": project})
+    for hub in gen.teams[:2]:
+        if hub != team and rng.random() < 0.6:
+            grants.append({"team": hub})
+    return grants
+
+
+def _default_stack(rng: random.Random, gen: Generated, out: _Writer,
+                   schemas: dict[tuple[str, str], dict[str, Any]]) -> str:
+    """A default stack whose components hold secret names, references and values YAML 1.1
+    misreads; the stack's name."""
+    bodies: dict[tuple[str, str], dict[str, Any]] = {
+        ("orchestrator", "kubeflow"): {
+            "kubeflow_hostname": Plain("on"), "kubeflow_pipelines_ui_port": Plain("0755"),
+            "synchronous": True, "kubernetes_context": Plain("no")},
+        ("artifact_store", "s3"): {
+            "path": "s3://platform-artifacts/main", "authentication_secret": "s3-platform-creds",
+            "key": "{{ aws_sm.s3_key }}", "secret": "{{ aws_sm.s3_secret }}"},
+        ("metadata_store", "mysql"): {
+            "host": Plain("no"), "port": Plain("03306"), "database": Plain("2024-01-01"),
+            "secret": "mysql-platform", "password": "{{ vault.mysql_password }}"},
+    }
+    expected = {"kubeflow_hostname": "on", "kubeflow_pipelines_ui_port": 755,
+                "kubernetes_context": "no", "host": "no", "port": 3306, "database": "2024-01-01"}
+    components: dict[str, str] = {}
+    for (type_, flavor), config in bodies.items():
+        name = f"platform-{type_.split('_')[0]}"
+        path = f"components/{type_}/{name}.yaml"
+        gen.tricky[path] = {k: v for k, v in expected.items() if k in config}
+        gen.files[path] = out.document({"flavor": flavor, "config": config}, f"{type_} {name}")
+        gen.components.append((type_, name))
+        components[type_] = name
+    if gen.flavors:  # one component of a custom flavor, with every misread value
+        type_, flavor = gen.flavors[0]
+        if type_ not in components:
+            name = f"platform-custom-{type_.split('_')[0]}"
+            path = f"components/{type_}/{name}.yaml"
+            config = _custom_config(rng, schemas[(type_, flavor)])
+            config.pop("api_token", None)
+            config["api_token"] = "{{ vault.platform_token }}"
+            config.update({k: Plain(text) for k, (_, text, _) in TRICKY_CUSTOM.items()})
+            gen.tricky[path] = {k: value for k, (_, _, value) in TRICKY_CUSTOM.items()}
+            gen.files[path] = out.document({"flavor": flavor, "config": config},
+                                           f"{type_} {name}")
+            gen.components.append((type_, name))
+            components[type_] = name
+    name = "platform"
+    for _ in range(len(components) + 1):  # as many ordinary stacks fewer: ``files`` holds
+        if len(gen.stacks) > 2:
+            del gen.files[f"stacks/{gen.stacks.pop()}.yaml"]
+    gen.stacks.insert(0, name)
+    gen.files[f"stacks/{name}.yaml"] = out.document(
+        {"description": "the stack pipelines run on unless they say otherwise",
+         "components": components}, f"stack {name}")
+    return name
 
 
 # -- injected errors: rule code -> files that break it ---------------------------------------
@@ -364,22 +523,50 @@ def _git(root: Path, *args: str) -> None:
 
 
 def generate(root: Path, files: int = 1000, seed: int = 0, rules: Sequence[str] = (),
-             commit: bool = True) -> Generated:
-    """Write a generated repository at ``root`` (a new directory) and commit it."""
-    gen = build_files(files, seed)
-    gen.root = root
+             commit: bool = True, realistic: bool = True, subdir: str = "",
+             runs: int = 0) -> Generated:
+    """Write a generated repository at ``root`` (a new directory) and commit it.
+
+    ``subdir`` places the configuration in that folder of the git repository
+    (with a README beside it); ``runs`` records that many pipeline runs of the
+    default stack on the runs branch (needs ``commit``).
+    """
+    gen = build_files(files, seed, realistic)
+    gen.root, gen.subdir = root, subdir
     gen.files.update(inject(gen, rules))
     root.mkdir(parents=True, exist_ok=False)
-    write_tree(root, gen.files)
+    config_root = gen.config_root
+    config_root.mkdir(parents=True, exist_ok=True)
+    write_tree(config_root, gen.files)
+    if subdir:
+        (root / "README.md").write_text("The platform's configuration is in "
+                                        f"[{subdir}/]({subdir}/).\n", encoding="utf-8")
     if "GS011" in rules:
-        (root / "users" / "linked.yaml").symlink_to(f"{gen.users[0]}.yaml")
+        (config_root / "users" / "linked.yaml").symlink_to(f"{gen.users[0]}.yaml")
     if commit:
         env_args = ("-c", "user.name=gitstore bench", "-c", "user.email=bench@example.com",
                     "-c", "commit.gpgsign=false")
         _git(root, "init", "-q", "--initial-branch=main")
         _git(root, "add", "-A")
         _git(root, *env_args, "commit", "-q", "--no-verify", "-m", f"generated: {files} files")
+        record_runs(gen, runs, seed)
     return gen
+
+
+def record_runs(gen: Generated, count: int, seed: int = 0) -> None:
+    """Record ``count`` runs of the default stack (by users, in projects, some naming the ZenML
+    version they ran on), pinned to HEAD."""
+    from gitstore.runs.record import record_named_run
+
+    rng = random.Random(f"runs-{seed}")
+    for n in range(count):
+        name = f"run-{n}"
+        record_named_run(gen.config_root, rng.choice(("training", "scoring", "etl")), name,
+                         gen.default_stack, project=rng.choice([None, *gen.projects]),
+                         config={"epochs": rng.randint(1, 9), "switch": "on"},
+                         user=rng.choice(gen.users),
+                         zenml_version=rng.choice((None, "0.10.0")))
+        gen.runs.append(name)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -389,9 +576,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--inject", nargs="*", default=[], metavar="RULE",
                         help="rules to break, e.g. GS203 GS301 (or ALL)")
+    parser.add_argument("--subdir", default="", help="place the configuration in this folder")
+    parser.add_argument("--runs", type=int, default=0, help="pipeline runs to record")
+    parser.add_argument("--plain", action="store_true",
+                        help="without what real repositories hold (see the module's docstring)")
     args = parser.parse_args(argv)
     rules = list(INJECTABLE) if args.inject == ["ALL"] else args.inject
-    gen = generate(args.out, args.files, args.seed, rules)
+    gen = generate(args.out, args.files, args.seed, rules, realistic=not args.plain,
+                   subdir=args.subdir, runs=args.runs)
     print(f"{args.out}: {len(gen.files)} files")
     return 0
 

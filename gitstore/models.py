@@ -10,12 +10,23 @@ from __future__ import annotations
 import base64
 from datetime import datetime
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from gitstore import __version__
+
+@lru_cache(maxsize=1)
+def installed_zenml_version() -> str | None:
+    """The version of the ZenML installed alongside, the one a run made here runs on; None
+    without ZenML (gitstore's own version is never a ZenML version)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("zenml")
+    except metadata.PackageNotFoundError:
+        return None
 
 
 class StackComponentType(str, Enum):
@@ -63,6 +74,17 @@ class ComponentWrapper(BaseModel):
 
         decoded = yaml.safe_load(base64.b64decode(self.config))
         return decoded if isinstance(decoded, dict) else {}
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when type, flavor, name, uuid and the decoded configuration are: two encodings
+        of the same configuration (key order, quoting) are the same component."""
+        if not isinstance(other, ComponentWrapper):
+            return NotImplemented
+        return (self.type, self.flavor, self.name, self.uuid) == (
+            other.type, other.flavor, other.name, other.uuid
+        ) and self.config_dict() == other.config_dict()
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 class StackWrapper(BaseModel):
@@ -156,7 +178,7 @@ class PipelineRunWrapper(BaseModel):
     """A pipeline run; gitstore adds the configuration commit it was pinned to."""
 
     name: str
-    zenml_version: str | None = __version__
+    zenml_version: str | None = Field(default_factory=installed_zenml_version)
     git_sha: str | None = None
     pipeline: PipelineWrapper
     stack: StackWrapper
@@ -165,3 +187,16 @@ class PipelineRunWrapper(BaseModel):
     project_name: str | None = None
     config_commit: str | None = None
     config_dirty: bool | None = None
+
+    def __eq__(self, other: object) -> bool:
+        """Equal as ZenML compares runs: every field but the pin gitstore adds
+        (``config_commit``, ``config_dirty``), so a run read back equals the run registered."""
+        if not isinstance(other, PipelineRunWrapper):
+            return NotImplemented
+        return all(getattr(self, f) == getattr(other, f) for f in _RUN_FIELDS)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+_RUN_FIELDS = ("name", "zenml_version", "git_sha", "pipeline", "stack", "runtime_configuration",
+               "user_id", "project_name")

@@ -31,7 +31,7 @@ def test_record_holds_run_pin_and_resolved_stack(make_repo):
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z", body.pop("recorded_at"))
     assert body == {
         "format": 1, "name": "r1", "pipeline": {"name": "train", "docstring": None, "steps": []},
-        "project_name": None, "user_id": str(USER), "zenml_version": "0.1.0", "git_sha": None,
+        "project_name": None, "user_id": str(USER), "zenml_version": None, "git_sha": None,
         "config_commit": head, "config_dirty": False, "runtime_configuration": {"epochs": 3},
         "stack": {"name": "default", "id": "463d4690-6b51-52d6-b792-16aa48f89464", "components": {
             "artifact_store": {"name": "default", "id": "006940d3-544e-5c96-adf3-69bd2bd225c7",

@@ -221,12 +221,6 @@ def test_deregister_stack(store):
         store.deregister_stack("tmp")
 
 
-def test_deregister_default_stack_is_refused_by_integrity(store):
-    with pytest.raises(IntegrityError, match="GS208"):
-        store.deregister_stack("default")
-    assert (root_of(store) / "stacks/default.yaml").exists()
-
-
 def test_register_default_stack(tmp_path):
     store = GitZenStore().initialize(str(tmp_path / "c"), skip_default_registrations=True)
     store.register_default_stack()

@@ -32,15 +32,18 @@ def run() -> None:
               help="The pipeline code's folder; its commit is recorded when its tree is clean.")
 @click.option("--config", "config", multiple=True, metavar="KEY=VALUE",
               help="Runtime configuration (repeatable); values are YAML scalars.")
+@click.option("--zenml-version", default=None, metavar="VERSION",
+              help="The ZenML version the run ran on (left empty when not given).")
 @click.pass_context
 def record(ctx: click.Context, pipeline: str, name: str, stack: str, project: str | None,
-           user: str, code_dir: Path | None, config: tuple[str, ...]) -> int:
+           user: str, code_dir: Path | None, config: tuple[str, ...],
+           zenml_version: str | None) -> int:
     """Record a run on the runs branch, pinned to the checked-out commit."""
     from gitstore.runs.record import parse_config_options, record_named_run
 
     code = start_dir(ctx, code_dir) if code_dir is not None else None
     recorded = record_named_run(start_dir(ctx), pipeline, name, stack, project, code,
-                                parse_config_options(list(config)), user)
+                                parse_config_options(list(config)), user, zenml_version)
     dirty = " (stack files differed from it)" if recorded["config_dirty"] else ""
     click.echo(f"recorded run {name} of pipeline {pipeline} on stack {stack} at "
                f"configuration commit {recorded['config_commit']}{dirty}")

@@ -100,6 +100,9 @@ def show_record(repo_root: str | Path, run_name: str) -> dict[str, Any]:
     if body.get("imported_from"):
         return {**body, "stack_source": f"record (as the {body['imported_from']} run "
                                         "recorded it)"}
+    if body.get("stack_as_run"):
+        return {**body, "stack_source": "record (the stack the run was given; it differs from "
+                                        f"the one at commit {body.get('config_commit')})"}
     repo = open_repo(repo_root)
     commit = str(body.get("config_commit"))
     stack_name = str((body.get("stack") or {}).get("name"))

@@ -28,13 +28,16 @@ def open_repo(repo_root: str | Path) -> ConfigRepo:
 
 
 def record_body(run: dict[str, Any], pin: Pin, dirty: bool, recorded_at: datetime,
-                imported_from: str | None = None) -> dict[str, Any]:
+                imported_from: str | None = None, as_run: bool = False) -> dict[str, Any]:
     """The record of ``run`` (the run model as JSON data) pinned to ``pin``, in key order.
 
     A run carried over from another store (``imported_from``) keeps the stack
-    that store recorded for it, so the record says where its stack came from.
+    that store recorded for it, and a run given a stack that differs from the
+    pinned commit's (``as_run``) keeps the stack it ran on; the record says so.
     """
-    imported = {"imported_from": imported_from} if imported_from else {}
+    imported: dict[str, Any] = {"imported_from": imported_from} if imported_from else {}
+    if as_run:
+        imported["stack_as_run"] = True
     return {
         "format": RECORD_FORMAT,
         "name": run["name"],
@@ -82,16 +85,18 @@ def stack_wrapper(stack: dict[str, Any]) -> StackWrapper:
     return StackWrapper(name=stack["name"], components=components)
 
 
-def recorded_stack(stack: dict[str, Any]) -> dict[str, Any]:
+def recorded_stack(stack: dict[str, Any], keep_order: bool = False) -> dict[str, Any]:
     """A run's stack as the zen store recorded it (component configs as base64 YAML), in the
     record's form; the inverse of :func:`stack_wrapper`. Config keys are sorted, so the same
-    configuration always gives the same record."""
+    configuration always gives the same record; components are sorted by type unless
+    ``keep_order``."""
     import yaml
 
     from gitstore.plumbing.layout import derive_id
 
+    given = list(stack.get("components") or [])
     components: dict[str, Any] = {}
-    for comp in sorted(stack.get("components") or [], key=lambda c: str(c["type"])):
+    for comp in given if keep_order else sorted(given, key=lambda c: str(c["type"])):
         decoded = yaml.safe_load(base64.b64decode(comp["config"]))
         config = {k: v for k, v in (decoded if isinstance(decoded, dict) else {}).items()
                   if k not in ("name", "uuid")}
@@ -133,14 +138,39 @@ def record_run(repo_root: str | Path, run: PipelineRunWrapper) -> PipelineRunWra
 
 
 def record_run_data(repo_root: str | Path, run: dict[str, Any]) -> dict[str, Any]:
-    """:func:`record_run` on the run model's JSON data; returns the record as written."""
+    """:func:`record_run` on the run model's JSON data; returns the record as written.
+
+    A stack given by name alone (no components) is the stack of that name at
+    the pinned commit. A stack given with components is recorded as given,
+    in its order; when it differs from the commit's, the record says so.
+    """
     _check_names(run)
     repo = open_repo(repo_root)
     pin = pin_stack(repo, run["stack"]["name"])
+    as_run = False
+    if run["stack"].get("components"):
+        pin, as_run = as_it_ran(repo, pin, recorded_stack(run["stack"], keep_order=True))
     refuse_secret_like_values(run.get("runtime_configuration") or {})
-    body = record_body(run, pin, is_dirty(repo, pin), datetime.now(timezone.utc))
+    body = record_body(run, pin, is_dirty(repo, pin), datetime.now(timezone.utc), as_run=as_run)
     _commit(repo, pin, body)
     return body
+
+
+def as_it_ran(repo: ConfigRepo, pin: Pin, ran: dict[str, Any]) -> tuple[Pin, bool]:
+    """``pin`` holding the stack the run was given (in its order), and whether that stack
+    differs from the one the pinned commit holds under its name."""
+    from dataclasses import replace
+
+    from gitstore.runs.pinning import recorded_pin
+
+    committed = pin.stack["components"]
+    order = list(ran["components"])
+    if {t: _sorted_keys(c) for t, c in committed.items()} == ran["components"]:
+        return replace(pin, stack={**pin.stack, "components": {t: committed[t] for t in order}}
+                       ), False
+    stack = {**ran, "id": pin.stack["id"]}
+    recorded_pin(repo, stack, pin.commit)  # refuses plain-text secrets, as for any stack
+    return replace(pin, stack=stack), True
 
 
 def record_imported_run(repo_root: str | Path, run: dict[str, Any], commit: str,
@@ -213,15 +243,15 @@ def parse_config_options(pairs: list[str]) -> dict[str, Any]:
 
 def record_named_run(repo_root: str | Path, pipeline: str, name: str, stack: str,
                      project: str | None = None, code_dir: Path | None = None,
-                     config: dict[str, Any] | None = None, user: str = "default"
-                     ) -> dict[str, Any]:
-    """Record a run of a pipeline not written in Python (``gitstore run record``).
+                     config: dict[str, Any] | None = None, user: str = "default",
+                     zenml_version: str | None = None) -> dict[str, Any]:
+    """Record a run of a pipeline not written in Python (``gitstore run record``);
+    ``zenml_version`` is the ZenML version it ran on, when there is one.
 
     Works on plain data, without the pydantic models, to keep the command quick.
     """
     from uuid import UUID
 
-    from gitstore import __version__
     from gitstore.plumbing import vcs
 
     repo = open_repo(repo_root)
@@ -232,7 +262,7 @@ def record_named_run(repo_root: str | Path, pipeline: str, name: str, stack: str
         from gitstore.plumbing.layout import derive_id
 
         user_id = derive_id("user", user)
-    run: dict[str, Any] = {"name": name, "zenml_version": __version__,
+    run: dict[str, Any] = {"name": name, "zenml_version": zenml_version,
            "git_sha": vcs.clean_head(code_dir) if code_dir is not None else None,
            "pipeline": {"name": pipeline, "docstring": None, "steps": []},
            "stack": {"name": stack}, "runtime_configuration": config or {},

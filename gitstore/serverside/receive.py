@@ -18,7 +18,7 @@ problems, whose severity decides whether they block the push.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from gitstore.plumbing import vcs
@@ -95,8 +95,49 @@ def default_tip(repo: ConfigRepo) -> str | None:
 
 def check_push(repo: ConfigRepo, updates: list[RefUpdate],
                env: dict[str, str] | None = None) -> list[RefVerdict]:
-    """One verdict per ref update; the push is accepted when every verdict is."""
-    return [check_ref_update(repo, u.old, u.new, u.ref, env or {}) for u in updates]
+    """One verdict per ref update; the push is accepted when every verdict is.
+
+    The configuration may sit in a subfolder of the repository: see
+    :func:`locate_configuration`. Problems then name files from the git root.
+    """
+    tips = [u.new for u in updates if u.is_branch and not u.is_deletion]
+    repo, refusal = locate_configuration(repo, [default_tip(repo), *tips])
+    verdicts = [check_ref_update(repo, u.old, u.new, u.ref, env or {}) for u in updates]
+    for verdict, update in zip(verdicts, updates, strict=True):
+        if refusal and update.is_branch and not update.is_deletion:
+            verdict.refusal = refusal
+        if repo.prefix:
+            for problems in (verdict.errors, verdict.warnings, verdict.legacy):
+                problems[:] = [replace(p, path=f"{repo.prefix}/{p.path}") for p in problems]
+    return verdicts
+
+
+def locate_configuration(repo: ConfigRepo, commits: Iterable[str | None]
+                         ) -> tuple[ConfigRepo, str | None]:
+    """``repo`` with the folder its configuration sits in, and a reason to refuse, if any.
+
+    The first of ``commits`` (the default branch's tip, then the pushed tips)
+    that holds a gitstore.yaml decides: at its root, or in the one folder that
+    holds one. Two configurations in one repository are refused: the hook
+    could not tell which one a branch is.
+    """
+    if repo.prefix:
+        return repo, None
+    for commit in commits:
+        if commit is None:
+            continue
+        if vcs.cat_objects(repo.git_cwd, [f"{commit}:{CONFIG_FILE}"])[0] is not None:
+            return repo, None
+        marker = f"/{CONFIG_FILE}"
+        folders = sorted(e.path[: -len(marker)] for e in vcs.ls_tree(repo.git_cwd, commit)
+                         if e.path.endswith(marker))
+        if len(folders) == 1:
+            return replace(repo, prefix=folders[0]), None
+        if folders:
+            found = ", ".join(f"{f}/{CONFIG_FILE}" for f in folders)
+            return repo, (f"{len(folders)} configurations in one repository ({found}); "
+                          "the server checks one: keep one gitstore.yaml per repository")
+    return repo, None
 
 
 def check_ref_update(repo: ConfigRepo, old: str, new: str, ref: str,

@@ -126,6 +126,10 @@ def _set_stack_entry(type_: str, name: str) -> writer.Edit:
     return change
 
 
+def _is_default_stack(tree: Tree, name: str) -> bool:
+    return tree.snapshot.settings.default_stack == name
+
+
 class StackMethods(StoreBase):
     # --- stacks: reading -------------------------------------------------------
 
@@ -216,11 +220,24 @@ class StackMethods(StoreBase):
         self._write(f"update stack {what}", plan)
 
     def deregister_stack(self, name: str) -> None:
+        """Remove the stack; when ``gitstore.yaml`` names it ``default_stack``, drop that setting
+        in the same commit (as ZenML's stores deregister their active stack's record)."""
+
         def plan(tree: Tree) -> FileChanges:
             self._doc(tree, "stack", name)
-            return {entity_path("stack", name): None}
+            changes: FileChanges = {entity_path("stack", name): None}
+            if _is_default_stack(tree, name):
+                changes[CONFIG_FILE] = writer.edit(
+                    tree.read_text(CONFIG_FILE), writer.drop_key("default_stack")
+                )
+            return changes
 
-        self._write(f"deregister stack {name}", plan)
+        message = f"deregister stack {name}"
+        if _is_default_stack(self._tree(), name):
+            message += (
+                f"\n\nIt was the default stack: default_stack is dropped from {CONFIG_FILE}."
+            )
+        self._write(message, plan)
 
     def register_default_stack(self) -> None:
         def plan(tree: Tree) -> FileChanges:
