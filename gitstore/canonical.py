@@ -12,7 +12,8 @@ fights them. The style:
 - two spaces per mapping level, sequence items indented two spaces under
   their key (``  - item``);
 - strings unquoted unless YAML 1.2 needs quotes to read them back as the
-  same string (then double quotes); block scalars (``|``, ``>``) stay;
+  same string, or a YAML 1.1 reader (PyYAML, ZenML) would read something else
+  (``on``, ``no``, ``2024-01-01``) (then double quotes); block scalars (``|``, ``>``) stay;
 - ``null`` written out; flow or block style of each collection as written;
 - comments kept where ruamel.yaml's round trip keeps them (with the key or
   item they follow).
@@ -202,9 +203,11 @@ def _requote(value: str, in_flow: bool) -> Any:
 @lru_cache(maxsize=8192)
 def needs_quotes(value: str, in_flow: bool = False) -> bool:
     """True when ``value`` written plain would not read back as this string."""
-    from gitstore.plumbing.yamlio import resolve_plain
+    from gitstore.plumbing.yamlio import resolve_plain, yaml11_reads_otherwise
 
     if value == "" or resolve_plain(value) != value or not isinstance(resolve_plain(value), str):
+        return True
+    if yaml11_reads_otherwise(value):  # `on`, `no`, dates: the same value for YAML 1.1 readers too
         return True
     from gitstore.plumbing.yamlio import round_trip
 

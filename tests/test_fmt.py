@@ -162,11 +162,11 @@ def test_the_library_leaves_a_hand_formatted_file_as_it_was_around_its_edit(make
     assert (repo / "teams/t.yaml").read_text() == "# hand-written\nmembers:\n- ann     # first\n- bob\n"
 
 
-def test_canonical_text_quotes_only_where_yaml_needs_it() -> None:
+def test_canonical_text_quotes_only_where_yaml_1_2_or_1_1_needs_it() -> None:
     text = ("config:\n  a: 'plain'\n  b: \"0755\"\n  c: 'on'\n  d: 'true'\n  e: '{{ s.k }}'\n  f: ''\n"
             "  g: 'a: b'\n  h: [x, 'y, z']\nflavor: local\n")
     assert canonical_text("components/orchestrator/x.yaml", text) == (
-        'flavor: local\nconfig:\n  a: plain\n  b: "0755"\n  c: on\n  d: "true"\n  e: "{{ s.k }}"\n  f: ""\n'
+        'flavor: local\nconfig:\n  a: plain\n  b: "0755"\n  c: "on"\n  d: "true"\n  e: "{{ s.k }}"\n  f: ""\n'
         '  g: "a: b"\n  h: [x, "y, z"]\n')
 
 

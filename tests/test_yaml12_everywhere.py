@@ -101,3 +101,25 @@ def test_only_the_writer_factory_builds_a_ruamel_yaml_instance() -> None:
     builders = sorted(str(path.relative_to(package)) for path in package.rglob("*.py")
                       if "YAML(" in path.read_text(encoding="utf-8"))
     assert builders == ["plumbing/yamlio.py"]
+
+
+def test_written_files_read_the_same_under_yaml_1_1(make_repo: Callable[..., Path]) -> None:
+    """A run record and `run show` hold `'on'`, `'no'`, dates as strings for a YAML 1.1
+    reader too (PyYAML, which ZenML 0.10 reads with), and `fmt` quotes them."""
+    import yaml
+
+    repo = odd_repo(make_repo)
+    assert run_cli("run", "record", "--pipeline", "train", "--name", "r3", "--stack", "default",
+                   cwd=repo).code == 0
+    text = git(repo, "show", f"refs/heads/gitstore/runs:{record_path('train', 'r3')}")
+    config = yaml.safe_load(text)["stack"]["components"]["orchestrator"]["config"]
+    assert config == ODD_VALUES
+    shown = yaml.safe_load(run_cli("run", "show", "r3", cwd=repo).out)
+    assert shown["stack"]["components"]["orchestrator"]["config"] == ODD_VALUES
+    assert dump_text({"day": "2024-01-01", "when": "1:30", "n": "1_000"}) == (
+        "day: '2024-01-01'\nwhen: '1:30'\nn: '1_000'\n")
+    assert run_cli("fmt", cwd=repo).code == 0
+    formatted = (repo / "components/orchestrator/default.yaml").read_text()
+    assert 'mode: "on"' in formatted and 'level: "no"' in formatted
+    assert yaml.safe_load(formatted)["config"]["mode"] == "on"
+    assert run_cli("validate", cwd=repo).code == 0

@@ -65,6 +65,16 @@ _PLAIN_TAGS = {
 }
 
 
+_YAML11 = yaml.resolver.Resolver()
+
+
+def yaml11_reads_otherwise(text: str) -> bool:
+    """Whether a YAML 1.1 reader (PyYAML, and so ZenML 0.10) would read this plain scalar
+    as something other than a string: ``on``, ``no``, ``1_000``, ``1:30``, ``2024-01-01``.
+    Writers quote such strings, so every reader of a written file sees the same value."""
+    return _YAML11.resolve(yaml.ScalarNode, text, (True, False)) != "tag:yaml.org,2002:str"
+
+
 def resolve_plain(text: str) -> Any:
     """The value of a plain (unquoted) scalar under the YAML 1.2 core schema."""
     if text in _NULLS:
@@ -294,7 +304,8 @@ _WIDTH = 4096  # never re-wrap long lines
 def round_trip(indent: int = 2, sequence: int = 4, offset: int = 2) -> Any:
     """The ruamel.yaml round-trip instance every writer uses: YAML 1.2, comments, key order
     and quoting kept, long lines never re-wrapped, no anchors, and every string the reader
-    would take for another type (``0o17``, ``1e3``, ``true``, ``null``) quoted."""
+    would take for another type (``0o17``, ``1e3``, ``true``, ``null``) quoted, and so is every
+    string a YAML 1.1 reader would (``on``, ``no``, ``2024-01-01``)."""
     from ruamel.yaml import YAML
 
     yaml = YAML(typ="rt")
@@ -318,7 +329,7 @@ def _representer() -> Any:
             return True
 
         def represent_str(self, data: str) -> Any:
-            style = "'" if resolve_plain(data) != data else None
+            style = "'" if resolve_plain(data) != data or yaml11_reads_otherwise(data) else None
             return self.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
     Representer.add_representer(str, Representer.represent_str)
