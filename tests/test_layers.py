@@ -48,8 +48,8 @@ def test_repository_files_have_one_reader() -> None:
 
 def test_settings_have_one_lookup() -> None:
     readers = {rel for rel, text in _sources().items()
-               if re.search(r"""["'](runs_branch|default_stack|enforce_permissions|"""
-                            r"""require_signed_commits|required_components)["']\)""", text)}
+               if re.search(r"""(\.get\(|\[)["'](runs_branch|default_stack|enforce_permissions|"""
+                            r"""require_signed_commits|required_components)["'](\)|\](?!\s*=))""", text)}
     assert readers == {"plumbing/settings.py"}, readers
     defaults = {rel for rel, text in _sources().items() if '"gitstore/runs"' in text}
     assert defaults == {"plumbing/settings.py"}

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import GITSTORE, git
+from conftest import GITSTORE, git, run_cli
 from serve_helpers import Server, serving
 
 
@@ -105,17 +105,22 @@ def test_hand_edits_in_place_and_in_new_folders_are_seen(server: Server, repo: P
 def test_integrity_breaking_writes_are_refused_with_located_problems(server: Server,
                                                                       repo: Path) -> None:
     before = commits(repo)
-    gone = server.call("DELETE", "/stacks/default")  # gitstore.yaml names it the default stack
-    assert gone.status == 422
-    assert gone.body["detail"][0] == "IntegrityError"
-    [problem] = gone.body["problems"]
-    assert (problem["path"], problem["line"], problem["code"]) == ("gitstore.yaml", 3, "GS208")
     bad = component("orchestrator", "nosuch", "o3", "1f0d1b8e-2f9c-4a8f-9a55-333333333333")
     refused = server.call("POST", "/stacks", {"name": "s3", "components": [bad]})
     assert refused.status == 422
     assert [p["code"] for p in refused.body["problems"]] == ["GS201"]
     assert refused.body["problems"][0]["path"] == "components/orchestrator/o3.yaml"
+    assert refused.body["detail"][0] == "IntegrityError"
     assert commits(repo) == before
+
+
+def test_deregistering_the_default_stack_drops_the_setting(server: Server, repo: Path) -> None:
+    before = commits(repo)
+    gone = server.call("DELETE", "/stacks/default")  # gitstore.yaml names it the default stack
+    assert gone.status == 200, gone
+    assert len(commits(repo)) == len(before) + 1
+    assert "default_stack" not in git(repo, "show", "HEAD:gitstore.yaml")
+    assert run_cli("validate", cwd=repo).code == 0
 
 
 def test_plain_text_secrets_are_refused(server: Server, repo: Path) -> None:
