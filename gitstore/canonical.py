@@ -24,6 +24,7 @@ Running it on its own output changes nothing.
 from __future__ import annotations
 
 import io
+import re
 from functools import cache, lru_cache
 from typing import Any
 
@@ -200,6 +201,11 @@ def _requote(value: str, in_flow: bool) -> Any:
     return str(value)
 
 
+# Characters that never need quotes in a plain scalar, in block or flow context
+# (no spaces, `:`, `#`, `,`, brackets, quotes or indicators at the start).
+_SAFE_PLAIN = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_./@+=-]*")
+
+
 @lru_cache(maxsize=8192)
 def needs_quotes(value: str, in_flow: bool = False) -> bool:
     """True when ``value`` written plain would not read back as this string."""
@@ -209,6 +215,8 @@ def needs_quotes(value: str, in_flow: bool = False) -> bool:
         return True
     if yaml11_reads_otherwise(value):  # `on`, `no`, dates: the same value for YAML 1.1 readers too
         return True
+    if _SAFE_PLAIN.fullmatch(value):  # names, ids, simple paths: plain, without asking the emitter
+        return False
     from gitstore.plumbing.yamlio import round_trip
 
     probe = round_trip()

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 from conftest import git, run_cli, write_files
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from gitstore.canonical import canonical_text
+from gitstore.canonical import canonical_text, needs_quotes
+from gitstore.plumbing.yamlio import resolve_plain, round_trip, yaml11_reads_otherwise
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -196,3 +200,17 @@ def test_the_gitstore_fmt_hook_through_pre_commit(tmp_path: Path, make_repo, mon
     second = subprocess.run([PRE_COMMIT, "run"], cwd=repo, capture_output=True, text=True, env=env,
                             timeout=300)
     assert second.returncode == 0, second.stdout + second.stderr
+
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.from_regex(r"[A-Za-z0-9_/][A-Za-z0-9_./@+=-]{0,12}", fullmatch=True), flow=st.booleans())
+def test_plain_names_need_quotes_exactly_when_yaml_needs_them(value: str, flow: bool) -> None:
+    """The fast path for names and ids agrees with ruamel's emitter and both readers."""
+    probe = round_trip()
+    probe.default_flow_style = flow
+    out = io.StringIO()
+    probe.dump([value] if flow else {"k": value}, out)
+    emitter_quotes = out.getvalue() != (f"[{value}]\n" if flow else f"k: {value}\n")
+    reads_otherwise = resolve_plain(value) != value or yaml11_reads_otherwise(value)
+    assert needs_quotes(value, flow) == (emitter_quotes or reads_otherwise)
