@@ -85,7 +85,12 @@ def canonical_text(path: str, text: str) -> str:
     return _tidy(out.getvalue())
 
 
-def dump_canonical(path: str, data: Any) -> str:
+class CanonicalText(str):
+    """Text already in the canonical style (made by :func:`dump_canonical`): writers that
+    keep files canonical take it as it is, without reading it back."""
+
+
+def dump_canonical(path: str, data: Any) -> CanonicalText:
     """Plain data (a new file's body) as the canonical text of the file at ``path``."""
     from gitstore.store.writer import to_round_trip
 
@@ -95,7 +100,7 @@ def dump_canonical(path: str, data: Any) -> str:
     root_schema = _schema_for(entity_of(path))
     _canonicalize(node, root_schema, root_schema, in_flow=False)
     yaml.dump(node, out)
-    return _tidy(out.getvalue())
+    return CanonicalText(_tidy(out.getvalue()))
 
 
 def _tidy(text: str) -> str:
@@ -112,6 +117,8 @@ def is_canonical(path: str, text: str) -> bool:
 
 def keep_canonical(path: str, before: str | None, after: str) -> str:
     """The text to write: canonical when the file is new or was canonical, else as edited."""
+    if isinstance(after, CanonicalText):
+        return str(after)
     if before is None or is_canonical(path, before):
         try:
             return canonical_text(path, after)

@@ -285,7 +285,7 @@ def test_a_commit_landing_mid_write_is_kept_and_the_write_replayed(store):
             write_files(root, {"users/bob.yaml": "{}\n"})
             git(root, "add", "users/bob.yaml")
             git(root, "commit", "-qm", "add bob by hand")
-        return {"users/carol.yaml": writer.new_file({"email": "carol@example.com"})}
+        return {"users/carol.yaml": writer.new_file("users/carol.yaml", {"email": "carol@example.com"})}
 
     assert store._writer is not None
     store._writer.apply(Operation("create user carol", plan))

@@ -213,7 +213,8 @@ class StoreBase:
 
         def plan(tree: Tree) -> FileChanges:
             require_absent(tree, kind, name)
-            return {entity_path(kind, name): writer.new_file(body)}
+            path = entity_path(kind, name)
+            return {path: writer.new_file(path, body)}
 
         self._write(f"create {kind} {name}", plan)
 

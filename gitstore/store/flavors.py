@@ -67,7 +67,8 @@ class FlavorMethods(StoreBase):
         def plan(tree: Tree) -> FileChanges:
             if builtin.is_builtin(type_, name) or tree.snapshot.exists("flavor", name, type_):
                 raise EntityExistsError(f"a {type_} flavor named {name!r} exists already")
-            return {entity_path("flavor", name, type_): writer.new_file(body)}
+            path = entity_path("flavor", name, type_)
+            return {path: writer.new_file(path, body)}
 
         self._write(f"create {type_} flavor {name}", plan)
         return self.get_flavor_by_name_and_type(name, StackComponentType(type_))

@@ -85,9 +85,9 @@ def decoded_config(component: ComponentWrapper) -> tuple[UUID, dict[str, Any]]:
     return (UUID(str(uuid)) if uuid else component.uuid), data
 
 
-def component_text(component: ComponentWrapper) -> str:
+def component_text(component: ComponentWrapper, path: str) -> str:
     uuid, config = decoded_config(component)
-    return writer.new_file({"id": str(uuid), "flavor": component.flavor, "config": config})
+    return writer.new_file(path, {"id": str(uuid), "flavor": component.flavor, "config": config})
 
 
 def _component_type(value: StackComponentType | str) -> str:
@@ -111,7 +111,8 @@ def plan_missing_components(tree: Tree, components: list[ComponentWrapper]) -> F
         elif tree.snapshot.exists("component", component.name, type_):
             raise StackComponentExistsError(f"a {type_} named {component.name!r} exists already")
         else:
-            changes[entity_path("component", component.name, type_)] = component_text(component)
+            path = entity_path("component", component.name, type_)
+            changes[path] = component_text(component, path)
     return changes
 
 
@@ -188,7 +189,8 @@ class StackMethods(StoreBase):
                 )
             changes = plan_missing_components(tree, stack.components)
             body = {"id": stack_id, "components": _stack_components(stack)}
-            changes[entity_path("stack", stack.name)] = writer.new_file(body)
+            path = entity_path("stack", stack.name)
+            changes[path] = writer.new_file(path, body)
             return changes
 
         self._write(f"register stack {stack.name}", plan)
@@ -284,7 +286,8 @@ class StackMethods(StoreBase):
                     f"a {type_} named {component.name!r} exists already "
                     f"({entity_path('component', component.name, type_)})"
                 )
-            return {entity_path("component", component.name, type_): component_text(component)}
+            path = entity_path("component", component.name, type_)
+            return {path: component_text(component, path)}
 
         self._write(f"register {type_} {component.name}", plan)
 

@@ -58,9 +58,11 @@ def edit(text: str, *edits: Edit) -> str:
     return text if after == before else after
 
 
-def new_file(data: Mapping[str, Any]) -> str:
-    """The text of a new entity file, block style, keys in the order given."""
-    return dump(to_round_trip(data))
+def new_file(path: str, data: Mapping[str, Any]) -> str:
+    """The text of the new entity file at ``path``, in the canonical style (``gitstore fmt``)."""
+    from gitstore.canonical import dump_canonical
+
+    return dump_canonical(path, data)
 
 
 def to_round_trip(value: Any) -> Any:
