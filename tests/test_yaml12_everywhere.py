@@ -8,11 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from conftest import git, run_cli
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_hooks_receive import Pushing, remote_lines
 from test_runs_support import a_run, config_files
 
 from gitstore import GitZenStore
-from gitstore.plumbing.yamlio import dump_text, load_mapping
+from gitstore.plumbing.yamlio import dump_plain, dump_text, load_mapping
 from gitstore.runs import get_run, record_run
 from gitstore.runs.layout import record_path
 
@@ -123,3 +125,22 @@ def test_written_files_read_the_same_under_yaml_1_1(make_repo: Callable[..., Pat
     assert 'mode: "on"' in formatted and 'level: "no"' in formatted
     assert yaml.safe_load(formatted)["config"]["mode"] == "on"
     assert run_cli("validate", cwd=repo).code == 0
+
+
+_scalars = (st.none() | st.booleans() | st.integers(-10**12, 10**12)
+            | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=12)
+            | st.sampled_from(["on", "no", "0755", "0o17", "1e3", "1_000", "1:30", "2024-01-01",
+                               "~", "null", "{{ s.k }}", "- x", "a: b", "#c", "", " x"]))
+_plain_data = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=4)
+                           | st.dictionaries(st.text(min_size=1, max_size=8), inner, max_size=4),
+                           max_leaves=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=st.dictionaries(st.text(min_size=1, max_size=8), _plain_data, max_size=6))
+def test_the_fast_record_writer_reads_back_the_same_under_both_readers(body: dict) -> None:
+    import yaml
+
+    text = dump_plain(body)
+    assert (load_mapping(text.encode(), "x") or {}) == body
+    assert (yaml.safe_load(text) or {}) == body

@@ -56,10 +56,11 @@ def record_body(run: dict[str, Any], pin: Pin, dirty: bool, recorded_at: datetim
 
 
 def dump_record(body: dict[str, Any]) -> bytes:
-    """A record's text, written by the one writer (so it reads back as the body it was)."""
-    from gitstore.plumbing.yamlio import dump_text
+    """A record's text, written with the one quoting rule (so it reads back as the body it
+    was, under YAML 1.2 and 1.1 alike)."""
+    from gitstore.plumbing.yamlio import dump_plain
 
-    return (HEADER + dump_text(body)).encode("utf-8")
+    return (HEADER + dump_plain(body)).encode("utf-8")
 
 
 def load_record(data: bytes) -> dict[str, Any]:
