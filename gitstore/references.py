@@ -64,13 +64,26 @@ def _slots(kind: str, data: dict[str, Any]) -> Iterator[tuple[KeyPath, Any]]:
             for index, member in enumerate(members):
                 yield ("members", index), member
     elif kind == "role":
-        assignments = data.get("assignments")
-        if isinstance(assignments, list):
-            for index, item in enumerate(assignments):
-                if isinstance(item, dict):
-                    for target_kind in ("user", "team", "project"):
-                        if target_kind in item:
-                            yield ("assignments", index, target_kind), item[target_kind]
+        for index, item in role_assignments(data):
+            for target_kind in ("user", "team", "project"):
+                if target_kind in item:
+                    yield ("assignments", index, target_kind), item[target_kind]
+
+
+def role_assignments(data: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The entries of a role's ``assignments`` that are mappings, with their index: the one
+    walk of role assignments (the diff's role grants and the trust model read them here)."""
+    assignments = data.get("assignments")
+    if isinstance(assignments, list):
+        for index, item in enumerate(assignments):
+            if isinstance(item, dict):
+                yield index, item
+
+
+def assignment_project(item: dict[str, Any]) -> str | None:
+    """The project an assignment is scoped to, or None (everywhere) when it names none."""
+    project = item.get("project")
+    return project if isinstance(project, str) else None
 
 
 def target_at(source: EntityRef, key: KeyPath, name: str) -> EntityRef | None:

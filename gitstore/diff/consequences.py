@@ -17,6 +17,7 @@ from gitstore.diff.model import (
     StackImpact,
 )
 from gitstore.plumbing.snapshot import Snapshot
+from gitstore.references import assignment_project, role_assignments
 
 FIELDS_NAMED = 3  # field paths named in a reason before "..."
 
@@ -111,13 +112,8 @@ def effective_roles(snap: Snapshot) -> dict[tuple[str, str, str | None], set[str
     teams = team_members(snap)
     held: dict[tuple[str, str, str | None], set[str]] = defaultdict(set)
     for doc in snap.of_kind("role"):
-        assignments = doc.data.get("assignments")
-        if not isinstance(assignments, list):
-            continue
-        for item in assignments:
-            if not isinstance(item, dict):
-                continue
-            project = item.get("project") if isinstance(item.get("project"), str) else None
+        for _, item in role_assignments(doc.data):
+            project = assignment_project(item)
             user, team = item.get("user"), item.get("team")
             if isinstance(user, str):
                 held[(user, doc.ref.name, project)].add("direct")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gitstore.plumbing.snapshot import Snapshot
+from gitstore.references import assignment_project, role_assignments
 
 RUN_OPERATION = "pipeline_run"
 
@@ -67,14 +68,12 @@ class Authority:
         for role, data in self._roles.items():
             if ptype not in _strings(_mapping(data.get("permissions")).get(operation)):
                 continue
-            for item in data.get("assignments") or []:
+            for _, item in role_assignments(data):
                 found.update(self._assignment_grants(role, item))
         return sorted(found, key=Grant.sort_key)
 
-    def _assignment_grants(self, role: str, item: Any) -> list[Grant]:
-        if not isinstance(item, dict):
-            return []
-        project = item.get("project") if isinstance(item.get("project"), str) else None
+    def _assignment_grants(self, role: str, item: dict[str, Any]) -> list[Grant]:
+        project = assignment_project(item)
         user, team = item.get("user"), item.get("team")
         if isinstance(user, str) and user in self.users and team is None:
             return [Grant(user, role, None, project)]
