@@ -18,7 +18,7 @@ from gitstore.canonical import keep_canonical, needs_quotes
 from gitstore.errors import UsageError
 from gitstore.exceptions import RenameError
 from gitstore.flavors import is_builtin
-from gitstore.plumbing.layout import FOLDERS, EntityRef, is_valid_name
+from gitstore.plumbing.layout import FOLDERS, EntityRef, is_valid_name, name_rule
 from gitstore.plumbing.snapshot import Snapshot
 from gitstore.problems import did_you_mean
 from gitstore.references import ReferenceIndex
@@ -103,8 +103,7 @@ def check_new_name(snap: Snapshot, target: EntityRef, new_name: str) -> None:
     """Raise :class:`UsageError` (not a valid name) or :class:`RenameError` (taken, differs
     only in case from a taken one, shadows a built-in flavor) unless ``new_name`` may be used."""
     if not is_valid_name(new_name):
-        raise UsageError(f"`{new_name}` is not a valid name: names start with a letter or digit and hold "
-                         "only letters, digits, `.`, `_` and `-` (at most 128 characters; no `/`)")
+        raise UsageError(f"`{new_name}` is not a valid name: {name_rule('; no `/`')}")
     if new_name == target.name:
         raise RenameError(f"{target.label()} is already called `{new_name}`")
     taken = target._replace(name=new_name)
