@@ -86,6 +86,7 @@ def _stack(graph: Graph, snap: Snapshot, name: str, marks: set[str]) -> None:
 
 def _people(graph: Graph, snap: Snapshot, marks: set[str]) -> None:
     from gitstore.diff.consequences import team_members
+    from gitstore.references import assignment_project, role_assignments
 
     for team, members in sorted(team_members(snap).items()):
         node = graph.add("team", team, f"team {team}", True, marks)
@@ -94,12 +95,9 @@ def _people(graph: Graph, snap: Snapshot, marks: set[str]) -> None:
             graph.link(node, member, "member")
     for doc in sorted(snap.of_kind("role"), key=lambda d: d.ref.name):
         role = graph.add("role", doc.ref.name, f"role {doc.ref.name}", True, marks)
-        assignments = doc.data.get("assignments")
-        for item in assignments if isinstance(assignments, list) else []:
-            if not isinstance(item, dict):
-                continue
-            project = item.get("project")
-            label = f"in {project}" if isinstance(project, str) else ""
+        for _, item in role_assignments(doc.data):
+            project = assignment_project(item)
+            label = f"in {project}" if project is not None else ""
             for kind in ("user", "team"):
                 who = item.get(kind)
                 if isinstance(who, str):

@@ -19,6 +19,7 @@ from gitstore.plumbing.layout import COMPONENT_TYPES, EntityRef, entity_path
 from gitstore.plumbing.snapshot import Document, Snapshot
 from gitstore.plumbing.yamlio import locate
 from gitstore.problems import Problem, did_you_mean
+from gitstore.references import role_assignments
 
 SECRET_NAME = re.compile(
     r"(pass(word|wd)?|secret(_?key)?|token|api_?key|private_?key|access_?key|credentials?"
@@ -344,12 +345,7 @@ def _team(snap: Snapshot, doc: Document) -> Iterator[Problem]:
 
 
 def _role(snap: Snapshot, doc: Document) -> Iterator[Problem]:
-    assignments = doc.data.get("assignments")
-    if not isinstance(assignments, list):
-        return
-    for index, item in enumerate(assignments):
-        if not isinstance(item, dict):
-            continue
+    for index, item in role_assignments(doc.data):
         for kind in ("user", "team", "project"):
             name = item.get(kind)
             if not isinstance(name, str) or snap.exists(kind, name):
