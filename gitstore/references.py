@@ -20,6 +20,12 @@ from gitstore.plumbing.yamlio import locate
 
 KeyPath = tuple[Any, ...]
 
+# kind -> the kinds whose files may name an entity of it (the slots below, by kind)
+REFERRING_KINDS: dict[str, frozenset[str]] = {
+    "component": frozenset({"stack"}), "flavor": frozenset({"component"}),
+    "user": frozenset({"team", "role"}), "team": frozenset({"role"}), "project": frozenset({"role"}),
+    "stack": frozenset({"settings"}), "role": frozenset()}
+
 
 class Reference(NamedTuple):
     """``source`` (the file at ``path``) names ``target`` at ``key`` (line/column of the value)."""

@@ -76,12 +76,9 @@ def plan_rename(snap: Snapshot, target: EntityRef, new_name: str, read_text: Rea
         if ref.path not in texts:
             texts[ref.path] = read_text(ref.path).splitlines()
         edits.append(_edit(texts[ref.path], ref.path, ref.line, ref.column, target.name, new_name,
-                           _label(ref.source), ".".join(str(k) for k in ref.key)))
+                           ref.source.label(), ".".join(str(k) for k in ref.key)))
     return RenamePlan(target, renamed, snap.present[target], renamed.path, edits)
 
-
-def _label(ref: EntityRef) -> str:
-    return f"{ref.kind} {ref.type}/{ref.name}" if ref.type else f"{ref.kind} {ref.name}"
 
 
 def check_target(snap: Snapshot, target: EntityRef) -> None:
