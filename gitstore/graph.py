@@ -85,10 +85,9 @@ def _stack(graph: Graph, snap: Snapshot, name: str, marks: set[str]) -> None:
 
 
 def _people(graph: Graph, snap: Snapshot, marks: set[str]) -> None:
-    from gitstore.diff.consequences import team_members
-    from gitstore.references import assignment_project, role_assignments
+    from gitstore.references import assignment_project, role_assignments, team_members
 
-    for team, members in sorted(team_members(snap).items()):
+    for team, members in sorted(team_members(snap.of_kind("team")).items()):
         node = graph.add("team", team, f"team {team}", True, marks)
         for user in members:
             member = graph.add("user", user, user, snap.exists("user", user), marks)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gitstore.plumbing.snapshot import Snapshot
-from gitstore.references import assignment_project, role_assignments
+from gitstore.references import assignment_project, role_assignments, team_members
 
 RUN_OPERATION = "pipeline_run"
 
@@ -57,8 +57,9 @@ class Authority:
     def __init__(self, snap: Snapshot) -> None:
         self.users: dict[str, dict[str, Any]] = {
             doc.ref.name: doc.data for doc in snap.of_kind("user")}
+        members = team_members(snap.of_kind("team"))
         self.teams: dict[str, list[str]] = {
-            doc.ref.name: [m for m in _strings(doc.data.get("members")) if m in self.users]
+            doc.ref.name: [m for m in members.get(doc.ref.name, []) if m in self.users]
             for doc in snap.of_kind("team")}
         self._roles = {doc.ref.name: doc.data for doc in snap.of_kind("role")}
 
