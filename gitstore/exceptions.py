@@ -29,6 +29,7 @@ from gitstore.errors import (
     UnsupportedRepository,
     UsageError,
 )
+from gitstore.plumbing.layout import name_rule
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -137,8 +138,7 @@ class RunExistsError(EntityExistsError):
 
 class InvalidRunNameError(UsageError):
     def __init__(self, what: str, name: str) -> None:
-        super().__init__(f"`{name}` is not a valid {what} name: names start with a letter or digit "
-                         "and hold only letters, digits, `.`, `_` and `-` (at most 128 characters)")
+        super().__init__(f"`{name}` is not a valid {what} name: {name_rule()}")
 
 
 

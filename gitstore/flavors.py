@@ -63,6 +63,15 @@ def secret_fields(type_: str, flavor: str) -> frozenset[str]:
     return frozenset(builtin_flavors()[type_][flavor].get("secret_fields", ()))
 
 
+def write_only_fields(flavor_data: dict[str, Any]) -> frozenset[str]:
+    """The config fields a custom flavor's file marks as holding secrets (``writeOnly``)."""
+    schema = flavor_data.get("config_schema")
+    props = schema.get("properties") if isinstance(schema, dict) else None
+    if not isinstance(props, dict):
+        return frozenset()
+    return frozenset(k for k, v in props.items() if isinstance(v, dict) and v.get("writeOnly") is True)
+
+
 @cache
 def builtin_config_schema(type_: str, flavor: str) -> dict[str, Any]:
     fields = builtin_flavors()[type_][flavor]["fields"]

@@ -85,21 +85,18 @@ def _stack(graph: Graph, snap: Snapshot, name: str, marks: set[str]) -> None:
 
 
 def _people(graph: Graph, snap: Snapshot, marks: set[str]) -> None:
-    from gitstore.diff.consequences import team_members
+    from gitstore.references import assignment_project, role_assignments, team_members
 
-    for team, members in sorted(team_members(snap).items()):
+    for team, members in sorted(team_members(snap.of_kind("team")).items()):
         node = graph.add("team", team, f"team {team}", True, marks)
         for user in members:
             member = graph.add("user", user, user, snap.exists("user", user), marks)
             graph.link(node, member, "member")
     for doc in sorted(snap.of_kind("role"), key=lambda d: d.ref.name):
         role = graph.add("role", doc.ref.name, f"role {doc.ref.name}", True, marks)
-        assignments = doc.data.get("assignments")
-        for item in assignments if isinstance(assignments, list) else []:
-            if not isinstance(item, dict):
-                continue
-            project = item.get("project")
-            label = f"in {project}" if isinstance(project, str) else ""
+        for _, item in role_assignments(doc.data):
+            project = assignment_project(item)
+            label = f"in {project}" if project is not None else ""
             for kind in ("user", "team"):
                 who = item.get(kind)
                 if isinstance(who, str):

@@ -82,7 +82,7 @@ def show_entity(snap: Snapshot, ref: EntityRef) -> dict[str, Any]:
     doc = snap.documents.get(ref)
     if doc is None:
         if ref.kind == "flavor" and ref.type and is_builtin(ref.type, ref.name):
-            return {"entity": _label(ref), "path": None, "builtin": True,
+            return {"entity": ref.label(), "path": None, "builtin": True,
                     "referred_by": _referrers(ReferenceIndex(snap.documents.values()), ref)}
         if ref in snap.present:
             raise UsageError(f"{snap.present[ref]} cannot be read; `gitstore validate` says why")
@@ -92,7 +92,7 @@ def show_entity(snap: Snapshot, ref: EntityRef) -> dict[str, Any]:
             f"{folder} here: " + ", ".join(names[:10]) if names else f"there are no {folder}")
         raise UsageError(f"no {ref.label()} ({ref.path}); {hint}")
     index = ReferenceIndex(snap.documents.values())
-    body: dict[str, Any] = {"entity": _label(ref), "path": doc.path, "id": doc.id, "file": doc.data,
+    body: dict[str, Any] = {"entity": ref.label(), "path": doc.path, "id": doc.id, "file": doc.data,
                             "resolves_to": [_resolved(snap, r) for r in index.held_by(ref)],
                             "referred_by": _referrers(index, ref)}
     if ref.kind == "user":
@@ -100,15 +100,12 @@ def show_entity(snap: Snapshot, ref: EntityRef) -> dict[str, Any]:
     return body
 
 
-def _label(ref: EntityRef) -> str:
-    return f"{ref.kind} {ref.type}/{ref.name}" if ref.type else f"{ref.kind} {ref.name}"
-
 
 def _resolved(snap: Snapshot, r: Reference) -> dict[str, Any]:
     target = r.target
     doc = snap.documents.get(target)
     item: dict[str, Any] = {"key": ".".join(str(k) for k in r.key), "line": r.line,
-                            "entity": _label(target), "path": target.path}
+                            "entity": target.label(), "path": target.path}
     if target.kind == "flavor" and doc is None and target.type and is_builtin(target.type, target.name):
         item.update(path=None, builtin=True)
     elif target not in snap.present:
@@ -123,7 +120,7 @@ def _resolved(snap: Snapshot, r: Reference) -> dict[str, Any]:
 
 
 def _referrers(index: ReferenceIndex, ref: EntityRef) -> list[dict[str, Any]]:
-    return [{"path": r.path, "line": r.line, "column": r.column, "entity": _label(r.source),
+    return [{"path": r.path, "line": r.line, "column": r.column, "entity": r.source.label(),
              "key": ".".join(str(k) for k in r.key)} for r in index.referrers(ref)]
 
 

@@ -17,11 +17,8 @@ from gitstore.plumbing.cache import ResultCache
 from gitstore.plumbing.layout import EntityRef
 from gitstore.plumbing.sources import ConfigRepo
 from gitstore.problems import Problem
+from gitstore.references import REFERRING_KINDS
 from gitstore.rename import RenameError, RenamePlan, apply_plan, plan_rename
-
-# kinds whose files may name an entity of the key's kind
-REFERRING = {"component": {"stack"}, "flavor": {"component"}, "user": {"team", "role"},
-             "team": {"role"}, "project": {"role"}, "stack": {"settings"}, "role": set()}
 
 
 @dataclass(frozen=True)
@@ -61,7 +58,7 @@ def _refuse_unreadable_referrers(snap: object, target: EntityRef) -> None:
     from gitstore.plumbing.snapshot import Snapshot
 
     assert isinstance(snap, Snapshot)
-    kinds = REFERRING.get(target.kind, set())
+    kinds = REFERRING_KINDS.get(target.kind, frozenset())
     broken = sorted(path for ref, path in snap.present.items()
                     if ref.kind in kinds and ref not in snap.documents)
     if broken:

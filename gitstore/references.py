@@ -4,7 +4,9 @@ One place knows where references live in each kind of file (a stack's
 components, a component's flavor, a team's members, a role's assignees and
 projects, ``default_stack``). Integrity checks, renames, the language server,
 the catalog site and ``show`` all ask this module rather than walking
-documents themselves, so they agree on what refers to what.
+documents themselves, so they agree on what refers to what. The walks of a
+role's assignments and a team's members that the trust model and the diff
+resolve to people are here too.
 """
 
 from __future__ import annotations
@@ -19,6 +21,12 @@ from gitstore.plumbing.snapshot import Document
 from gitstore.plumbing.yamlio import locate
 
 KeyPath = tuple[Any, ...]
+
+# kind -> the kinds whose files may name an entity of it (the slots below, by kind)
+REFERRING_KINDS: dict[str, frozenset[str]] = {
+    "component": frozenset({"stack"}), "flavor": frozenset({"component"}),
+    "user": frozenset({"team", "role"}), "team": frozenset({"role"}), "project": frozenset({"role"}),
+    "stack": frozenset({"settings"}), "role": frozenset()}
 
 
 class Reference(NamedTuple):
@@ -64,13 +72,37 @@ def _slots(kind: str, data: dict[str, Any]) -> Iterator[tuple[KeyPath, Any]]:
             for index, member in enumerate(members):
                 yield ("members", index), member
     elif kind == "role":
-        assignments = data.get("assignments")
-        if isinstance(assignments, list):
-            for index, item in enumerate(assignments):
-                if isinstance(item, dict):
-                    for target_kind in ("user", "team", "project"):
-                        if target_kind in item:
-                            yield ("assignments", index, target_kind), item[target_kind]
+        for index, item in role_assignments(data):
+            for target_kind in ("user", "team", "project"):
+                if target_kind in item:
+                    yield ("assignments", index, target_kind), item[target_kind]
+
+
+def role_assignments(data: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The entries of a role's ``assignments`` that are mappings, with their index: the one
+    walk of role assignments (checks, the trust model, the diff, the store read them here)."""
+    assignments = data.get("assignments")
+    if isinstance(assignments, list):
+        for index, item in enumerate(assignments):
+            if isinstance(item, dict):
+                yield index, item
+
+
+def team_members(teams: Iterable[Document]) -> dict[str, list[str]]:
+    """Team name -> the names its ``members`` list holds (a team whose ``members`` is not a
+    list is left out; an entry that is not a string is passed over)."""
+    found: dict[str, list[str]] = {}
+    for doc in teams:
+        members = doc.data.get("members")
+        if isinstance(members, list):
+            found[doc.ref.name] = [m for m in members if isinstance(m, str)]
+    return found
+
+
+def assignment_project(item: dict[str, Any]) -> str | None:
+    """The project an assignment is scoped to, or None (everywhere) when it names none."""
+    project = item.get("project")
+    return project if isinstance(project, str) else None
 
 
 def target_at(source: EntityRef, key: KeyPath, name: str) -> EntityRef | None:

@@ -18,14 +18,15 @@ from gitstore.canonical import keep_canonical, needs_quotes
 from gitstore.errors import UsageError
 from gitstore.exceptions import RenameError
 from gitstore.flavors import is_builtin
-from gitstore.plumbing.layout import FOLDERS, EntityRef, is_valid_name
+from gitstore.plumbing.layout import FOLDERS, EntityRef, is_valid_name, name_rule
 from gitstore.plumbing.snapshot import Snapshot
 from gitstore.problems import did_you_mean
 from gitstore.references import ReferenceIndex
 
 ReadText = Callable[[str], str]
 
-__all__ = ["RenameError", "RenamePlan", "TextEdit", "apply_plan", "plan_rename"]
+__all__ = ["RenameError", "RenamePlan", "TextEdit", "apply_plan", "check_new_name", "check_target",
+           "plan_rename"]
 
 
 @dataclass(frozen=True)
@@ -59,27 +60,29 @@ class RenamePlan:
         return sorted({self.old_path, self.new_path, *self.edited_paths})
 
 
-def plan_rename(snap: Snapshot, target: EntityRef, new_name: str, read_text: ReadText) -> RenamePlan:
-    """The plan to rename ``target`` to ``new_name``, or a :class:`RenameError` saying why not."""
-    _check_target(snap, target)
-    _check_new_name(snap, target, new_name)
+def plan_rename(snap: Snapshot, target: EntityRef, new_name: str, read_text: ReadText,
+                index: ReferenceIndex | None = None) -> RenamePlan:
+    """The plan to rename ``target`` to ``new_name``, or a :class:`RenameError` (a
+    :class:`UsageError` for a name that is not valid) saying why not. ``index``, when given,
+    is the reference index of ``snap``'s documents (built here otherwise)."""
+    check_target(snap, target)
+    check_new_name(snap, target, new_name)
     renamed = target._replace(name=new_name)
-    index = ReferenceIndex(snap.documents.values())
+    if index is None:
+        index = ReferenceIndex(snap.documents.values())
     edits: list[TextEdit] = []
     texts: dict[str, list[str]] = {}
     for ref in index.referrers(target):
         if ref.path not in texts:
             texts[ref.path] = read_text(ref.path).splitlines()
         edits.append(_edit(texts[ref.path], ref.path, ref.line, ref.column, target.name, new_name,
-                           _label(ref.source), ".".join(str(k) for k in ref.key)))
+                           ref.source.label(), ".".join(str(k) for k in ref.key)))
     return RenamePlan(target, renamed, snap.present[target], renamed.path, edits)
 
 
-def _label(ref: EntityRef) -> str:
-    return f"{ref.kind} {ref.type}/{ref.name}" if ref.type else f"{ref.kind} {ref.name}"
 
-
-def _check_target(snap: Snapshot, target: EntityRef) -> None:
+def check_target(snap: Snapshot, target: EntityRef) -> None:
+    """Raise :class:`RenameError` unless ``target`` is an entity whose file can be renamed."""
     if target.kind == "settings":
         raise RenameError("gitstore.yaml holds the repository's settings; it has no name to change")
     if target not in snap.present:
@@ -93,10 +96,11 @@ def _check_target(snap: Snapshot, target: EntityRef) -> None:
                           "fix it first (`gitstore validate` says how)")
 
 
-def _check_new_name(snap: Snapshot, target: EntityRef, new_name: str) -> None:
+def check_new_name(snap: Snapshot, target: EntityRef, new_name: str) -> None:
+    """Raise :class:`UsageError` (not a valid name) or :class:`RenameError` (taken, differs
+    only in case from a taken one, shadows a built-in flavor) unless ``new_name`` may be used."""
     if not is_valid_name(new_name):
-        raise UsageError(f"`{new_name}` is not a valid name: names start with a letter or digit and hold "
-                         "only letters, digits, `.`, `_` and `-` (at most 128 characters; no `/`)")
+        raise UsageError(f"`{new_name}` is not a valid name: {name_rule('; no `/`')}")
     if new_name == target.name:
         raise RenameError(f"{target.label()} is already called `{new_name}`")
     taken = target._replace(name=new_name)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -105,6 +106,16 @@ def run_cli(*args: str, cwd: Path | None = None, input: str | None = None,
     proc = subprocess.run([GITSTORE, *args], cwd=cwd, capture_output=True, text=True,
                           input=input, env={**os.environ, **(env or {})}, timeout=120)
     return CliResult(proc)
+
+
+def stop_process(proc: subprocess.Popen[Any], timeout: float) -> None:
+    """Terminate a process started by a test, killing it if it is still there after ``timeout``."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def failures_of(procs: list[subprocess.Popen[str]], timeout: float) -> list[str]:

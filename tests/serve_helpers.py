@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conftest import GITSTORE
+from conftest import GITSTORE, stop_process
 
 
 def free_port() -> int:
@@ -76,12 +76,7 @@ def serving(args: Sequence[str], cwd: Path | None = None, env: dict[str, str] | 
         _wait_healthy(server, startup)
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, 20)
 
 
 def _wait_healthy(server: Server, startup: float) -> None:

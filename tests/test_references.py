@@ -53,3 +53,19 @@ def test_update_and_remove_follow_the_document(tmp_path):
     kfp = index.referrers(EntityRef("component", "orchestrator", "kfp"))
     assert [r.path for r in kfp] == ["stacks/prod.yaml"]
     assert index.held_by(dev) == []
+
+
+def test_the_kinds_that_may_refer_agree_with_the_slots() -> None:
+    from gitstore.references import REFERRING_KINDS, target_at
+
+    slots = [(EntityRef("settings", None, "gitstore"), ("default_stack",)),
+             (EntityRef("component", "orchestrator", "c"), ("flavor",)),
+             (EntityRef("stack", None, "s"), ("components", "orchestrator")),
+             (EntityRef("team", None, "t"), ("members", 0)),
+             *((EntityRef("role", None, "r"), ("assignments", 0, k)) for k in ("user", "team", "project"))]
+    found: dict[str, set[str]] = {}
+    for source, key in slots:
+        target = target_at(source, key, "x")
+        assert target is not None
+        found.setdefault(target.kind, set()).add(source.kind)
+    assert found == {k: set(v) for k, v in REFERRING_KINDS.items() if v}

@@ -100,6 +100,10 @@ def test_invalid_names_are_refused(make_repo):
     repo = make_repo(config_files())
     with pytest.raises(InvalidRunNameError, match="`../x` is not a valid run name"):
         record_run(repo, a_run("../x"))
+    # the one naming rule of entities: a trailing newline is not part of a name
+    with pytest.raises(InvalidRunNameError, match="is not a valid run name: names start with"):
+        record_run(repo, a_run("r1\n"))
+    assert git(repo, "for-each-ref", "--format=%(refname)").split() == ["refs/heads/main"]
 
 
 def test_plain_secret_in_a_component_refuses_the_record(make_repo):

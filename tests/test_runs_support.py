@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import git
+from conftest import git, stop_process
 
 from gitstore.defaults import initial_files
 from gitstore.models import PipelineRunWrapper, PipelineWrapper, StackWrapper
@@ -88,9 +88,4 @@ def git_server(tmp_path: Path) -> Iterator[Callable[[str], str]]:
     try:
         yield make
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, 5)

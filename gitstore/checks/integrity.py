@@ -19,6 +19,7 @@ from gitstore.plumbing.layout import COMPONENT_TYPES, EntityRef, entity_path
 from gitstore.plumbing.snapshot import Document, Snapshot
 from gitstore.plumbing.yamlio import locate
 from gitstore.problems import Problem, did_you_mean
+from gitstore.references import role_assignments
 
 SECRET_NAME = re.compile(
     r"(pass(word|wd)?|secret(_?key)?|token|api_?key|private_?key|access_?key|credentials?"
@@ -208,20 +209,12 @@ def secret_keys(snap: Snapshot, type_: str, flavor: str) -> tuple[frozenset[str]
         secret = flavors.secret_fields(type_, flavor)
         return secret, flavors.field_names(type_, flavor) - secret
     custom = snap.get("flavor", flavor, type_)
-    return (_write_only_fields(custom) if custom is not None else frozenset()), frozenset()
+    return (flavors.write_only_fields(custom.data) if custom is not None else frozenset()), frozenset()
 
 
 def looks_secret(key: object) -> bool:
     """Whether a config key's name suggests it holds a secret (password, token, ...)."""
     return isinstance(key, str) and bool(SECRET_NAME.search(key))
-
-
-def _write_only_fields(flavor_doc: Document) -> frozenset[str]:
-    schema = flavor_doc.data.get("config_schema")
-    props = schema.get("properties", {}) if isinstance(schema, dict) else {}
-    if not isinstance(props, dict):
-        return frozenset()
-    return frozenset(k for k, v in props.items() if isinstance(v, dict) and v.get("writeOnly") is True)
 
 
 def _custom_config(doc: Document, flavor_doc: Document, config: dict[str, Any],
@@ -344,12 +337,7 @@ def _team(snap: Snapshot, doc: Document) -> Iterator[Problem]:
 
 
 def _role(snap: Snapshot, doc: Document) -> Iterator[Problem]:
-    assignments = doc.data.get("assignments")
-    if not isinstance(assignments, list):
-        return
-    for index, item in enumerate(assignments):
-        if not isinstance(item, dict):
-            continue
+    for index, item in role_assignments(doc.data):
         for kind in ("user", "team", "project"):
             name = item.get(kind)
             if not isinstance(name, str) or snap.exists(kind, name):

@@ -17,6 +17,7 @@ from gitstore.diff.model import (
     StackImpact,
 )
 from gitstore.plumbing.snapshot import Snapshot
+from gitstore.references import assignment_project, role_assignments, team_members
 
 FIELDS_NAMED = 3  # field paths named in a reason before "..."
 
@@ -108,16 +109,11 @@ def _brief(value: Any) -> str:
 
 def effective_roles(snap: Snapshot) -> dict[tuple[str, str, str | None], set[str]]:
     """(user, role, project or None for everywhere) -> how it is held ("direct", "team <name>")."""
-    teams = team_members(snap)
+    teams = team_members(snap.of_kind("team"))
     held: dict[tuple[str, str, str | None], set[str]] = defaultdict(set)
     for doc in snap.of_kind("role"):
-        assignments = doc.data.get("assignments")
-        if not isinstance(assignments, list):
-            continue
-        for item in assignments:
-            if not isinstance(item, dict):
-                continue
-            project = item.get("project") if isinstance(item.get("project"), str) else None
+        for _, item in role_assignments(doc.data):
+            project = assignment_project(item)
             user, team = item.get("user"), item.get("team")
             if isinstance(user, str):
                 held[(user, doc.ref.name, project)].add("direct")
@@ -125,15 +121,6 @@ def effective_roles(snap: Snapshot) -> dict[tuple[str, str, str | None], set[str
                 for member in teams.get(team, ()):
                     held[(member, doc.ref.name, project)].add(f"team {team}")
     return held
-
-
-def team_members(snap: Snapshot) -> dict[str, list[str]]:
-    teams: dict[str, list[str]] = {}
-    for doc in snap.of_kind("team"):
-        members = doc.data.get("members")
-        if isinstance(members, list):
-            teams[doc.ref.name] = [m for m in members if isinstance(m, str)]
-    return teams
 
 
 def role_grants(old: Snapshot, new: Snapshot) -> list[RoleGrant]:
@@ -160,5 +147,5 @@ def memberships(old: Snapshot, new: Snapshot) -> list[Membership]:
 
 
 def _teams_by_id(snap: Snapshot) -> dict[str, tuple[str, set[str]]]:
-    teams = team_members(snap)
+    teams = team_members(snap.of_kind("team"))
     return {doc.id: (doc.ref.name, set(teams.get(doc.ref.name, ()))) for doc in snap.of_kind("team")}

@@ -8,21 +8,20 @@ from pathlib import Path
 from lsprotocol import types as lsp
 
 from gitstore import flavors
+from gitstore.errors import UsageError
+from gitstore.exceptions import RenameError
 from gitstore.lsp.lookup import Hit, hit_at, lines_of
 from gitstore.lsp.model import Model
 from gitstore.lsp.text import token_span
-from gitstore.plumbing.layout import EntityRef, classify, entity_path, is_layout_path, is_valid_name
+from gitstore.plumbing.layout import EntityRef, classify, entity_path, is_layout_path
 from gitstore.references import Reference
+from gitstore.rename import RenamePlan, check_target, plan_rename
 
 Uri = Callable[[str], str]  # repository path -> document uri
 Version = Callable[[str], "int | None"]  # repository path -> open buffer's version
 OPERATION = {"component": "stack_component", "stack": "stack", "flavor": "flavor", "user": "user",
              "team": "team", "role": "role", "project": "project"}
 START = lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0))
-
-
-class RenameRefused(Exception):
-    """A rename the format does not allow; the message says why."""
 
 
 def entity_at(model: Model, path: str, line: int, character: int) -> EntityRef | None:
@@ -177,6 +176,11 @@ def flavor_fields(model: Model, type_: str, flavor: str) -> dict[str, tuple[str,
 
 
 # rename ----------------------------------------------------------------------------------
+# The edits come from the core plan (gitstore.rename, the one `gitstore mv` carries out), and
+# so do the refusals: an editor's rename is checked exactly as `gitstore mv` checks it.
+
+REFUSED = (RenameError, UsageError)  # what a rename raises when it cannot be done as asked
+
 
 def prepare_rename(model: Model, path: str, line: int, character: int
                    ) -> lsp.PrepareRenamePlaceholder | None:
@@ -184,7 +188,7 @@ def prepare_rename(model: Model, path: str, line: int, character: int
     if hit is None:
         return None
     target = hit.target or hit.source
-    _renamable(model, target)
+    check_target(model.snap, target)
     if hit.target is not None:
         rng = lsp.Range(lsp.Position(hit.line, hit.start), lsp.Position(hit.line, hit.end))
     else:
@@ -192,57 +196,41 @@ def prepare_rename(model: Model, path: str, line: int, character: int
     return lsp.PrepareRenamePlaceholder(rng, target.name)
 
 
-def _renamable(model: Model, target: EntityRef) -> None:
-    if target.kind == "settings":
-        raise RenameRefused("gitstore.yaml is not an entity that can be renamed")
-    if target not in model.snap.present:
-        if target.kind == "flavor" and target.type and flavors.is_builtin(target.type, target.name):
-            raise RenameRefused(f"`{target.name}` is a built-in flavor; it has no file to rename")
-        raise RenameRefused(f"{target.label()} does not exist; there is nothing to rename")
-
-
-def check_new_name(model: Model, target: EntityRef, new_name: str) -> None:
-    if not is_valid_name(new_name):
-        raise RenameRefused(f"`{new_name}` is not a valid {target.kind} name: names start with a "
-                            "letter or digit and hold only letters, digits, `.`, `_` and `-` "
-                            "(at most 128 characters)")
-    new = EntityRef(target.kind, target.type, new_name)
-    clash = [r for r in model.snap.present if r.kind == target.kind and r.type == target.type
-             and r.name.lower() == new_name.lower() and r != target]
-    if new in model.snap.present or clash:
-        taken = model.snap.present.get(new) or model.snap.present[clash[0]]
-        raise RenameRefused(f"`{new_name}` is taken: {taken} exists")
-    if target.kind == "flavor" and target.type and flavors.is_builtin(target.type, new_name):
-        raise RenameRefused(f"`{new_name}` is a built-in {target.type} flavor")
-
-
 def rename(model: Model, path: str, line: int, character: int, new_name: str, uri: Uri,
            version: Version) -> lsp.WorkspaceEdit | None:
     target = entity_at(model, path, line, character)
     if target is None:
         return None
-    _renamable(model, target)
-    check_new_name(model, target, new_name)
+    plan = _plan(model, target, new_name)
     changes: list[lsp.TextDocumentEdit | lsp.CreateFile | lsp.RenameFile | lsp.DeleteFile] = []
-    changes.extend(_reference_edits(model, target, new_name, uri, version))
-    old_path = model.snap.present[target]
-    new_path = entity_path(target.kind, new_name, target.type)
-    changes.append(lsp.RenameFile(old_uri=uri(old_path), new_uri=uri(new_path)))
+    changes.extend(_text_edits(plan, uri, version))
+    changes.append(lsp.RenameFile(old_uri=uri(plan.old_path), new_uri=uri(plan.new_path)))
     return lsp.WorkspaceEdit(document_changes=changes)
 
 
-def _reference_edits(model: Model, target: EntityRef, new_name: str, uri: Uri, version: Version
-                     ) -> list[lsp.TextDocumentEdit]:
+def _plan(model: Model, target: EntityRef, new_name: str) -> RenamePlan:
+    def read_text(path: str) -> str:
+        return (model.text(path) or b"").decode("utf-8", "replace")
+
+    return plan_rename(model.snap, target, new_name, read_text, model.index)
+
+
+def _text_edits(plan: RenamePlan, uri: Uri, version: Version) -> list[lsp.TextDocumentEdit]:
+    """The plan's edits as LSP edits (0-based ranges), one document edit per file."""
     by_path: dict[str, list[lsp.TextEdit | lsp.AnnotatedTextEdit | lsp.SnippetTextEdit]] = {}
-    for ref in model.index.referrers(target):
-        by_path.setdefault(ref.path, []).append(lsp.TextEdit(_ref_range(model, ref), new_name))
+    for edit in plan.edits:
+        rng = lsp.Range(lsp.Position(edit.line - 1, edit.column - 1),
+                        lsp.Position(edit.line - 1, edit.end_column - 1))
+        by_path.setdefault(edit.path, []).append(lsp.TextEdit(rng, edit.new))
     return [lsp.TextDocumentEdit(lsp.OptionalVersionedTextDocumentIdentifier(uri(p), version(p)), edits)
             for p, edits in sorted(by_path.items())]
 
 
 def will_rename_files(model: Model, renames: list[tuple[str, str]], uri: Uri, version: Version
                       ) -> lsp.WorkspaceEdit | None:
-    """Edits that keep references intact when files are renamed or moved in the editor."""
+    """Edits that keep references intact when files are renamed or moved in the editor (the
+    editor moves the files itself). A move that is not a rename of an entity, or that the
+    rename plan refuses (say, to a name that is taken), gets no edits."""
     changes: list[lsp.TextDocumentEdit | lsp.CreateFile | lsp.RenameFile | lsp.DeleteFile] = []
     for old_path, new_path in renames:
         if not (is_layout_path(old_path) and is_layout_path(new_path)):
@@ -252,7 +240,10 @@ def will_rename_files(model: Model, renames: list[tuple[str, str]], uri: Uri, ve
             continue
         if (old.kind, old.type) != (new.kind, new.type) or old.name == new.name:
             continue
-        changes.extend(_reference_edits(model, old, new.name, uri, version))
+        try:
+            changes.extend(_text_edits(_plan(model, old, new.name), uri, version))
+        except REFUSED:
+            continue
     return lsp.WorkspaceEdit(document_changes=changes) if changes else None
 
 
@@ -264,4 +255,4 @@ def relative(root: Path, fs_path: str) -> str | None:
         return None
 
 
-__all__ = ["Hit", "RenameRefused"]
+__all__ = ["REFUSED", "Hit"]

@@ -240,7 +240,7 @@ def _prepare_rename(ls: GitstoreServer, params: lsp.PrepareRenameParams
         return None
     try:
         return navigation.prepare_rename(ls.model, *where)
-    except navigation.RenameRefused as exc:
+    except navigation.REFUSED as exc:
         raise JsonRpcInvalidRequest(str(exc)) from None
 
 
@@ -251,7 +251,7 @@ def _rename(ls: GitstoreServer, params: lsp.RenameParams) -> lsp.WorkspaceEdit |
         return None
     try:
         return navigation.rename(ls.model, *where, params.new_name, ls.uri_of, ls.version_of)
-    except navigation.RenameRefused as exc:
+    except navigation.REFUSED as exc:
         raise JsonRpcInvalidParams(str(exc)) from None
 
 

@@ -27,6 +27,7 @@ from gitstore.migrate.model import (
 from gitstore.migrate.portable import expand_home
 from gitstore.migrate.secrets import resolve_references
 from gitstore.plumbing.snapshot import Snapshot
+from gitstore.references import role_assignments
 
 
 def read_repo(start: Path, secrets: dict[str, dict[str, Any]] | None = None) -> StoreData:
@@ -100,7 +101,7 @@ def snapshot_data(snap: Snapshot, stamp: datetime, secrets: dict[str, dict[str, 
 
 def _assignments(role: str, body: dict[str, Any], stamp: datetime) -> list[Assignment]:
     found = []
-    for index, item in enumerate(body.get("assignments") or []):
+    for index, item in role_assignments(body):
         uid = derived_uuid("role_assignment", role, str(index), item.get("user") or "",
                            item.get("team") or "", item.get("project") or "")
         found.append(Assignment(role, item.get("user"), item.get("team"), item.get("project"),

@@ -95,7 +95,7 @@ def record_runs(repo_root: Path, runs: list[PipelineRunWrapper], commit: str) ->
 
 def invalid_names(runs: list[PipelineRunWrapper]) -> list[str]:
     """What in ``runs`` cannot name a run record (run, pipeline or stack names)."""
-    from gitstore.runs.layout import is_valid_name
+    from gitstore.plumbing.layout import is_valid_name
 
     return [f"run `{run.name}` of pipeline `{run.pipeline.name}` on stack `{run.stack.name}`: "
             "names must match [A-Za-z0-9][A-Za-z0-9._-]{0,127}"

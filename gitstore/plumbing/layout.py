@@ -47,6 +47,15 @@ OPERATIONS = ("stack", "stack_component", "flavor", "user", "team", "role", "pro
 PERMISSION_TYPES = ("create", "read", "update", "delete")
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+NAME_MAX = 128
+
+
+def name_rule(also: str = "") -> str:
+    """The naming rule in words, for messages about a name that breaks it (``also``: more
+    said in its parentheses)."""
+    return ("names start with a letter or digit and hold only letters, digits, `.`, `_` and `-` "
+            f"(at most {NAME_MAX} characters{also})")
+
 
 # Fixed namespace for ids derived from kind and name (uuid5).
 ID_NAMESPACE = uuid.UUID("6f1c1c1e-2b6a-5d3e-9a57-5c0f9e7d4a21")
@@ -122,9 +131,7 @@ def classify(path: str) -> EntityRef | Problem:
                            did_you_mean(type_, COMPONENT_TYPES)
                            or "types are: " + ", ".join(COMPONENT_TYPES))
     if not is_valid_name(stem):
-        return Problem(path, None, None, "GS023", f"`{stem}` is not a valid {kind} name",
-                       "names start with a letter or digit and hold only letters, digits, "
-                       "`.`, `_` and `-` (at most 128 characters)")
+        return Problem(path, None, None, "GS023", f"`{stem}` is not a valid {kind} name", name_rule())
     return EntityRef(kind, type_, stem)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gitstore.plumbing import vcs
-from gitstore.plumbing.layout import entity_path
+from gitstore.plumbing.layout import entity_path, is_valid_name
 from gitstore.plumbing.yamlio import Parsed, locate, read_document
 from gitstore.problems import Problem
 from gitstore.runs.layout import (
@@ -22,7 +22,6 @@ from gitstore.runs.layout import (
     RECORDS_DIR,
     branch_ref,
     index_path,
-    is_valid_name,
     parse_record_path,
     record_path,
 )

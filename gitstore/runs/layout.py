@@ -14,8 +14,6 @@ import hashlib
 import re
 from typing import NamedTuple
 
-from gitstore.plumbing.layout import NAME_RE
-
 RECORDS_DIR = "runs"
 NAME_INDEX_DIR = ".index/names"
 RECORD_FORMAT = 1
@@ -51,6 +49,3 @@ def parse_record_path(path: str) -> RecordPath | None:
 def branch_ref(branch: str) -> str:
     return f"refs/heads/{branch}"
 
-
-def is_valid_name(name: str) -> bool:
-    return bool(NAME_RE.match(name))

@@ -153,12 +153,7 @@ def _secret_fields(type_: str, flavor: str | None, flavor_data: dict[str, Any]) 
     if flavors.is_builtin(type_, flavor):
         return flavors.secret_fields(type_, flavor)
     data = flavor_data.get(entity_path("flavor", flavor, type_))
-    schema = data.get("config_schema") if isinstance(data, dict) else None
-    props = schema.get("properties") if isinstance(schema, dict) else None
-    if not isinstance(props, dict):
-        return frozenset()
-    return frozenset(k for k, v in props.items()
-                     if isinstance(v, dict) and v.get("writeOnly") is True)
+    return flavors.write_only_fields(data) if isinstance(data, dict) else frozenset()
 
 
 def _is_plain(value: Any) -> bool:

@@ -6,13 +6,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gitstore.plumbing import vcs
+from gitstore.plumbing.layout import is_valid_name
 from gitstore.plumbing.settings import Settings, settings_at
 from gitstore.plumbing.sources import ConfigRepo
 from gitstore.runs.layout import (
     RECORDS_DIR,
     branch_ref,
     index_path,
-    is_valid_name,
     parse_record_path,
     record_path,
 )

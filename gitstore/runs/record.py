@@ -7,9 +7,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gitstore.plumbing.layout import is_valid_name
 from gitstore.plumbing.sources import ConfigRepo, find_config_repo
 from gitstore.runs.errors import InvalidRunNameError
-from gitstore.runs.layout import RECORD_FORMAT, is_valid_name
+from gitstore.runs.layout import RECORD_FORMAT
 from gitstore.runs.pinning import Pin, is_dirty, pin_stack, refuse_secret_like_values
 
 if TYPE_CHECKING:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from gitstore.checks.integrity import looks_secret
 from gitstore.plumbing.layout import OPERATIONS, PERMISSION_TYPES, EntityRef
+from gitstore.references import role_assignments
 from gitstore.site.common import badge, card, entity, facts, file_problems, grants_list, history, note
 from gitstore.site.markup import Markup, html, join, link, table
 from gitstore.site.model import Catalog
@@ -111,13 +113,18 @@ def user_page(cat: Catalog, name: str) -> tuple[str, Markup, Markup]:
     return name, body, link("users.html", "Users")
 
 
-def team_index(cat: Catalog) -> tuple[str, Markup]:
-    def members(name: str) -> int:
-        doc = cat.snap.get("team", name)
-        items = doc.data.get("members") if doc else None
+def _list_length(cat: Catalog, kind: str, key: str) -> Callable[[str], int]:
+    """name -> how many items the ``key`` list of that entity's file holds (0 if not a list)."""
+    def count(name: str) -> int:
+        doc = cat.snap.get(kind, name)
+        items = doc.data.get(key) if doc else None
         return len(items) if isinstance(items, list) else 0
 
-    return _count_index(cat, "team", "Teams", "members", members)
+    return count
+
+
+def team_index(cat: Catalog) -> tuple[str, Markup]:
+    return _count_index(cat, "team", "Teams", "members", _list_length(cat, "team", "members"))
 
 
 def team_page(cat: Catalog, name: str) -> tuple[str, Markup, Markup]:
@@ -135,12 +142,8 @@ def team_page(cat: Catalog, name: str) -> tuple[str, Markup, Markup]:
 
 
 def role_index(cat: Catalog) -> tuple[str, Markup]:
-    def count(name: str) -> int:
-        doc = cat.snap.get("role", name)
-        items = doc.data.get("assignments") if doc else None
-        return len(items) if isinstance(items, list) else 0
-
-    title, body = _count_index(cat, "role", "Roles", "assignments", count)
+    title, body = _count_index(cat, "role", "Roles", "assignments",
+                               _list_length(cat, "role", "assignments"))
     rows = [(link(f"who-{op}.html", op),
              *(html('<a href="who-{}.html#{}">{} users</a>', op, pt, len(cat.authority.holders(op, pt)))
                for pt in PERMISSION_TYPES)) for op in OPERATIONS]
@@ -166,8 +169,7 @@ def role_page(cat: Catalog, name: str) -> tuple[str, Markup, Markup]:
     doc = cat.snap.get("role", name)
     path = cat.snap.present[EntityRef("role", None, name)]
     data = doc.data if doc else {}
-    items = data.get("assignments")
-    found = [(name, item) for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+    found = [(name, item) for _, item in role_assignments(data)]
     holders: dict[str, list[Grant]] = {}
     for grants in cat.grants.values():
         for grant in grants:

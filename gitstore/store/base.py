@@ -19,7 +19,7 @@ from gitstore.errors import NotAConfigRepository
 from gitstore.exceptions import ReadOnlyStoreError
 from gitstore.plumbing import vcs
 from gitstore.plumbing.cache import ResultCache
-from gitstore.plumbing.layout import FOLDERS, derive_id, entity_path, is_valid_name
+from gitstore.plumbing.layout import FOLDERS, derive_id, entity_path, is_valid_name, name_rule
 from gitstore.plumbing.snapshot import Document, Snapshot
 from gitstore.plumbing.sources import ConfigRepo
 from gitstore.store import writer
@@ -226,10 +226,7 @@ def names_in(doc: Document, key: str) -> list[str]:
 
 def require_name(name: str, kind: str) -> None:
     if not isinstance(name, str) or not is_valid_name(name):
-        raise ValueError(
-            f"{name!r} is not a valid {kind} name: names start with a letter or digit and "
-            "hold only letters, digits, `.`, `_` and `-` (at most 128 characters)"
-        )
+        raise ValueError(f"{name!r} is not a valid {kind} name: {name_rule()}")
 
 
 def require_absent(tree: Tree, kind: str, name: str, type_: str | None = None) -> None:

@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 from gitstore.models import Operation, Permission, PermissionType, Role, RoleAssignment
 from gitstore.plumbing.layout import OPERATIONS, PERMISSION_TYPES, derive_id, entity_path
 from gitstore.plumbing.snapshot import Document
+from gitstore.references import role_assignments
 from gitstore.store import writer
 from gitstore.store.base import StoreBase, as_uuid, by_name, names_in
 from gitstore.store.state import FileChanges, Tree
@@ -18,7 +19,7 @@ ASSIGNMENT_NAMESPACE = UUID("0b6f5e59-8a3e-5c64-9a4f-1d2f3b4c5d6e")
 
 
 def _assignments(doc: Document) -> list[dict[str, str]]:
-    return [dict(a) for a in doc.data.get("assignments") or [] if isinstance(a, dict)]
+    return [dict(a) for _, a in role_assignments(doc.data)]
 
 
 def _without_first(items: list[Any], entry: dict[str, str]) -> list[Any]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gitstore.plumbing.snapshot import Snapshot
+from gitstore.references import assignment_project, role_assignments, team_members
 
 RUN_OPERATION = "pipeline_run"
 
@@ -56,8 +57,9 @@ class Authority:
     def __init__(self, snap: Snapshot) -> None:
         self.users: dict[str, dict[str, Any]] = {
             doc.ref.name: doc.data for doc in snap.of_kind("user")}
+        members = team_members(snap.of_kind("team"))
         self.teams: dict[str, list[str]] = {
-            doc.ref.name: [m for m in _strings(doc.data.get("members")) if m in self.users]
+            doc.ref.name: [m for m in members.get(doc.ref.name, []) if m in self.users]
             for doc in snap.of_kind("team")}
         self._roles = {doc.ref.name: doc.data for doc in snap.of_kind("role")}
 
@@ -67,14 +69,12 @@ class Authority:
         for role, data in self._roles.items():
             if ptype not in _strings(_mapping(data.get("permissions")).get(operation)):
                 continue
-            for item in data.get("assignments") or []:
+            for _, item in role_assignments(data):
                 found.update(self._assignment_grants(role, item))
         return sorted(found, key=Grant.sort_key)
 
-    def _assignment_grants(self, role: str, item: Any) -> list[Grant]:
-        if not isinstance(item, dict):
-            return []
-        project = item.get("project") if isinstance(item.get("project"), str) else None
+    def _assignment_grants(self, role: str, item: dict[str, Any]) -> list[Grant]:
+        project = assignment_project(item)
         user, team = item.get("user"), item.get("team")
         if isinstance(user, str) and user in self.users and team is None:
             return [Grant(user, role, None, project)]
