@@ -116,3 +116,28 @@ def test_writers_killed_mid_record_leave_a_consistent_branch(make_repo):
     # every record has its index entry: no torn write
     assert len(branch_files(repo)) == 2 * len(runs)
     assert fsck_problems(repo) == []
+
+
+def test_a_lock_left_by_a_killed_gitstore_writer_is_released_and_no_other(make_repo):
+    """A ref lock whose claim names a process that is gone is that writer's own: removed.
+    A lock with no claim (git's, or anyone's) is left alone and reported."""
+    from gitstore.plumbing import gitfiles
+    from gitstore.plumbing.vcs import REF_LOCKED, REF_UPDATED
+
+    repo = make_repo(config_files())
+    common = repo / ".git"
+    head = git(repo, "rev-parse", "HEAD").strip()
+    ref = "refs/heads/side"
+    lock = common / "refs" / "heads" / "side.lock"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    folder, key = gitfiles._claims_of(common, lock)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{key}.{dead.pid}").write_bytes(b"")
+    lock.write_text("0" * 40 + "\n")
+    status, _ = gitfiles.update_ref(common, common, ref, head, None, "test", "T <t@e> 0 +0000")
+    assert status == REF_UPDATED and not lock.exists()
+    assert list(folder.iterdir()) == []
+    lock.write_text("0" * 40 + "\n")  # no claim: not ours to remove
+    status, _ = gitfiles.update_ref(common, common, ref, head, head, "test", "T <t@e> 0 +0000")
+    assert status == REF_LOCKED and lock.exists()

@@ -109,26 +109,94 @@ def update_ref(git_dir: Path, common_dir: Path, ref: str, new: str, old: str | N
     lock = ref_path.with_name(ref_path.name + ".lock")
     if not ref_path.parent.is_dir():
         ref_path.parent.mkdir(parents=True, exist_ok=True)
+    claim = _write_claim(common_dir, lock)
     try:
-        fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except FileExistsError:
-        return REF_LOCKED, lock
+        try:
+            fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            if not _release_abandoned(common_dir, lock):
+                return REF_LOCKED, lock
+            try:  # a killed gitstore writer's own lock, now removed: one more try
+                fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            except FileExistsError:
+                return REF_LOCKED, lock
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                if read_ref(common_dir, branch) != old:
+                    lock.unlink()
+                    return REF_MOVED, lock
+                fh.write(new.encode("ascii") + b"\n")
+            line = f"{old or ZERO_OID} {new} {ident}\t{' '.join(message.split())}\n".encode()
+            logged = branch.startswith(("refs/heads/", "refs/remotes/", "refs/notes/"))
+            _log(common_dir / "logs" / branch, line, log_refs and logged)
+            if via_head or _head_points_at(git_dir, branch):
+                _log(git_dir / "logs" / "HEAD", line, log_refs)
+            os.replace(lock, ref_path)
+            return REF_UPDATED, lock
+        except BaseException:
+            lock.unlink(missing_ok=True)
+            raise
+    finally:
+        claim.unlink(missing_ok=True)
+
+
+# Before this process takes a ref's lock it leaves a claim in gitstore's own folder, one file
+# per process (written whole, by rename). A writer killed while it holds the lock leaves both
+# behind. The next writer removes such a lock only when a claim names a process that is gone
+# and the lock was made within moments after that claim, not by git or anyone else since. Any
+# other lock is never removed: it is reported, as git reports it.
+CLAIM_WINDOW = 2.0  # seconds between a claim and the lock its writer makes
+
+
+def _claims_of(common_dir: Path, lock: Path) -> tuple[Path, str]:
+    import hashlib
+
+    return common_dir / "gitstore" / "ref-claims", hashlib.sha1(str(lock).encode()).hexdigest()
+
+
+def _write_claim(common_dir: Path, lock: Path) -> Path:
+    folder, key = _claims_of(common_dir, lock)
+    if not folder.is_dir():
+        folder.mkdir(parents=True, exist_ok=True)
+    claim = folder / f"{key}.{os.getpid()}"
+    tmp = folder / f".{key}.{os.getpid()}.tmp"
+    tmp.write_bytes(b"")
+    os.replace(tmp, claim)
+    return claim
+
+
+def _release_abandoned(common_dir: Path, lock: Path) -> bool:
+    """Remove ``lock`` when a gitstore writer that has died left it; True when removed."""
+    folder, key = _claims_of(common_dir, lock)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            if read_ref(common_dir, branch) != old:
-                lock.unlink()
-                return REF_MOVED, lock
-            fh.write(new.encode("ascii") + b"\n")
-        line = f"{old or ZERO_OID} {new} {ident}\t{' '.join(message.split())}\n".encode()
-        logged = branch.startswith(("refs/heads/", "refs/remotes/", "refs/notes/"))
-        _log(common_dir / "logs" / branch, line, log_refs and logged)
-        if via_head or _head_points_at(git_dir, branch):
-            _log(git_dir / "logs" / "HEAD", line, log_refs)
-        os.replace(lock, ref_path)
-        return REF_UPDATED, lock
-    except BaseException:
-        lock.unlink(missing_ok=True)
-        raise
+        lock_time = os.stat(lock).st_mtime
+        claims = [c for c in folder.iterdir() if c.name.startswith(key + ".")]
+    except OSError:
+        return False
+    for claim in claims:
+        try:
+            pid = int(claim.name.rsplit(".", 1)[1])
+            claim_time = claim.stat().st_mtime
+        except (OSError, ValueError):
+            continue
+        if pid == os.getpid() or _alive(pid):
+            continue
+        if claim_time - 0.01 <= lock_time <= claim_time + CLAIM_WINDOW:
+            lock.unlink(missing_ok=True)
+            claim.unlink(missing_ok=True)
+            return True
+        claim.unlink(missing_ok=True)  # a dead writer's claim that took no lock
+    return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def _head_points_at(git_dir: Path, branch: str) -> bool:
