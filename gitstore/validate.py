@@ -115,8 +115,9 @@ def _resumed(source: Source, cache: ResultCache, entries: list[FileEntry]) -> Re
         found = None  # a state damaged in a way its shape does not show: check the whole
     if found is None:
         return None
-    problems, state = found
-    save_state(path, state, cache.format)
+    problems, worth_writing = found
+    if worth_writing:
+        save_state(path, state, cache.format)
     return Report(source.label, len(entries), sorted(set(problems), key=Problem.sort_key))
 
 

@@ -46,6 +46,7 @@ from gitstore.references import references
 
 STATE_FILE = "validate-state-"
 STATE_TAG = "gitstore-state-1"
+PLAIN = "100644"
 AUX_PREFIXES = ("cfg\0", "flv\0")  # cross-file results kept by blob ids (see integrity.py)
 
 PTuple = tuple[Any, ...]
@@ -60,7 +61,7 @@ def state_path(directory: Path, source: Source) -> Path:
 class State:
     """What a re-check needs; entities are named by their files' paths (one path per entity)."""
 
-    listing: dict[str, str]  # path -> "oid mode"
+    listing: dict[str, str]  # path -> blob id, and mode when not a plain file ("oid mode")
     present: set[str]  # the entity files (readable or not)
     results: dict[str, bytes]  # path -> marshal.dumps((data, positions)) of each document
     file_problems: dict[str, list[PTuple]]  # path -> the problems of the file alone
@@ -74,12 +75,12 @@ class State:
     aux: dict[str, Any]  # custom flavor and config results used by the last run
 
     def dump(self, fmt: str) -> bytes:
-        return marshal.dumps((STATE_TAG, fmt, self.listing, self.present, self.results,
+        return marshal.dumps((STATE_TAG, fmt, self.listing, list(self.present), self.results,
                               self.file_problems, self.cross, self.hinted, self.by_target,
                               self.explicit, self.ids, self.collisions, self.duplicates, self.aux))
 
 
-_TYPES = (dict, set, dict, dict, dict, set, dict, dict, dict, list, list, dict)
+_TYPES = (dict, list, dict, dict, dict, set, dict, dict, dict, list, list, dict)
 
 
 def load_state(path: Path, fmt: str) -> State | None:
@@ -94,7 +95,9 @@ def load_state(path: Path, fmt: str) -> State | None:
     fields = blob[2:]
     if not all(isinstance(value, kind) for value, kind in zip(fields, _TYPES, strict=True)):
         return None
-    return State(*fields)
+    state = State(*fields)
+    state.present = set(state.present)
+    return state
 
 
 def save_state(path: Path, state: State, fmt: str) -> None:
@@ -113,10 +116,11 @@ def save_state(path: Path, state: State, fmt: str) -> None:
 
 
 def listing_of(entries: list[FileEntry]) -> dict[str, str] | None:
-    """path -> "oid mode", or None when a path is unmerged (several entries per path)."""
+    """path -> blob id (and mode, unless a plain file: "oid mode"), or None when a path is
+    unmerged (several entries per path)."""
     if any(e.stage for e in entries):
         return None
-    return {e.path: f"{e.oid} {e.mode}" for e in entries}
+    return {e.path: e.oid if e.mode == PLAIN else f"{e.oid} {e.mode}" for e in entries}
 
 
 def _path(ref: EntityRef) -> str:
@@ -294,15 +298,23 @@ class _AuxCache(ResultCache):
         self.aux[key] = value
 
 
+REWRITE_AFTER = 16  # changed files: below, the state on disk is left as it is (see resume)
+
+
 def change_limit(files: int) -> int:
     """Above this many changed files a whole check is about as cheap."""
     return 200 + files // 10
 
 
 def resume(state: State, source: Source, entries: list[FileEntry]
-           ) -> tuple[list[Problem], State] | None:
-    """The problems of ``entries`` found from ``state`` (which it updates), or None when the
-    change cannot be followed (the caller then checks the whole and keeps a new state)."""
+           ) -> tuple[list[Problem], bool] | None:
+    """The problems of ``entries`` found from ``state`` (which it updates), and whether the
+    updated state is worth writing; None when the change cannot be followed (the caller then
+    checks the whole and keeps a new state).
+
+    Writing the state costs more than re-reading a few files, so while fewer than
+    REWRITE_AFTER files differ from the state on disk it is left as it is and each run
+    re-reads and re-checks those few files."""
     listing = listing_of(entries)
     if listing is None:
         return None
@@ -339,6 +351,7 @@ def resume(state: State, source: Source, entries: list[FileEntry]
     for ref, doc in mini.documents.items():
         if ref.kind in kinds and ref.kind != "settings":
             state.ids[doc.path] = doc.id
+    _prune_aux(state.aux, changed, old)
     _recheck(state, snap, came, gone)
     if came != gone:
         state.collisions = [p.to_tuple() for p in _collisions(snap, state.present)]
@@ -348,7 +361,7 @@ def resume(state: State, source: Source, entries: list[FileEntry]
     problems.extend(Problem(*t) for ts in state.cross.values() for t in ts)
     problems.extend(Problem(*t) for t in [*state.collisions, *state.duplicates])
     problems.extend(settings_problems(snap))
-    return problems, state
+    return problems, len(changed) >= REWRITE_AFTER
 
 
 def _folders(kinds: set[str]) -> set[str]:
@@ -395,9 +408,13 @@ def _recheck(state: State, snap: _Resumed, came: set[str], gone: set[str]) -> No
             state.cross[path] = [p.to_tuple() for p in found]
             if _is_hinted(state.cross[path]):
                 state.hinted.add(path)
-    state.aux = {k: v for k, v in cache.aux.items() if _aux_current(k, state.listing)}
+    state.aux = cache.aux
 
 
-def _aux_current(key: str, listing: dict[str, str]) -> bool:
-    parts = key.split("\0")
-    return len(parts) >= 3 and listing.get(parts[1], "").split(" ", 1)[0] == parts[2]
+def _prune_aux(aux: dict[str, Any], changed: set[str], listing: dict[str, str]) -> None:
+    """Drop the results kept for the old contents of changed files."""
+    for key in list(aux):
+        parts = key.split("\0", 3)
+        if len(parts) < 3 or (parts[1] in changed
+                              and listing.get(parts[1], "").split(" ", 1)[0] != parts[2]):
+            del aux[key]
