@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gitstore.checks.incremental import NAME_HINTED
 from gitstore.checks.integrity import (
+    NAME_HINTED,
     check_document,
     collision_problems,
     duplicate_id_problems,
@@ -67,7 +67,7 @@ class State:
     file_problems: dict[str, list[PTuple]]  # path -> the problems of the file alone
     cross: dict[str, list[PTuple]]  # document -> its cross-file problems
     hinted: set[str]  # documents whose problems carry a hint drawn from a kind's names
-    by_target: dict[str, list[str]]  # entity -> the documents that refer to it
+    by_target: dict[str, str]  # entity -> the documents that refer to it, joined by NUL
     explicit: dict[str, str]  # document with an `id` line -> its kind
     ids: dict[str, str]  # document of a kind with explicit ids -> its id
     collisions: list[PTuple]
@@ -155,7 +155,7 @@ def full_check(snap: Snapshot, cache: ResultCache) -> tuple[list[Problem], State
     file_problems: dict[str, list[PTuple]] = defaultdict(list)
     for p in snap.problems:
         file_problems[p.path].append(p.to_tuple())
-    by_target: dict[str, list[str]] = {}
+    by_target: dict[str, str] = {}
     for doc in snap.documents.values():
         _index(doc, by_target)
     state = State(
@@ -173,9 +173,15 @@ def _targets(doc: Document) -> list[str]:
     return list(dict.fromkeys(_path(r.target) for r in references(doc)))
 
 
-def _index(doc: Document, by_target: dict[str, list[str]]) -> None:
+def _index(doc: Document, by_target: dict[str, str]) -> None:
     for target in _targets(doc):
-        by_target.setdefault(target, []).append(doc.path)
+        held = by_target.get(target)
+        by_target[target] = doc.path if held is None else f"{held}\0{doc.path}"
+
+
+def _referrers(by_target: dict[str, str], target: str) -> list[str]:
+    held = by_target.get(target)
+    return held.split("\0") if held else []
 
 
 def _is_hinted(problems: list[PTuple]) -> bool:
@@ -380,12 +386,11 @@ def _forget(state: State, changed: set[str]) -> set[str]:
         state.explicit.pop(path, None)
         state.ids.pop(path, None)
         for target in _targets(_unmarshal(path, blob, state.listing)) if blob else ():
-            holders = state.by_target.get(target)
-            if holders is not None:
-                with contextlib.suppress(ValueError):
-                    holders.remove(path)
-                if not holders:
-                    del state.by_target[target]
+            holders = [h for h in _referrers(state.by_target, target) if h != path]
+            if holders:
+                state.by_target[target] = "\0".join(holders)
+            else:
+                state.by_target.pop(target, None)
     return gone
 
 
@@ -393,7 +398,7 @@ def _recheck(state: State, snap: _Resumed, came: set[str], gone: set[str]) -> No
     """Re-run the cross-file checks of the touched documents and of what refers to them."""
     recheck = set(came)
     for path in came | gone:
-        recheck.update(state.by_target.get(path, ()))
+        recheck.update(_referrers(state.by_target, path))
     if came != gone:  # a name came or went: every "did you mean" may change
         recheck |= state.hinted
     cache = _AuxCache(state.aux)
