@@ -321,13 +321,26 @@ def resume(state: State, source: Source, entries: list[FileEntry]
     Writing the state costs more than re-reading a few files, so while fewer than
     REWRITE_AFTER files differ from the state on disk it is left as it is and each run
     re-reads and re-checks those few files."""
-    listing = listing_of(entries)
-    if listing is None:
-        return None
     old = state.listing
-    changed = {p for p, v in listing.items() if old.get(p) != v}
-    changed.update(old.keys() - listing.keys())
-    if CONFIG_FILE in changed or len(changed) > change_limit(len(listing)):
+    get = old.get
+    changed: set[str] = set()
+    new: dict[str, str] = {}
+    kept = 0
+    for e in entries:
+        if e.stage:  # an unmerged path: several entries, none of them the file
+            return None
+        value = e.oid if e.mode == PLAIN else f"{e.oid} {e.mode}"
+        was = get(e.path)
+        if was == value:
+            kept += 1
+            continue
+        changed.add(e.path)
+        new[e.path] = value
+        if was is not None:
+            kept += 1
+    if kept != len(old):  # some paths are gone
+        changed.update(old.keys() - {e.path for e in entries})
+    if CONFIG_FILE in changed or len(changed) > change_limit(len(entries)):
         return None
     mini = load_snapshot(source, ResultCache(None), entries=[e for e in entries if e.path in changed])
     if (any(p.path not in changed for p in mini.problems)
@@ -336,8 +349,8 @@ def resume(state: State, source: Source, entries: list[FileEntry]
     kinds = set(state.explicit.values())
     gone = _forget(state, changed)
     for path in changed:  # the kept listing's strings stay shared with the rest of the state
-        if path in listing:
-            old[path] = listing[path]
+        if path in new:
+            old[path] = new[path]
         else:
             del old[path]
     for p in mini.problems:
