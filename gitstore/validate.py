@@ -3,8 +3,10 @@
 :func:`validate` is the one entry point the CLI, the hooks and the library
 share. Per-file results come from the cache when the file's blob id is known,
 so a second run, or a run after a small change, reads and checks only what
-changed; the cross-file checks always run over the whole snapshot, which is
-cheap because they never touch a file.
+changed. A listing validated before is answered from its kept report; any other
+run first tries to resume from the last whole result of its kind of source
+(:mod:`gitstore.checks.resume`: only changed files and what refers to them are
+checked again), and checks the whole otherwise.
 """
 
 from __future__ import annotations
