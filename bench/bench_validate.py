@@ -256,8 +256,12 @@ How the cost follows the change:
 - Whole results are kept by the digest of the file listing (path, mode, stage, blob id) in
   `.git/gitstore/validate-reports` (the last 8): a run over a listing seen before (a second
   `--staged`, the index equal to HEAD) reads no file and not even the per-file results.
-- The cross-file checks run over the whole snapshot on every run that is not answered whole; they
-  never read a file and cost tens of milliseconds per 10,000 files.
+- A run that is not answered whole resumes from the last whole result of its kind of source
+  (`.git/gitstore/validate-state-*`: the listing by path and blob id, each document's parsed
+  content and cross-file problems, the references between documents): it diffs the listing,
+  reads only the changed files, and re-runs the cross-file checks of the touched documents and of
+  those that refer to them (`gitstore/checks/resume.py`). gitstore.yaml changes, large changes
+  and a missing or damaged state run the whole check, which writes the state again.
 - Most documents are valid, so a conservative built-in check (`gitstore/checks/fastschema.py`)
   answers "valid" for the keywords it fully understands, and jsonschema is imported only to list
   and word errors (and to meta-check custom flavors' schemas, once per flavor blob).

@@ -3,8 +3,10 @@
 :func:`validate` is the one entry point the CLI, the hooks and the library
 share. Per-file results come from the cache when the file's blob id is known,
 so a second run, or a run after a small change, reads and checks only what
-changed; the cross-file checks always run over the whole snapshot, which is
-cheap because they never touch a file.
+changed. A listing validated before is answered from its kept report; any other
+run first tries to resume from the last whole result of its kind of source
+(:mod:`gitstore.checks.resume`: only changed files and what refers to them are
+checked again), and checks the whole otherwise.
 """
 
 from __future__ import annotations
@@ -87,13 +89,53 @@ def report_for(source: Source, cache: ResultCache, progress: Progress | None = N
         known = cache.recall_report(digest)
         if known is not None:  # this very listing was validated before: same files, same result
             return Report(source.label, len(entries), [Problem(*p) for p in known])
-        snap = load_snapshot(source, cache, progress, entries)
-        report = check_snapshot(snap, cache)
+        report = _resumed(source, cache, entries)
+        if report is None:
+            report = _whole(source, cache, entries, progress)
         cache.keep_report(digest, [p.to_tuple() for p in report.problems])
         return report
     finally:
         if collecting:
             gc.enable()
+
+
+def _resumed(source: Source, cache: ResultCache, entries: list[FileEntry]) -> Report | None:
+    """The report found from the state the last run of this kind of source kept, if it can be
+    followed to ``entries`` (see :mod:`gitstore.checks.resume`); the state is then updated."""
+    if cache.path is None:
+        return None
+    from gitstore.checks.resume import load_state, resume, save_state, state_path
+
+    path = state_path(cache.path.parent, source)
+    state = load_state(path, cache.format)
+    if state is None:
+        return None
+    try:
+        found = resume(state, source, entries)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, EOFError,
+            AssertionError):
+        found = None  # a state damaged in a way its shape does not show: check the whole
+    if found is None:
+        return None
+    problems, worth_writing = found
+    if worth_writing:
+        save_state(path, state, cache.format)
+    return Report(source.label, len(entries), sorted(set(problems), key=Problem.sort_key))
+
+
+def _whole(source: Source, cache: ResultCache, entries: list[FileEntry],
+           progress: Progress | None) -> Report:
+    """Check every file (each recalled from the per-blob cache when known) and keep the state
+    the next run resumes from."""
+    from gitstore.checks.resume import full_check, save_state, state_path
+
+    snap = load_snapshot(source, cache, progress, entries)
+    if cache.path is None:
+        return check_snapshot(snap, cache)
+    problems, state = full_check(snap, cache)
+    if state is not None:
+        save_state(state_path(cache.path.parent, source), state, cache.format)
+    return Report(snap.label, len(entries), sorted(set(problems), key=Problem.sort_key))
 
 
 def _with_codeowners(report: Report, source: Source, cache: ResultCache) -> Report:

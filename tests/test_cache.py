@@ -21,6 +21,7 @@ from conftest import GITSTORE, git, run_cli
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # after site-packages: the installed gitstore wins
 
 from bench.generate import generate  # noqa: E402
+from gitstore.checks.resume import STATE_FILE  # noqa: E402
 from gitstore.plumbing.cache import CACHE_FILE, REPORTS_FILE, ResultCache  # noqa: E402
 from gitstore.plumbing.sources import FileEntry, Source, find_config_repo  # noqa: E402
 from gitstore.validate import listing_digest, validate  # noqa: E402
@@ -148,6 +149,8 @@ def test_concurrent_runs_do_not_corrupt_the_cache(generated: Path) -> None:
     for _ in range(3):
         for name in (CACHE_FILE, REPORTS_FILE):
             cache_path(generated).with_name(name).unlink(missing_ok=True)
+        for state in cache_path(generated).parent.glob(STATE_FILE + "*"):
+            state.unlink()  # else the runs resume from it and write no per-file results
         procs = [(args, subprocess.Popen([GITSTORE, *args], cwd=generated, stdout=subprocess.PIPE,
                                          stderr=subprocess.PIPE, text=True))
                  for args in (("validate",), ("validate", "--staged"), ("validate",),
@@ -158,7 +161,7 @@ def test_concurrent_runs_do_not_corrupt_the_cache(generated: Path) -> None:
         loaded = ResultCache(cache_path(generated).parent)
         assert loaded._old, "the cache left behind is whole and readable"
         leftovers = [p.name for p in cache_path(generated).parent.iterdir()
-                     if p.name not in (CACHE_FILE, REPORTS_FILE)]
+                     if p.name not in (CACHE_FILE, REPORTS_FILE) and not p.name.startswith(STATE_FILE)]
         assert leftovers == []
     warm = run_cli("validate", cwd=generated)
     assert (warm.code, warm.out) == (expected[("validate",)].code, expected[("validate",)].out)

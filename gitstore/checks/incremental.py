@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from gitstore.checks.integrity import (
+    NAME_HINTED,
     case_key,
     check_document,
     collision_problems,
@@ -32,8 +33,6 @@ from gitstore.plumbing.snapshot import Document, Snapshot
 from gitstore.problems import Problem
 from gitstore.references import ReferenceIndex
 
-# problems whose hint lists the names of a kind: re-checked when any name comes or goes
-NAME_HINTED = frozenset({"GS201", "GS203", "GS205", "GS206", "GS207"})
 SETTINGS = EntityRef("settings", None, "gitstore")
 
 CaseKey = tuple[str, str | None, str]

@@ -26,6 +26,8 @@ SECRET_NAME = re.compile(
     r"|auth_?token|client_secret)$",
     re.I,
 )
+# problems whose hint lists the names of a kind: re-checked when any name comes or goes
+NAME_HINTED = frozenset({"GS201", "GS203", "GS205", "GS206", "GS207"})
 SECRET_HINT = "store the value in the stack's secrets manager and write `{{ <secret>.<key> }}` here"
 
 

@@ -100,6 +100,10 @@ class ResultCache:
         self._used[key] = value
         self._dirty = True
 
+    def used(self, prefixes: tuple[str, ...]) -> dict[str, Any]:
+        """The results this run asked for or computed whose keys start with one of ``prefixes``."""
+        return {k: v for k, v in self._used.items() if k.startswith(prefixes)}
+
     def recall_report(self, digest: str) -> Any:
         """The problems (as tuples) of a listing validated before, or None."""
         if self._reports is None:

@@ -132,8 +132,10 @@ class IndexSource(Source):
 
     def entries(self) -> list[FileEntry]:
         pre = f"{self.prefix}/" if self.prefix else ""
-        listing = vcs.ls_index(self.git_cwd, [pre + name for name in LAYOUT_ROOTS])
-        return [FileEntry(e.path[len(pre):], e.oid, e.mode, e.stage) for e in listing]
+        records = vcs.ls_index_records(self.git_cwd, [pre + name for name in LAYOUT_ROOTS])
+        if not pre:
+            return list(map(FileEntry._make, records))
+        return [FileEntry(path[len(pre):], oid, mode, stage) for path, oid, mode, stage in records]
 
     def read(self, entries: list[FileEntry]) -> dict[str, bytes]:
         blobs = vcs.read_blobs(self.git_cwd, (e.oid for e in entries), READ_LIMIT)

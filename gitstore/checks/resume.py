@@ -1,0 +1,438 @@
+"""Validation that resumes from the last whole result, so that its cost follows the change.
+
+After a whole check, :func:`full_check` keeps (in ``.git/gitstore/validate-state-<source>``)
+the file listing it checked (path -> blob id and mode) with what a re-check
+needs: each file's own problems, each document's parsed content (marshalled
+on its own, unmarshalled only when asked for), each document's cross-file
+problems, the references between documents (both ways), the documents whose
+problems carry a "did you mean" hint, the ids of the kinds that have explicit
+ids, and the repository-wide problems (case collisions, duplicate ids).
+
+:func:`resume` diffs a new listing against it, reads and checks only the
+changed files, and re-runs the cross-file checks of the documents the change
+touched and of those that refer to a touched entity (plus the hinted ones when
+a name came or went), the same rule :class:`gitstore.checks.incremental.IntegrityIndex`
+follows. Everything it cannot follow cheaply (gitstore.yaml changed, a kind
+gained or lost its first explicit id, an unmerged path, a large change, a
+damaged or foreign state file) answers None, and the caller checks the whole.
+tests/test_resume.py proves its reports equal a full check on random changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import marshal
+import os
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gitstore.checks.integrity import (
+    NAME_HINTED,
+    check_document,
+    collision_problems,
+    duplicate_id_problems,
+    settings_problems,
+)
+from gitstore.plumbing.cache import ResultCache
+from gitstore.plumbing.layout import CONFIG_FILE, EntityRef, classify, entity_path
+from gitstore.plumbing.snapshot import Document, Snapshot, load_snapshot
+from gitstore.plumbing.sources import FileEntry, Source
+from gitstore.problems import Problem
+from gitstore.references import references
+
+STATE_FILE = "validate-state-"
+STATE_TAG = "gitstore-state-1"
+PLAIN = "100644"
+AUX_PREFIXES = ("cfg\0", "flv\0")  # cross-file results kept by blob ids (see integrity.py)
+
+PTuple = tuple[Any, ...]
+
+
+def state_path(directory: Path, source: Source) -> Path:
+    """One state per kind of source: the working tree, the index and commits move apart."""
+    return directory / (STATE_FILE + type(source).__name__.lower())
+
+
+@dataclass
+class State:
+    """What a re-check needs; entities are named by their files' paths (one path per entity)."""
+
+    listing: dict[str, str]  # path -> blob id, and mode when not a plain file ("oid mode")
+    present: set[str]  # the entity files (readable or not)
+    results: dict[str, bytes]  # path -> marshal.dumps((data, positions)) of each document
+    file_problems: dict[str, list[PTuple]]  # path -> the problems of the file alone
+    cross: dict[str, list[PTuple]]  # document -> its cross-file problems
+    hinted: set[str]  # documents whose problems carry a hint drawn from a kind's names
+    by_target: dict[str, str]  # entity -> the documents that refer to it, joined by NUL
+    explicit: dict[str, str]  # document with an `id` line -> its kind
+    ids: dict[str, str]  # document of a kind with explicit ids -> its id
+    collisions: list[PTuple]
+    duplicates: list[PTuple]
+    aux: dict[str, Any]  # custom flavor and config results used by the last run
+
+    def dump(self, fmt: str) -> bytes:
+        return marshal.dumps((STATE_TAG, fmt, self.listing, list(self.present), self.results,
+                              self.file_problems, self.cross, self.hinted, self.by_target,
+                              self.explicit, self.ids, self.collisions, self.duplicates, self.aux))
+
+
+_TYPES = (dict, list, dict, dict, dict, set, dict, dict, dict, list, list, dict)
+
+
+def load_state(path: Path, fmt: str) -> State | None:
+    """The kept state, or None when it is missing, damaged, foreign or from other code."""
+    try:
+        blob = marshal.loads(path.read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    if (not isinstance(blob, tuple) or len(blob) != 2 + len(_TYPES) or blob[0] != STATE_TAG
+            or blob[1] != fmt):
+        return None
+    fields = blob[2:]
+    if not all(isinstance(value, kind) for value, kind in zip(fields, _TYPES, strict=True)):
+        return None
+    state = State(*fields)
+    state.present = set(state.present)
+    return state
+
+
+def save_state(path: Path, state: State, fmt: str) -> None:
+    """Replace the state atomically; a repository that cannot be written still validates."""
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(state.dump(fmt))
+        os.replace(tmp, path)
+    except OSError:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def listing_of(entries: list[FileEntry]) -> dict[str, str] | None:
+    """path -> blob id (and mode, unless a plain file: "oid mode"), or None when a path is
+    unmerged (several entries per path)."""
+    if any(e.stage for e in entries):
+        return None
+    return {e.path: e.oid if e.mode == PLAIN else f"{e.oid} {e.mode}" for e in entries}
+
+
+def _path(ref: EntityRef) -> str:
+    return entity_path(ref.kind, ref.name, ref.type)
+
+
+# --- the whole check, keeping what the next run needs ------------------------------------
+
+
+def full_check(snap: Snapshot, cache: ResultCache) -> tuple[list[Problem], State | None]:
+    """Every problem of ``snap`` (as :func:`gitstore.validate.check_snapshot` finds them)
+    and the state to resume from (None when the listing cannot be followed)."""
+    problems = list(snap.problems)
+    cross: dict[str, list[PTuple]] = {}
+    for doc in snap.documents.values():
+        if doc.ref.kind == "settings":
+            continue
+        found = check_document(snap, doc, cache)
+        if found:
+            cross[doc.path] = [p.to_tuple() for p in found]
+            problems.extend(found)
+    settings = list(settings_problems(snap))
+    collisions = list(_collisions(snap, snap.present.values()))
+    explicit = {doc.path: doc.ref.kind for doc in snap.documents.values() if "id" in doc.data}
+    ids = _ids(snap.documents.values(), set(explicit.values()))
+    duplicates = list(_duplicates(snap, ids))
+    problems.extend([*settings, *collisions, *duplicates])
+    listing = listing_of(snap.entries)
+    if (listing is None or any(p.path not in listing for p in snap.problems)
+            or any(path != _path(ref) for ref, path in snap.present.items())):
+        return problems, None
+    file_problems: dict[str, list[PTuple]] = defaultdict(list)
+    for p in snap.problems:
+        file_problems[p.path].append(p.to_tuple())
+    by_target: dict[str, str] = {}
+    for doc in snap.documents.values():
+        _index(doc, by_target)
+    state = State(
+        listing, set(snap.present.values()),
+        {doc.path: marshal.dumps((doc.data, doc.positions)) for doc in snap.documents.values()},
+        dict(file_problems), cross, {r for r, ps in cross.items() if _is_hinted(ps)},
+        by_target, explicit, ids,
+        [p.to_tuple() for p in collisions], [p.to_tuple() for p in duplicates],
+        cache.used(AUX_PREFIXES))
+    return problems, state
+
+
+def _targets(doc: Document) -> list[str]:
+    """The paths of the entities ``doc`` refers to, each once."""
+    return list(dict.fromkeys(_path(r.target) for r in references(doc)))
+
+
+def _index(doc: Document, by_target: dict[str, str]) -> None:
+    for target in _targets(doc):
+        held = by_target.get(target)
+        by_target[target] = doc.path if held is None else f"{held}\0{doc.path}"
+
+
+def _referrers(by_target: dict[str, str], target: str) -> list[str]:
+    held = by_target.get(target)
+    return held.split("\0") if held else []
+
+
+def _is_hinted(problems: list[PTuple]) -> bool:
+    return any(p[3] in NAME_HINTED for p in problems)
+
+
+def _collisions(snap: Snapshot, paths: Iterable[str]) -> Iterator[Problem]:
+    """GS024, as :func:`gitstore.checks.integrity.check_repository_wide` finds it (an
+    entity's path is its case key: folders and types are lower case, names the rest)."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for path in paths:
+        groups[path.lower()].append(path)
+    for group in groups.values():
+        if len(group) >= 2:
+            refs = [classify(p) for p in group]
+            yield from collision_problems(snap, [r for r in refs if isinstance(r, EntityRef)])
+
+
+def _ids(documents: Iterable[Document], kinds: set[str]) -> dict[str, str]:
+    return {doc.path: doc.id for doc in documents
+            if doc.ref.kind in kinds and doc.ref.kind != "settings"}
+
+
+def _duplicates(snap: Snapshot, ids: dict[str, str]) -> Iterator[Problem]:
+    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for path, id_ in ids.items():
+        groups[(path.split("/", 1)[0], id_)].append(path)
+    for paths in groups.values():
+        if len(paths) >= 2:
+            docs = [_document(snap, p) for p in paths]
+            yield from duplicate_id_problems(d for d in docs if d is not None)
+
+
+def _document(snap: Snapshot, path: str) -> Document | None:
+    ref = classify(path)
+    return snap.documents.get(ref) if isinstance(ref, EntityRef) else None
+
+
+# --- resuming ----------------------------------------------------------------------------
+
+
+class _Present(dict):
+    """Entity -> path for a resumed snapshot, answered from the state's set of entity files."""
+
+    def __init__(self, paths: set[str]) -> None:
+        super().__init__()
+        self.paths = paths
+
+    def __contains__(self, ref: object) -> bool:
+        return isinstance(ref, tuple) and _path(EntityRef(*ref)) in self.paths
+
+    def __getitem__(self, ref: EntityRef) -> str:
+        path = _path(EntityRef(*ref))
+        if path not in self.paths:
+            raise KeyError(ref)
+        return path
+
+    def get(self, ref: Any, default: Any = None) -> Any:
+        return self[ref] if ref in self else default
+
+    def names(self, kind: str, type_: str | None) -> list[str]:
+        folder = entity_path(kind, "x", type_)[:-len("x.yaml")]
+        return sorted(p[len(folder):-len(".yaml")] for p in self.paths
+                      if p.startswith(folder) and "/" not in p[len(folder):])
+
+
+class _Documents(dict):
+    """The documents of a resumed snapshot, unmarshalled from the state only when asked for."""
+
+    def __init__(self, state: State) -> None:
+        super().__init__()
+        self.state = state
+
+    def get(self, ref: Any, default: Any = None) -> Any:
+        found = dict.get(self, ref)
+        if found is not None:
+            return found
+        path = _path(EntityRef(*ref))
+        blob = self.state.results.get(path)
+        if blob is None:
+            return default
+        doc = _unmarshal(path, blob, self.state.listing)
+        self[ref] = doc
+        return doc
+
+
+def _unmarshal(path: str, blob: bytes, listing: dict[str, str]) -> Document:
+    ref = classify(path)
+    assert isinstance(ref, EntityRef)
+    data, positions = marshal.loads(blob)
+    return Document(ref, path, listing[path].split(" ", 1)[0], data, positions)
+
+
+class _Resumed(Snapshot):
+    """A snapshot whose entities and documents come from the state, when asked for."""
+
+    _names: dict[tuple[str, str | None], list[str]]
+
+    def names(self, kind: str, type_: str | None = None) -> list[str]:
+        if not hasattr(self, "_names"):
+            self._names = {}
+        key = (kind, type_)
+        if key not in self._names:
+            assert isinstance(self.present, _Present)
+            self._names[key] = self.present.names(kind, type_)
+        return self._names[key]
+
+
+class _AuxCache(ResultCache):
+    """The cross-file results of the last run (custom flavors and their components)."""
+
+    def __init__(self, aux: dict[str, Any]) -> None:
+        super().__init__(None)
+        self.aux = aux
+
+    def get(self, key: str) -> Any:
+        return self.aux.get(key)
+
+    def put(self, key: str, value: Any) -> None:
+        self.aux[key] = value
+
+
+REWRITE_AFTER = 16  # changed files: below, the state on disk is left as it is (see resume)
+
+
+def change_limit(files: int) -> int:
+    """Above this many changed files a whole check is about as cheap."""
+    return 200 + files // 10
+
+
+def resume(state: State, source: Source, entries: list[FileEntry]
+           ) -> tuple[list[Problem], bool] | None:
+    """The problems of ``entries`` found from ``state`` (which it updates), and whether the
+    updated state is worth writing; None when the change cannot be followed (the caller then
+    checks the whole and keeps a new state).
+
+    Writing the state costs more than re-reading a few files, so while fewer than
+    REWRITE_AFTER files differ from the state on disk it is left as it is and each run
+    re-reads and re-checks those few files."""
+    old = state.listing
+    get = old.get
+    changed: set[str] = set()
+    new: dict[str, str] = {}
+    kept = 0
+    for e in entries:
+        if e.stage:  # an unmerged path: several entries, none of them the file
+            return None
+        value = e.oid if e.mode == PLAIN else f"{e.oid} {e.mode}"
+        was = get(e.path)
+        if was == value:
+            kept += 1
+            continue
+        changed.add(e.path)
+        new[e.path] = value
+        if was is not None:
+            kept += 1
+    if kept != len(old):  # some paths are gone
+        changed.update(old.keys() - {e.path for e in entries})
+    if CONFIG_FILE in changed or len(changed) > change_limit(len(entries)):
+        return None
+    mini = load_snapshot(source, ResultCache(None), entries=[e for e in entries if e.path in changed])
+    if (any(p.path not in changed for p in mini.problems)
+            or any(path != _path(ref) for ref, path in mini.present.items())):
+        return None
+    kinds = set(state.explicit.values())
+    gone = _forget(state, changed)
+    for path in changed:  # the kept listing's strings stay shared with the rest of the state
+        if path in new:
+            old[path] = new[path]
+        else:
+            del old[path]
+    for p in mini.problems:
+        state.file_problems.setdefault(p.path, []).append(p.to_tuple())
+    came = set(mini.present.values())
+    state.present |= came
+    snap = _Resumed(source.label, entries, documents=_Documents(state),
+                    present=_Present(state.present))
+    for ref, doc in mini.documents.items():
+        state.results[doc.path] = marshal.dumps((doc.data, doc.positions))
+        snap.documents[ref] = doc
+        if "id" in doc.data:
+            state.explicit[doc.path] = ref.kind
+        _index(doc, state.by_target)
+    if set(state.explicit.values()) != kinds:  # duplicate ids are then looked for elsewhere
+        return None
+    for ref, doc in mini.documents.items():
+        if ref.kind in kinds and ref.kind != "settings":
+            state.ids[doc.path] = doc.id
+    _prune_aux(state.aux, changed, old)
+    _recheck(state, snap, came, gone)
+    if came != gone:
+        state.collisions = [p.to_tuple() for p in _collisions(snap, state.present)]
+    if any(p.split("/", 1)[0] in _folders(kinds) for p in came | gone):
+        state.duplicates = [p.to_tuple() for p in _duplicates(snap, state.ids)]
+    problems = [Problem(*t) for ts in state.file_problems.values() for t in ts]
+    problems.extend(Problem(*t) for ts in state.cross.values() for t in ts)
+    problems.extend(Problem(*t) for t in [*state.collisions, *state.duplicates])
+    problems.extend(settings_problems(snap))
+    return problems, len(changed) >= REWRITE_AFTER
+
+
+def _folders(kinds: set[str]) -> set[str]:
+    return {entity_path(k, "x", "x").split("/", 1)[0] for k in kinds if k != "settings"}
+
+
+def _forget(state: State, changed: set[str]) -> set[str]:
+    """Drop what ``state`` knows of the changed paths; the entity files among them."""
+    gone = changed & state.present
+    state.present -= gone
+    for path in changed:
+        state.file_problems.pop(path, None)
+        blob = state.results.pop(path, None)
+        state.cross.pop(path, None)
+        state.hinted.discard(path)
+        state.explicit.pop(path, None)
+        state.ids.pop(path, None)
+        for target in _targets(_unmarshal(path, blob, state.listing)) if blob else ():
+            holders = [h for h in _referrers(state.by_target, target) if h != path]
+            if holders:
+                state.by_target[target] = "\0".join(holders)
+            else:
+                state.by_target.pop(target, None)
+    return gone
+
+
+def _recheck(state: State, snap: _Resumed, came: set[str], gone: set[str]) -> None:
+    """Re-run the cross-file checks of the touched documents and of what refers to them."""
+    recheck = set(came)
+    for path in came | gone:
+        recheck.update(_referrers(state.by_target, path))
+    if came != gone:  # a name came or went: every "did you mean" may change
+        recheck |= state.hinted
+    cache = _AuxCache(state.aux)
+    for path in recheck:
+        state.cross.pop(path, None)
+        state.hinted.discard(path)
+        doc = _document(snap, path)
+        if doc is None or doc.ref.kind == "settings":
+            continue
+        found = check_document(snap, doc, cache)
+        if found:
+            state.cross[path] = [p.to_tuple() for p in found]
+            if _is_hinted(state.cross[path]):
+                state.hinted.add(path)
+    state.aux = cache.aux
+
+
+def _prune_aux(aux: dict[str, Any], changed: set[str], listing: dict[str, str]) -> None:
+    """Drop the results kept for the old contents of changed files."""
+    for key in list(aux):
+        parts = key.split("\0", 3)
+        if len(parts) < 3 or (parts[1] in changed
+                              and listing.get(parts[1], "").split(" ", 1)[0] != parts[2]):
+            del aux[key]
