@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -165,18 +165,26 @@ def test_warm_cache_equals_full_check_through_random_changes(tmp_path: Path, see
     rng = random.Random(seed)
     gen = generate(tmp_path / "repo", files=120, seed=seed, rules=rng.sample(INJECTABLE, 3))
     root = gen.root
-    mutator = Mutator(gen, rng)
     history: list[str] = []
     assert_same(root, "generation", history)  # fills the cache
-    for _ in range(10):
-        for _ in range(rng.randint(1, 3)):
+    for _ in random_walk(gen, rng, history, steps=10, most=3):
+        assert_same(root, history[-1], history)
+
+
+def random_walk(gen: Generated, rng: random.Random, history: list[str], steps: int,
+                most: int) -> Iterator[None]:
+    """``steps`` rounds of 1 to ``most`` random changes (recorded in ``history``), each round
+    left in the working tree, staged, or committed; yields after each round."""
+    mutator = Mutator(gen, rng)
+    for _ in range(steps):
+        for _ in range(rng.randint(1, most)):
             history.append(mutator.step())
         staging = rng.random()
         if staging < 0.7:
-            git(root, "add", "-A")
+            git(gen.root, "add", "-A")
         if staging < 0.4:
-            git(root, "commit", "-q", "--no-verify", "-m", "step")
-        assert_same(root, history[-1], history)
+            git(gen.root, "commit", "-q", "--no-verify", "-m", "step")
+        yield
 
 
 def test_renamed_component_breaks_its_stacks_in_warm_and_cold_runs(tmp_path: Path) -> None:

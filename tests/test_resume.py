@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from conftest import git, run_cli
-from test_incremental import Mutator
+from test_incremental import random_walk
 
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # after site-packages: the installed gitstore wins
 
@@ -72,18 +72,10 @@ def test_resumed_reports_equal_a_full_check_through_random_changes(
     rng = random.Random(seed)
     gen = generate(tmp_path / "repo", files=120, seed=seed, rules=rng.sample(INJECTABLE, 3))
     root = gen.root
-    mutator = Mutator(gen, rng)
     history: list[str] = []
     for source_of in sources(root).values():
         validate(source_of())  # keeps a state per kind of source
-    for _ in range(12):
-        for _ in range(rng.randint(1, 2)):
-            history.append(mutator.step())
-        staging = rng.random()
-        if staging < 0.7:
-            git(root, "add", "-A")
-        if staging < 0.4:
-            git(root, "commit", "-q", "--no-verify", "-m", "step")
+    for _ in random_walk(gen, rng, history, steps=12, most=2):
         for mode, source_of in sources(root).items():
             forget_reports(root)
             warm = validate(source_of())
