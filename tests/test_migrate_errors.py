@@ -150,6 +150,21 @@ def test_on_conflict_skip_keeps_the_repository_entities(tmp_path: Path, existing
     assert run_cli("validate", "--strict", str(existing)).code == 0
 
 
+def test_importing_only_conflicts_with_skip_makes_no_commit(tmp_path: Path, existing: Path) -> None:
+    stack_file = tmp_path / "default.yaml"
+    assert run_cli("export", "zenml-stack", "default", str(stack_file), cwd=existing).code == 0
+    head = git(existing, "rev-parse", "HEAD")
+    result = run_cli("import", "zenml-stack", str(stack_file), "--on-conflict", "skip", cwd=existing)
+    assert result.code == 0, result
+    assert result.out.splitlines()[0] == (
+        f"No configuration file to add to {existing} from the stack file {stack_file}: "
+        "no commit made")
+    assert "  skipped stack default: the repository's own is kept" in result.out.splitlines()
+    assert head[:12] not in result.out
+    assert git(existing, "rev-parse", "HEAD") == head
+    assert git(existing, "status", "--porcelain") == ""
+
+
 def test_on_conflict_rename_rewrites_references(tmp_path: Path, existing: Path) -> None:
     store = build_folder_store(tmp_path / "store", runs=False)
     result = run_cli("import", "zenml", str(store), str(existing), "--on-conflict", "rename")

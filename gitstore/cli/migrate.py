@@ -42,9 +42,13 @@ def _options(on_conflict: str | None, secrets_file: Path | None, keep: bool) -> 
 
 
 def _report(result: ImportResult, what: str) -> None:
-    verb = "Created" if result.created else "Updated"
-    click.echo(f"{verb} configuration repository {result.dest} from {what}: "
-               f"{len(result.files)} files in commit {result.commit[:12]}")
+    if result.files or result.created:
+        verb = "Created" if result.created else "Updated"
+        click.echo(f"{verb} configuration repository {result.dest} from {what}: "
+                   f"{len(result.files)} files in commit {result.commit[:12]}")
+    else:
+        click.echo(f"No configuration file to add to {result.dest} from {what}: "
+                   "no commit made")
     for note in result.conflicts:
         click.echo(f"  {note}")
     for note in result.rewritten_paths:
