@@ -76,6 +76,25 @@ def test_component_page_shows_descriptions_users_and_history(platform: Path, tmp
     assert "built-in" in builtin and "kfp-prod" in builtin and "kubeflow_hostname" in builtin
 
 
+def test_history_follows_a_renamed_entity_and_not_a_new_file_at_its_old_path(
+        platform: Path, tmp_path: Path) -> None:
+    path = platform / "components/orchestrator/kfp-prod.yaml"
+    path.write_text(path.read_text() + "# tuned by hand\n")
+    git(platform, "commit", "-qam", "Tune the production orchestrator")
+    assert run_cli("mv", "components/orchestrator/kfp-prod", "kfp-main", cwd=platform).code == 0
+    git(platform, "commit", "-qm", "Rename kfp-prod to kfp-main")
+    write_files(platform, {"components/orchestrator/kfp-prod.yaml": "flavor: local\n"})
+    git(platform, "add", "-A")
+    git(platform, "commit", "-qm", "A new local kfp-prod")
+    out = tmp_path / "site"
+    build(platform, out)
+    renamed = text_of(read(out, "component-orchestrator-kfp-main.html")).split("History")[-1]
+    assert "Rename kfp-prod to kfp-main" in renamed and "Tune the production orchestrator" in renamed
+    newcomer = text_of(read(out, "component-orchestrator-kfp-prod.html")).split("History")[-1]
+    assert "A new local kfp-prod" in newcomer
+    assert "Tune the production orchestrator" not in newcomer and "Rename kfp-prod" not in newcomer
+
+
 def test_user_page_says_what_who_can_says(platform: Path, tmp_path: Path) -> None:
     from gitstore.diff import load
     from gitstore.plumbing.layout import OPERATIONS, PERMISSION_TYPES

@@ -125,11 +125,32 @@ def _history(repo: ConfigRepo, commit: str | None
     start = f"{repo.prefix}/" if repo.prefix else ""
     log = vcs.log_changes(repo.git_cwd, commit, [start + root for root in LAYOUT_ROOTS])
     by_path: dict[str, list[vcs.LoggedCommit]] = defaultdict(list)
-    for entry in log:
-        for change in entry.changes:
-            if change.path.startswith(start):
-                by_path[change.path[len(start):]].append(entry)
-    return dict(by_path), log[:RECENT_COMMITS]
+    owner: dict[str, str] = {}  # path at the commit being read -> the entity's path today
+    for entry in log:  # newest first
+        changes = [c for c in entry.changes if c.path.startswith(start)]
+        for change in changes:
+            path = change.path[len(start):]
+            commits = by_path[owner.get(path, path)]
+            if not commits or commits[-1] is not entry:  # a rename changes two of its paths
+                commits.append(entry)
+        _follow_renames(changes, start, owner)
+    return {path: commits for path, commits in by_path.items() if not path.startswith("\0")}, \
+        log[:RECENT_COMMITS]
+
+
+def _follow_renames(changes: list[vcs.TreeChange], start: str, owner: dict[str, str]) -> None:
+    """After reading one commit (going back in time): a file it added is, before it, either
+    the file it was renamed from (the same blob deleted in that commit) or nothing."""
+    deleted = {c.old_oid: c.path[len(start):] for c in changes if c.status == "D"}
+    for change in changes:
+        if change.status != "A":
+            continue
+        path = change.path[len(start):]
+        entity = owner.get(path, path)
+        owner[path] = "\0" + path  # older changes at this path belong to an earlier, other file
+        source = deleted.pop(change.new_oid, None)
+        if source is not None:
+            owner[source] = entity
 
 
 def _runs(repo: ConfigRepo) -> list[dict[str, Any]]:
