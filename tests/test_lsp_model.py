@@ -12,6 +12,7 @@ from test_examples import INVALID, VALID, copy_case
 from gitstore.lsp.model import Model
 from gitstore.plumbing.sources import WorkTreeSource
 from gitstore.problems import Problem
+from gitstore.trust.codeowners import HEADER, generate, stale_codeowners
 from gitstore.validate import check_snapshot, load_snapshot
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "valid" / "platform"
@@ -31,8 +32,9 @@ def full_check(root: Path, overlay: dict[str, bytes | None]) -> list[Problem]:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(raw)
     source = WorkTreeSource("working tree", None, root=work)
-    problems = check_snapshot(load_snapshot(source)).problems
-    return [p for p in problems if p.code != "GS520"]
+    snap = load_snapshot(source)
+    return sorted([*check_snapshot(snap).problems, *stale_codeowners(source, snap)],
+                  key=Problem.sort_key)
 
 
 @pytest.mark.parametrize("case", VALID + INVALID, ids=lambda p: p.name)
@@ -43,7 +45,7 @@ def test_model_matches_validate(case: Path, tmp_path: Path) -> None:
     assert model.all_problems() == full_check(root, {})
 
 
-EDITS: list[tuple[str, bytes | None]] = [
+EDITS: list[tuple[str, bytes | str | None]] = [
     ("components/artifact_store/s3-prod.yaml", None),
     ("components/artifact_store/s3-prod.yaml", b"flavor: s3\nconfig: {path: s3://x}\n"),
     ("components/artifact_store/s3-prd.yaml", b"flavor: s3\n"),
@@ -70,6 +72,18 @@ EDITS: list[tuple[str, bytes | None]] = [
     ("components/secrets_manager/aws-prod.yaml", b"flavor: aws\nconfig: {region_name: 1}\n"),
     ("components/wrong_type/x.yaml", b"flavor: local\n"),
     ("users/x.yml", b"{}\n"),
+    # a generated CODEOWNERS (GS520): made stale by users, teams and roles, or edited by hand
+    ("CODEOWNERS", "generated"),
+    ("CODEOWNERS", "generated"),
+    ("CODEOWNERS", HEADER.encode() + b"/stacks/ @nobody\n"),
+    ("CODEOWNERS", None),
+    (".github/CODEOWNERS", "generated"),
+    (".github/CODEOWNERS", b"* @someone\n"),  # not generated: never checked
+    ("users/dana.yaml", b"accounts: {github: dana-gh}\n"),
+    ("users/dana.yaml", b"email: dana@example.com\n"),
+    ("teams/ml-platform.yaml", b"members: [alice]\n"),
+    ("roles/platform-admin.yaml", b"permissions: {stack: [read, update]}\n"
+                                  b"assignments: [{user: bob}]\n"),
 ]
 
 
@@ -77,12 +91,17 @@ EDITS: list[tuple[str, bytes | None]] = [
 def test_incremental_updates_match_a_full_check(seed: int, tmp_path: Path) -> None:
     root = tmp_path / "repo"
     shutil.copytree(EXAMPLE, root)
+    generated = generate(load_snapshot(WorkTreeSource("working tree", None, root=root))).encode()
+    if seed % 2:  # a repository that starts with a generated CODEOWNERS
+        (root / "CODEOWNERS").write_bytes(generated)
     model = Model(root)
     model.load()
     overlay: dict[str, bytes | None] = {}
     rng = random.Random(seed)
     for step in range(15):
-        path, raw = rng.choice(EDITS)
+        path, choice = rng.choice(EDITS)
+        raw = generated if choice == "generated" else choice
+        assert not isinstance(raw, str)
         overlay[path] = raw
         model.set_text(path, raw)
         assert model.all_problems() == full_check(root, overlay), (seed, step, path)

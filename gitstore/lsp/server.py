@@ -166,7 +166,8 @@ def _initialized(ls: GitstoreServer, params: lsp.InitializedParams) -> None:
         ls.client_register_capability(lsp.RegistrationParams([lsp.Registration(
             "gitstore-watch", lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES,
             lsp.DidChangeWatchedFilesRegistrationOptions(
-                [lsp.FileSystemWatcher(glob_pattern="**/*.{yaml,yml}")]))])) \
+                [lsp.FileSystemWatcher(glob_pattern="**/*.{yaml,yml}"),
+                 lsp.FileSystemWatcher(glob_pattern="**/CODEOWNERS")]))])) \
             if _client_can_watch(ls) else None
 
 
