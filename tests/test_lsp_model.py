@@ -105,3 +105,33 @@ def test_incremental_updates_match_a_full_check(seed: int, tmp_path: Path) -> No
         overlay[path] = raw
         model.set_text(path, raw)
         assert model.all_problems() == full_check(root, overlay), (seed, step, path)
+
+
+def validate_in_place(root: Path) -> list[Problem]:
+    """What validation reports for the working tree at ``root`` itself (no copy: a FIFO cannot
+    be copied), CODEOWNERS included."""
+    source = WorkTreeSource("working tree", None, root=root)
+    snap = load_snapshot(source)
+    return sorted([*check_snapshot(snap).problems, *stale_codeowners(source, snap)],
+                  key=Problem.sort_key)
+
+
+def test_links_and_special_files_changed_on_disk(tmp_path: Path) -> None:
+    """A file that becomes a link, a FIFO, or a file again, outside the editor (GS011, GS012)."""
+    import os
+
+    root = tmp_path / "repo"
+    shutil.copytree(EXAMPLE, root)
+    model = Model(root)
+    model.load()
+    target = root / "users" / "eve.yaml"
+    steps = [lambda: target.symlink_to(root / "users" / "dana.yaml"),
+             lambda: target.unlink(),
+             lambda: os.mkfifo(target),
+             lambda: target.unlink() or target.write_text("email: eve@acme.example\n"),
+             lambda: target.unlink() or target.symlink_to("nowhere.yaml")]
+    for step, change in enumerate(steps):
+        change()
+        model.reload_from_disk("users/eve.yaml")
+        assert model.all_problems() == validate_in_place(root), step
+    assert {p.code for p in model.all_problems()} == {"GS011"}

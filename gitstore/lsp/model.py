@@ -13,6 +13,7 @@ contents.
 from __future__ import annotations
 
 import gc
+import stat
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from pathlib import Path
@@ -24,7 +25,7 @@ from gitstore.plumbing import vcs
 from gitstore.plumbing.cache import ResultCache
 from gitstore.plumbing.layout import EntityRef, classify, is_layout_path
 from gitstore.plumbing.snapshot import Document, Snapshot, load_snapshot
-from gitstore.plumbing.sources import WorkTreeSource, read_head
+from gitstore.plumbing.sources import FileEntry, WorkTreeSource, read_head
 from gitstore.problems import Problem
 from gitstore.references import ReferenceIndex
 from gitstore.trust.codeowners import HEADER, LOCATIONS, stale_problems
@@ -273,23 +274,44 @@ class Model:
             else set()
 
     def reload_from_disk(self, path: str) -> set[str]:
-        """What the working tree now holds at ``path`` (a file changed outside the editor)."""
+        """What the working tree now holds at ``path`` (a file changed outside the editor). A
+        link or a special file is reported as validate lists it (GS011, GS012), never read."""
         full = self.root / path
-        try:
-            raw = read_head(full) if full.is_file() and not full.is_symlink() else None
-        except OSError:
-            raw = None
+        kind = _file_kind(full)
+        raw = None
+        if kind == "file":
+            try:
+                raw = read_head(full)
+            except OSError:
+                raw = None
         touched = self.set_text(path, raw)
-        if full.is_symlink() and is_layout_path(path):  # as validate lists it: a link, not read
-            self.file_problems[path] = [SYMLINK(path)]
+        if kind in _NOT_READ and is_layout_path(path):
+            self.file_problems[path] = _listing_problems(self.root, path, kind)
             touched.add(path)
         return touched
 
 
-def SYMLINK(path: str) -> Problem:  # noqa: N802 - reads as the problem it makes
-    return Problem(path, None, None, "GS011",
-                   "symbolic link: links are never followed, so nothing here is read",
-                   "replace the link with the file or folder itself")
+def _file_kind(full: Path) -> str | None:
+    """"file", "link", "special" (a FIFO, socket or device), or None (missing, or a folder)."""
+    try:
+        mode = full.lstat().st_mode
+    except OSError:
+        return None
+    if stat.S_ISLNK(mode):
+        return "link"
+    if stat.S_ISREG(mode):
+        return "file"
+    return None if stat.S_ISDIR(mode) else "special"
+
+
+_NOT_READ = {"link": vcs.MODE_SYMLINK, "special": vcs.MODE_SUBMODULE}  # as the listing has them
+
+
+def _listing_problems(root: Path, path: str, kind: str) -> list[Problem]:
+    """What validate's listing says of a link or special file at ``path``: the snapshot's own
+    reading of such an entry (it is never read)."""
+    entry = FileEntry(path, "0" * 40, _NOT_READ[kind])
+    return load_snapshot(WorkTreeSource("working tree", None, root=root), entries=[entry]).problems
 
 
 def _by_path(problems: Iterable[Problem]) -> dict[str, list[Problem]]:
