@@ -88,9 +88,9 @@ class IntegrityIndex:
         """Move to ``snap``, given what changed: for each changed entity, whether it was present
         and its document before (so ``snap`` may be the current snapshot, changed in place).
 
-        Returns the entities whose problems may have changed: those checked again, the members
-        of the name-collision and id groups a change joined or left, and gitstore.yaml when its
-        problems changed.
+        Returns the entities whose problems may have changed: the changed ones, those whose
+        re-check found something else, the members of the name-collision and id groups a
+        change joined or left, and gitstore.yaml when its problems changed.
         """
         cache = cache or ResultCache(None)
         names_changed = False
@@ -99,12 +99,11 @@ class IntegrityIndex:
             now = ref in snap.present
             names_changed |= was != now
             if was != now:
+                if was:
+                    self._leave_case(ref)
+                else:
+                    self._join_case(ref)
                 changed |= self.case_groups.get(case_key(ref), set())
-            if was and not now:
-                self._leave_case(ref)
-            elif now and not was:
-                self._join_case(ref)
-            changed |= self.case_groups.get(case_key(ref), set())
             if old_doc is not None:
                 changed |= self._id_members(old_doc)
                 self._leave_id(old_doc)
@@ -127,16 +126,19 @@ class IntegrityIndex:
             recheck.update(r for r in snap.documents if r.kind == "stack")
         for ref in recheck:
             doc = snap.documents.get(ref)
+            found = self.per_doc.get(ref)
             if doc is None:
                 self.per_doc.pop(ref, None)
                 self.hinted.discard(ref)
             else:
                 self._check(doc, cache)
+            if self.per_doc.get(ref) != found:
+                changed.add(ref)
         settings = list(settings_problems(snap))
         if settings != self.settings:
             changed.add(SETTINGS)
         self.settings = settings
-        return changed | recheck | set(before)
+        return changed | set(before)
 
     def _id_members(self, doc: Document) -> set[EntityRef]:
         if doc.ref.kind == "settings":
