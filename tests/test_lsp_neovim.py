@@ -60,3 +60,31 @@ def test_neovim_shows_the_diagnostics_of_a_bad_reference(tmp_path: Path) -> None
     assert diag["source"] == "gitstore"
     assert "orchestrator `kfp-prd` does not exist" in diag["message"]
     assert "did you mean `kfp-prod`?" in diag["message"]
+
+
+def test_neovim_places_a_diagnostic_after_emoji(tmp_path: Path) -> None:
+    """Neovim counts UTF-16 units on the wire and bytes in its buffer: a diagnostic after an
+    accented letter, CJK and emoji lands on the bad name itself."""
+    nvim = shutil.which("nvim")
+    assert nvim, ("Neovim is not installed: install it with `apt-get update && apt-get install -y "
+                  "neovim` (Debian), as .ci/run does")
+    root = tmp_path / "repo"
+    shutil.copytree(EXAMPLE, root)
+    stack = root / "stacks" / "production.yaml"
+    line = ('{description: "café 中文 😀😀😀😀😀😀", components: {orchestrator: kfp-prd, '
+            'artifact_store: s3-prod, metadata_store: mysql-prod, container_registry: ecr, '
+            'secrets_manager: aws-prod, experiment_tracker: mlflow, alerter: slack-ml, '
+            'step_operator: ray-gpu-prod, model_deployer: seldon-prod}}')
+    stack.write_text(line + "\n", encoding="utf-8")
+    result = tmp_path / "result.json"
+    script = tmp_path / "check.lua"
+    script.write_text(CHECK.format(gitstore=json.dumps(GITSTORE), plugin=json.dumps(str(PLUGIN)),
+                                   stack=json.dumps(str(stack)), result=json.dumps(str(result))))
+    proc = subprocess.run([nvim, "--headless", "-n", "-i", "NONE", "-u", "NONE", "-c", f"luafile {script}"],
+                          cwd=root, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert result.exists(), f"Neovim wrote no result: {proc.stdout}{proc.stderr}"
+    found = json.loads(result.read_text())
+    assert found["waited"] is True, found
+    [diag] = found["diagnostics"]
+    byte_col = len(line[:line.index("kfp-prd")].encode("utf-8"))  # Neovim's columns are bytes
+    assert (diag["lnum"], diag["col"], diag["code"]) == (0, byte_col, "GS203")

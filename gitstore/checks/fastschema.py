@@ -165,3 +165,74 @@ class LazyValidator:
 
             self._real = Draft202012Validator(self.schema)
         return self._real.iter_errors(instance)
+
+
+# --- is this a valid JSON Schema (draft 2020-12)? -------------------------------------------
+# The same conservative bargain for a flavor's config_schema: True only when every keyword is
+# one of these and its value has the shape the draft 2020-12 meta-schema asks for (with its
+# "regex" format asserted, as jsonschema's check_schema does); anything else is left to
+# check_schema, which also words the error.
+
+_TYPES = frozenset({"array", "boolean", "integer", "null", "number", "object", "string"})
+_SCHEMA_KEYS = frozenset({"additionalProperties", "items", "not", "propertyNames", "contains"})
+_SCHEMA_LISTS = frozenset({"allOf", "anyOf", "oneOf"})
+_COUNTS = frozenset({"minLength", "maxLength", "minItems", "maxItems", "minProperties",
+                     "maxProperties"})
+_NUMBERS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"})
+_FLAGS = frozenset({"uniqueItems", "readOnly", "writeOnly", "deprecated"})
+_TEXTS = frozenset({"title", "description", "$comment", "format"})
+_ANYTHING = frozenset({"default", "const", "x-message"})
+
+
+def surely_valid_schema(schema: Any) -> bool:
+    """True only if ``schema`` is a valid draft 2020-12 JSON Schema (False means: ask
+    jsonschema's ``check_schema``)."""
+    try:
+        return _schema_ok(schema)
+    except (re.error, RecursionError):
+        return False
+
+
+def _schema_ok(schema: Any) -> bool:
+    if isinstance(schema, bool):
+        return True
+    if not isinstance(schema, dict):
+        return False
+    return all(_keyword_ok(key, value) for key, value in schema.items())
+
+
+def _keyword_ok(key: Any, value: Any) -> bool:
+    if key in _ANYTHING:
+        return True
+    if key in _TEXTS:
+        return isinstance(value, str)
+    if key in _FLAGS:
+        return isinstance(value, bool)
+    if key in _COUNTS:
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    if key in _NUMBERS:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if key in _SCHEMA_KEYS:
+        return _schema_ok(value)
+    if key in _SCHEMA_LISTS:
+        return isinstance(value, list) and bool(value) and all(map(_schema_ok, value))
+    if key == "type":
+        return _type_list_ok(value)
+    if key == "properties":
+        return isinstance(value, dict) and all(map(_schema_ok, value.values()))
+    if key in ("required", "enum", "examples"):
+        return isinstance(value, list) and (key != "required" or _unique_strings(value))
+    if key == "pattern":
+        return isinstance(value, str) and bool(re.compile(value) or True)
+    return False
+
+
+def _type_list_ok(value: Any) -> bool:
+    if isinstance(value, str):
+        return value in _TYPES
+    return (isinstance(value, list) and bool(value) and _unique_strings(value)
+            and _TYPES.issuperset(value))
+
+
+def _unique_strings(value: list[Any]) -> bool:
+    return all(isinstance(item, str) for item in value) and len(set(value)) == len(value)

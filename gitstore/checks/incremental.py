@@ -17,7 +17,7 @@ of the same snapshot (tests/test_incremental.py checks it on random changes).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from gitstore.checks.integrity import (
     NAME_HINTED,
@@ -37,6 +37,7 @@ SETTINGS = EntityRef("settings", None, "gitstore")
 
 CaseKey = tuple[str, str | None, str]
 IdKey = tuple[str, str]
+Before = tuple[bool, Document | None]  # (present, document) of an entity before a change
 
 
 class IntegrityIndex:
@@ -75,46 +76,74 @@ class IntegrityIndex:
     # --- following a change ----------------------------------------------------
 
     def update(self, snap: Snapshot, touched_paths: Iterable[str],
-               cache: ResultCache | None = None) -> None:
+               cache: ResultCache | None = None) -> set[EntityRef]:
         """Move to ``snap``, which differs from the current snapshot only in ``touched_paths``."""
-        cache = cache or ResultCache(None)
         old = self.snap
         touched = {ref for ref in map(_entity, touched_paths) if ref is not None}
+        return self.follow(snap, {ref: (ref in old.present, old.documents.get(ref))
+                                  for ref in touched}, cache)
+
+    def follow(self, snap: Snapshot, before: Mapping[EntityRef, Before],
+               cache: ResultCache | None = None) -> set[EntityRef]:
+        """Move to ``snap``, given what changed: for each changed entity, whether it was present
+        and its document before (so ``snap`` may be the current snapshot, changed in place).
+
+        Returns the entities whose problems may have changed: the changed ones, those whose
+        re-check found something else, the members of the name-collision and id groups a
+        change joined or left, and gitstore.yaml when its problems changed.
+        """
+        cache = cache or ResultCache(None)
         names_changed = False
-        for ref in touched:
-            was, now = ref in old.present, ref in snap.present
+        changed: set[EntityRef] = set()
+        for ref, (was, old_doc) in before.items():
+            now = ref in snap.present
             names_changed |= was != now
-            if was and not now:
-                self._leave_case(ref)
-            elif now and not was:
-                self._join_case(ref)
-            before = old.documents.get(ref)
-            if before is not None:
-                self._leave_id(before)
+            if was != now:
+                if was:
+                    self._leave_case(ref)
+                else:
+                    self._join_case(ref)
+                changed |= self.case_groups.get(case_key(ref), set())
+            if old_doc is not None:
+                changed |= self._id_members(old_doc)
+                self._leave_id(old_doc)
             after = snap.documents.get(ref)
             if after is not None:
                 self._join_id(after)
+                changed |= self._id_members(after)
                 self.references.update(after)
             else:
                 self.references.remove(ref)
                 self.per_doc.pop(ref, None)
                 self.hinted.discard(ref)
         self.snap = snap
-        recheck = {ref for ref in touched if ref in snap.documents}
-        for ref in touched:
+        recheck = {ref for ref in before if ref in snap.documents}
+        for ref in before:
             recheck.update(self.references.sources_referring(ref))
         if names_changed:
             recheck |= self.hinted
-        if SETTINGS in touched:
+        if SETTINGS in before:
             recheck.update(r for r in snap.documents if r.kind == "stack")
         for ref in recheck:
             doc = snap.documents.get(ref)
+            found = self.per_doc.get(ref)
             if doc is None:
                 self.per_doc.pop(ref, None)
                 self.hinted.discard(ref)
             else:
                 self._check(doc, cache)
-        self.settings = list(settings_problems(snap))
+            if self.per_doc.get(ref) != found:
+                changed.add(ref)
+        settings = list(settings_problems(snap))
+        if settings != self.settings:
+            changed.add(SETTINGS)
+        self.settings = settings
+        return changed | set(before)
+
+    def _id_members(self, doc: Document) -> set[EntityRef]:
+        if doc.ref.kind == "settings":
+            return set()
+        return set(self.id_groups.get((doc.ref.kind, doc.id), ()))
 
     def _check(self, doc: Document, cache: ResultCache) -> None:
         found = check_document(self.snap, doc, cache)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from gitstore import flavors
+from gitstore.checks.fastschema import surely_valid_schema
 from gitstore.plumbing.cache import ResultCache
 from gitstore.plumbing.layout import COMPONENT_TYPES, EntityRef, entity_path
 from gitstore.plumbing.snapshot import Document, Snapshot
@@ -249,6 +250,8 @@ _validators: dict[str, Any] = {}  # flavor blob id -> validator, or None for a b
 
 def _schema_error(oid: str, schema: dict[str, Any]) -> Any:
     """Whether a flavor's config_schema is a valid JSON Schema, checked once per flavor blob."""
+    if oid not in _schema_errors and surely_valid_schema(schema):
+        _schema_errors[oid] = None  # the common case, without the meta-schema's slow walk
     if oid not in _schema_errors:
         from jsonschema import Draft202012Validator
         from jsonschema.exceptions import SchemaError

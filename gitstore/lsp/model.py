@@ -2,35 +2,36 @@
 
 The model is loaded once (per-file results come from the validation cache by
 blob id) and then kept up to date one file at a time. A change re-parses only
-that file and re-runs the cross-file checks only of the entities it can
-affect: itself, whoever refers to it (the reference index says who), and,
-when a file appears or disappears, every entity whose broken references could
-now resolve or whose hints could change. The problems it holds for each file
-are exactly those ``gitstore validate`` reports for the same contents.
+that file; the cross-file checks are the library's own incremental ones
+(:class:`gitstore.checks.incremental.IntegrityIndex`), which re-check only what
+the change can affect. A generated CODEOWNERS is checked against the roles
+(GS520) whenever it, or a user, team or role, changes. The problems it holds
+for each file are exactly those ``gitstore validate`` reports for the same
+contents.
 """
 
 from __future__ import annotations
 
 import gc
+import stat
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from gitstore.checks.integrity import check_entity, check_repository_wide
+from gitstore.checks.incremental import SETTINGS, IntegrityIndex
+from gitstore.checks.integrity import case_key, collision_problems, duplicate_id_problems
 from gitstore.plumbing import vcs
 from gitstore.plumbing.cache import ResultCache
 from gitstore.plumbing.layout import EntityRef, classify, is_layout_path
-from gitstore.plumbing.settings import Settings
 from gitstore.plumbing.snapshot import Document, Snapshot, load_snapshot
-from gitstore.plumbing.sources import WorkTreeSource, read_head
+from gitstore.plumbing.sources import FileEntry, WorkTreeSource, read_head
 from gitstore.problems import Problem
 from gitstore.references import ReferenceIndex
+from gitstore.trust.codeowners import HEADER, LOCATIONS, stale_problems
 
-# codes of the cross-file problems whose message or hint depends on which names exist
-_NAME_DEPENDENT = frozenset({"GS201", "GS203", "GS205", "GS206", "GS207", "GS208"})
-CASE_COLLISION = "GS024"
 _PARSED_KEPT = 256  # parse results of recent buffer contents, by path and blob id
+_OWNERS_INPUTS = frozenset({"user", "team", "role"})  # what CODEOWNERS is generated from
 
 
 class LiveSnapshot(Snapshot):
@@ -50,6 +51,19 @@ class LiveSnapshot(Snapshot):
     def presence_changed(self) -> None:
         self._names.clear()
 
+    def set_document(self, ref: EntityRef, doc: Document | None) -> None:
+        """Put (or, with None, drop) the document of ``ref``, keeping the by-kind view true."""
+        if doc is None:
+            self.documents.pop(ref, None)
+        else:
+            self.documents[ref] = doc
+        if self._kinds is not None:
+            of_kind = self._kinds.setdefault(ref.kind, {})
+            if doc is None:
+                of_kind.pop(ref, None)
+            else:
+                of_kind[ref] = doc
+
 
 class Model:
     """Documents, problems and references of a repository, updated file by file."""
@@ -58,16 +72,19 @@ class Model:
         self.root = root
         self._cache_dir = cache_dir
         self.snap = LiveSnapshot(Snapshot("working tree", []))
-        self.index = ReferenceIndex()
+        self.integrity = IntegrityIndex(self.snap)
         self.checks_cache = ResultCache(None)
         self.file_problems: dict[str, list[Problem]] = {}  # layout, parse and schema problems
-        self.entity_problems: dict[EntityRef, list[Problem]] = {}  # cross-file, by entity checked
-        self.case_problems: dict[str, list[Problem]] = {}  # names differing only in case
-        self.id_problems: dict[str, list[Problem]] = {}  # duplicate ids
-        self._case_groups: dict[tuple[str, str | None, str], set[EntityRef]] = defaultdict(set)
-        self.texts: dict[str, bytes] = {}  # the contents the model holds for each layout file
+        self.owners: dict[str, bytes] = {}  # CODEOWNERS files, by path
+        self.owner_problems: list[Problem] = []  # GS520
+        self.texts: dict[str, bytes] = {}  # the contents the model holds for each file
         self.generation = 0  # bumped on every change, for whoever caches derived views
         self._parsed: OrderedDict[tuple[str, str], tuple[Any, ...]] = OrderedDict()
+
+    @property
+    def index(self) -> ReferenceIndex:
+        """Who refers to what: the integrity checks' own reference index."""
+        return self.integrity.references
 
     # loading -----------------------------------------------------------------------------
 
@@ -96,15 +113,13 @@ class Model:
         snap = self.snap = LiveSnapshot(snap)
         self.file_problems = _by_path(snap.problems)
         snap.problems = []
-        self.index = ReferenceIndex(snap.documents.values())
-        self.entity_problems = {doc.ref: check_entity(snap, doc, disk_cache)
-                                for doc in snap.documents.values()}
+        self.integrity = IntegrityIndex(snap, disk_cache)
         disk_cache.save()
-        wide = check_repository_wide(snap)
-        self.case_problems = _by_path(p for p in wide if p.code == CASE_COLLISION)
-        self.id_problems = _by_path(p for p in wide if p.code != CASE_COLLISION)
-        for ref in snap.present:
-            self._case_groups[_case_key(ref)].add(ref)
+        for path in LOCATIONS:
+            full = self.root / path
+            if full.is_file() and not full.is_symlink():
+                self.owners[path] = self.texts[path] = full.read_bytes()
+        self._check_owners()
         self.generation += 1
 
     # queries -----------------------------------------------------------------------------
@@ -112,19 +127,40 @@ class Model:
     def problems(self, path: str) -> list[Problem]:
         """Every problem ``gitstore validate`` would report in ``path``, sorted."""
         found = set(self.file_problems.get(path, ()))
-        found.update(self.case_problems.get(path, ()))
-        found.update(self.id_problems.get(path, ()))
         ref = self.ref_of(path)
         if ref is not None and self.snap.present.get(ref) == path:
-            found.update(self.entity_problems.get(ref, ()))
+            found.update(self._cross_file(ref))
+        found.update(p for p in self.owner_problems if p.path == path)
         return sorted(found, key=Problem.sort_key)
 
+    def _cross_file(self, ref: EntityRef) -> Iterable[Problem]:
+        """The cross-file problems located in the file of ``ref`` (which is present)."""
+        integrity = self.integrity
+        path = self.snap.present[ref]
+        yield from integrity.per_doc.get(ref, ())
+        key = case_key(ref)
+        if key in integrity.collided:
+            yield from (p for p in collision_problems(self.snap, integrity.case_groups[key])
+                        if p.path == path)
+        doc = self.snap.documents.get(ref)
+        if doc is not None and ref.kind != "settings" and (ref.kind, doc.id) in integrity.duplicated:
+            docs = [self.snap.documents[r] for r in integrity.id_groups[(ref.kind, doc.id)]]
+            yield from (p for p in duplicate_id_problems(docs) if p.path == path)
+        if ref == SETTINGS:
+            yield from integrity.settings
+
     def paths_with_problems(self) -> set[str]:
+        present = self.snap.present
+        integrity = self.integrity
         paths = {p for p, items in self.file_problems.items() if items}
-        paths.update(p for p, items in self.case_problems.items() if items)
-        paths.update(p for p, items in self.id_problems.items() if items)
-        paths.update(self.snap.present[ref] for ref, items in self.entity_problems.items()
-                     if items and ref in self.snap.present)
+        paths.update(present[ref] for ref in integrity.per_doc if ref in present)
+        for key in integrity.collided:
+            paths.update(present[ref] for ref in integrity.case_groups[key])
+        for id_key in integrity.duplicated:
+            paths.update(present[ref] for ref in integrity.id_groups[id_key] if ref in present)
+        if integrity.settings:
+            paths.add(present[SETTINGS])
+        paths.update(p.path for p in self.owner_problems)
         return paths
 
     def all_problems(self) -> list[Problem]:
@@ -152,29 +188,27 @@ class Model:
     def set_text(self, path: str, raw: bytes | None) -> set[str]:
         """Lay ``raw`` over ``path`` (None: the file is gone); the paths whose problems may
         have changed."""
+        if path in LOCATIONS:
+            return self._set_owners(path, raw)
         if not is_layout_path(path):
             return set()
         if raw is not None and self.texts.get(path) == raw and path in self.file_problems:
             return set()
         self.generation += 1
         ref = self.ref_of(path)
-        old_doc = self.snap.documents.get(ref) if ref is not None else None
-        was_present = ref is not None and self.snap.present.get(ref) == path
-        touched = {path}
+        before = (ref is not None and self.snap.present.get(ref) == path,
+                  self.snap.documents.get(ref) if ref is not None else None)
         self._forget(path, ref)
         if raw is not None:
             self._read(path, ref, raw)
         if ref is None:
-            return touched
-        is_present = self.snap.present.get(ref) == path
-        if was_present != is_present:
+            return {path}
+        if before[0] != (self.snap.present.get(ref) == path):
             self.snap.presence_changed()
-            touched.update(self._recheck_case_group(ref, path))
-        new_doc = self.snap.documents.get(ref)
-        affected = self._affected(ref, old_doc, new_doc, was_present != is_present)
-        touched.update(self._recheck(affected))
-        if was_present != is_present or _id_of(old_doc) != _id_of(new_doc):
-            touched.update(self._recheck_ids())
+        changed = self.integrity.follow(self.snap, {ref: before}, self.checks_cache)
+        touched = {path, *(self.snap.present[r] for r in changed if r in self.snap.present)}
+        if ref.kind in _OWNERS_INPUTS and self.owners:
+            touched.update(self._check_owners())
         return touched
 
     def _forget(self, path: str, ref: EntityRef | None) -> None:
@@ -184,9 +218,7 @@ class Model:
             return
         if self.snap.present.get(ref) == path:
             del self.snap.present[ref]
-        self.snap.documents.pop(ref, None)
-        self.index.remove(ref)
-        self.entity_problems.pop(ref, None)
+        self.snap.set_document(ref, None)
 
     def _read(self, path: str, ref: EntityRef | None, raw: bytes) -> None:
         self.texts[path] = raw
@@ -199,9 +231,7 @@ class Model:
         self.snap.present[ref] = path
         self.file_problems[path] = [Problem(*p) for p in problems]
         if data is not None:
-            doc = Document(ref, path, oid, data, positions)
-            self.snap.documents[ref] = doc
-            self.index.update(doc)
+            self.snap.set_document(ref, Document(ref, path, oid, data, positions))
 
     def _parse(self, ref: EntityRef, path: str, oid: str, raw: bytes) -> tuple[Any, ...]:
         from gitstore.checks.files import check_file
@@ -219,66 +249,69 @@ class Model:
             self._parsed.move_to_end(key)
         return result
 
-    def _affected(self, ref: EntityRef, old: Document | None, new: Document | None,
-                  presence_changed: bool) -> set[EntityRef]:
-        """The entities whose cross-file checks can see this change."""
-        affected = {ref}
-        if presence_changed or ref.kind == "flavor":
-            affected.update(r.source for r in self.index.referrers(ref))
-        if presence_changed:  # a name came or went: broken references elsewhere may resolve,
-            # or be hinted differently
-            affected.update(r for r, items in self.entity_problems.items()
-                            if any(p.code in _NAME_DEPENDENT for p in items))
-        if ref.kind == "settings" and _required(old) != _required(new):
-            affected.update(r for r in self.snap.documents if r.kind == "stack")
-        if presence_changed and ref.kind == "stack":
-            affected.add(EntityRef("settings", None, "gitstore"))
-        return affected
-
-    def _recheck(self, refs: Iterable[EntityRef]) -> set[str]:
-        touched: set[str] = set()
-        for ref in refs:
-            doc = self.snap.documents.get(ref)
-            before = self.entity_problems.pop(ref, [])
-            if doc is None:
-                continue
-            after = check_entity(self.snap, doc, self.checks_cache)
-            self.entity_problems[ref] = after
-            if after != before:
-                touched.add(doc.path)
-        return touched
-
-    def _recheck_case_group(self, ref: EntityRef, path: str) -> set[str]:
-        """Names that differ only in case, checked again for the one group ``ref`` belongs to."""
-        group = self._case_groups[_case_key(ref)]
-        if ref in self.snap.present:
-            group.add(ref)
+    def _set_owners(self, path: str, raw: bytes | None) -> set[str]:
+        if self.owners.get(path) == raw:
+            return set()
+        self.generation += 1
+        if raw is None:
+            self.owners.pop(path, None)
+            self.texts.pop(path, None)
         else:
-            group.discard(ref)
-        paths = {path, *(self.snap.present[r] for r in group)}
-        before = {p: self.case_problems.pop(p, []) for p in paths}
-        members = Snapshot("case group", [], {}, {r: self.snap.present[r] for r in group})
-        for problem in check_repository_wide(members):
-            self.case_problems.setdefault(problem.path, []).append(problem)
-        return {p for p in paths if before[p] != self.case_problems.get(p, [])}
+            self.owners[path] = self.texts[path] = raw
+        return {path, *self._check_owners()}
 
-    def _recheck_ids(self) -> set[str]:
-        """Duplicate ids, checked again over every document (cheap: only kinds that hold an
-        explicit id are compared)."""
-        before = self.id_problems
-        documents = Snapshot("documents", [], self.snap.documents, {})
-        self.id_problems = _by_path(check_repository_wide(documents))
-        return {p for p in set(before) | set(self.id_problems)
-                if before.get(p) != self.id_problems.get(p)}
+    def _check_owners(self) -> set[str]:
+        """GS520 for the generated CODEOWNERS (the first of its places whose text starts with
+        the generated header, as ``validate`` picks it); the paths whose problems changed."""
+        before = self.owner_problems
+        self.owner_problems = []
+        for path in LOCATIONS:
+            text = self.owners.get(path, b"").decode("utf-8", "replace")
+            if path in self.owners and text.startswith(HEADER):
+                self.owner_problems = stale_problems(path, text, self.snap)
+                break
+        return {p.path for p in (*before, *self.owner_problems)} if before != self.owner_problems \
+            else set()
 
     def reload_from_disk(self, path: str) -> set[str]:
-        """What the working tree now holds at ``path`` (a file changed outside the editor)."""
+        """What the working tree now holds at ``path`` (a file changed outside the editor). A
+        link or a special file is reported as validate lists it (GS011, GS012), never read."""
         full = self.root / path
-        try:
-            raw = read_head(full) if full.is_file() and not full.is_symlink() else None
-        except OSError:
-            raw = None
-        return self.set_text(path, raw)
+        kind = _file_kind(full)
+        raw = None
+        if kind == "file":
+            try:
+                raw = read_head(full)
+            except OSError:
+                raw = None
+        touched = self.set_text(path, raw)
+        if kind in _NOT_READ and is_layout_path(path):
+            self.file_problems[path] = _listing_problems(self.root, path, kind)
+            touched.add(path)
+        return touched
+
+
+def _file_kind(full: Path) -> str | None:
+    """"file", "link", "special" (a FIFO, socket or device), or None (missing, or a folder)."""
+    try:
+        mode = full.lstat().st_mode
+    except OSError:
+        return None
+    if stat.S_ISLNK(mode):
+        return "link"
+    if stat.S_ISREG(mode):
+        return "file"
+    return None if stat.S_ISDIR(mode) else "special"
+
+
+_NOT_READ = {"link": vcs.MODE_SYMLINK, "special": vcs.MODE_SUBMODULE}  # as the listing has them
+
+
+def _listing_problems(root: Path, path: str, kind: str) -> list[Problem]:
+    """What validate's listing says of a link or special file at ``path``: the snapshot's own
+    reading of such an entry (it is never read)."""
+    entry = FileEntry(path, "0" * 40, _NOT_READ[kind])
+    return load_snapshot(WorkTreeSource("working tree", None, root=root), entries=[entry]).problems
 
 
 def _by_path(problems: Iterable[Problem]) -> dict[str, list[Problem]]:
@@ -286,15 +319,3 @@ def _by_path(problems: Iterable[Problem]) -> dict[str, list[Problem]]:
     for problem in problems:
         grouped[problem.path].append(problem)
     return dict(grouped)
-
-
-def _case_key(ref: EntityRef) -> tuple[str, str | None, str]:
-    return (ref.kind, ref.type, ref.name.lower())
-
-
-def _id_of(doc: Document | None) -> Any:
-    return doc.data.get("id") if doc is not None else None
-
-
-def _required(doc: Document | None) -> list[str] | None:
-    return Settings.of(doc.data).required_components if doc is not None else None

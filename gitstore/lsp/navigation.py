@@ -250,7 +250,8 @@ def will_rename_files(model: Model, renames: list[tuple[str, str]], uri: Uri, ve
 def relative(root: Path, fs_path: str) -> str | None:
     """A filesystem path as a repository path, or None outside the repository."""
     try:
-        return Path(fs_path).resolve().relative_to(root).as_posix()
+        path = Path(fs_path)  # a link is named as itself (validate reports it), not its target
+        return (path.parent.resolve() / path.name).relative_to(root).as_posix()
     except ValueError:
         return None
 

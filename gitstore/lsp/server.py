@@ -23,6 +23,7 @@ from gitstore.lsp import editing, navigation
 from gitstore.lsp.diagnostics import to_diagnostic
 from gitstore.lsp.lookup import lines_of
 from gitstore.lsp.model import Model
+from gitstore.lsp.positions import Codec, outward
 from gitstore.plumbing.sources import find_config_repo
 
 YAML_FILES = lsp.FileOperationRegistrationOptions(
@@ -39,6 +40,7 @@ class GitstoreServer(LanguageServer):
         self.published: dict[str, int] = {}  # path -> number of diagnostics last published
         self._views: Path | None = None
         self._authority: tuple[int, Any] | None = None
+        self._codec: Codec | None = None
 
     # paths and uris ----------------------------------------------------------------------
 
@@ -53,6 +55,25 @@ class GitstoreServer(LanguageServer):
         uri = from_fs_path(str(self.model.root / path))
         assert uri is not None
         return uri
+
+    @property
+    def codec(self) -> Codec:
+        """Character offsets in the position encoding agreed at ``initialize``."""
+        encoding = self.workspace.position_encoding
+        if self._codec is None or self._codec.negotiated is not encoding:
+            self._codec = Codec(encoding)
+        return self._codec
+
+    def lines_at(self, uri: str) -> list[str]:
+        """The lines of the document at ``uri`` as the model holds them (none outside it)."""
+        path = self.path_of(uri)
+        if self.model is None or path is None:
+            return []
+        return lines_of(self.model, path)
+
+    def out(self, result: Any, uri: str | None) -> Any:
+        """``result`` with its ranges in the client's units."""
+        return outward(result, self.codec, self.lines_at, uri)
 
     def version_of(self, path: str) -> int | None:
         doc = self.workspace.text_documents.get(self.uri_of(path))
@@ -102,7 +123,11 @@ class GitstoreServer(LanguageServer):
             if not problems and not self.published.get(path) and not again:
                 continue
             lines = lines_of(self.model, path)
+            codec = self.codec
             diagnostics = [to_diagnostic(p, lines) for p in problems]
+            if not codec.identity:
+                for diagnostic in diagnostics:
+                    diagnostic.range = codec.range_to_client(lines, diagnostic.range)
             self.published[path] = len(diagnostics)
             self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
                 self.uri_of(path), diagnostics, self.version_of(path)))
@@ -125,7 +150,10 @@ class GitstoreServer(LanguageServer):
         path = self.path_of(params.text_document.uri)
         if self.model is None or path is None:
             return None
-        return path, params.position.line, params.position.character
+        line = params.position.line
+        lines = lines_of(self.model, path)
+        text = lines[line] if 0 <= line < len(lines) else ""
+        return path, line, self.codec.from_client(text, params.position.character)
 
 
 server = GitstoreServer()
@@ -138,7 +166,8 @@ def _initialized(ls: GitstoreServer, params: lsp.InitializedParams) -> None:
         ls.client_register_capability(lsp.RegistrationParams([lsp.Registration(
             "gitstore-watch", lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES,
             lsp.DidChangeWatchedFilesRegistrationOptions(
-                [lsp.FileSystemWatcher(glob_pattern="**/*.{yaml,yml}")]))])) \
+                [lsp.FileSystemWatcher(glob_pattern="**/*.{yaml,yml}"),
+                 lsp.FileSystemWatcher(glob_pattern="**/CODEOWNERS")]))])) \
             if _client_can_watch(ls) else None
 
 
@@ -197,7 +226,7 @@ def _will_rename(ls: GitstoreServer, params: lsp.RenameFilesParams) -> lsp.Works
         return None
     pairs = [(ls.path_of(f.old_uri), ls.path_of(f.new_uri)) for f in params.files]
     renames = [(old, new) for old, new in pairs if old is not None and new is not None]
-    return navigation.will_rename_files(ls.model, renames, ls.uri_of, ls.version_of)
+    return ls.out(navigation.will_rename_files(ls.model, renames, ls.uri_of, ls.version_of), None)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
@@ -205,7 +234,8 @@ def _definition(ls: GitstoreServer, params: lsp.DefinitionParams) -> lsp.Locatio
     where = ls.position(params)
     if where is None or ls.model is None:
         return None
-    return navigation.definition(ls.model, *where, uri=ls.uri_of, builtin_view=ls.builtin_view)
+    return ls.out(navigation.definition(ls.model, *where, uri=ls.uri_of,
+                                        builtin_view=ls.builtin_view), None)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
@@ -213,7 +243,8 @@ def _references(ls: GitstoreServer, params: lsp.ReferenceParams) -> list[lsp.Loc
     where = ls.position(params)
     if where is None or ls.model is None:
         return []
-    return navigation.references(ls.model, *where, params.context.include_declaration, ls.uri_of)
+    return ls.out(navigation.references(ls.model, *where, params.context.include_declaration,
+                                        ls.uri_of), None)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_HOVER)
@@ -221,7 +252,7 @@ def _hover(ls: GitstoreServer, params: lsp.HoverParams) -> lsp.Hover | None:
     where = ls.position(params)
     if where is None or ls.model is None:
         return None
-    return navigation.hover(ls.model, *where, holders=ls.holders)
+    return ls.out(navigation.hover(ls.model, *where, holders=ls.holders), params.text_document.uri)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_COMPLETION,
@@ -229,7 +260,7 @@ def _hover(ls: GitstoreServer, params: lsp.HoverParams) -> lsp.Hover | None:
 def _completion(ls: GitstoreServer, params: lsp.CompletionParams) -> lsp.CompletionList:
     where = ls.position(params)
     items = editing.completion(ls.model, *where) if where is not None and ls.model else []
-    return lsp.CompletionList(is_incomplete=False, items=items)
+    return ls.out(lsp.CompletionList(is_incomplete=False, items=items), params.text_document.uri)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_PREPARE_RENAME)
@@ -239,7 +270,7 @@ def _prepare_rename(ls: GitstoreServer, params: lsp.PrepareRenameParams
     if where is None or ls.model is None:
         return None
     try:
-        return navigation.prepare_rename(ls.model, *where)
+        return ls.out(navigation.prepare_rename(ls.model, *where), params.text_document.uri)
     except navigation.REFUSED as exc:
         raise JsonRpcInvalidRequest(str(exc)) from None
 
@@ -250,7 +281,8 @@ def _rename(ls: GitstoreServer, params: lsp.RenameParams) -> lsp.WorkspaceEdit |
     if where is None or ls.model is None:
         return None
     try:
-        return navigation.rename(ls.model, *where, params.new_name, ls.uri_of, ls.version_of)
+        return ls.out(navigation.rename(ls.model, *where, params.new_name, ls.uri_of,
+                                        ls.version_of), None)
     except navigation.REFUSED as exc:
         raise JsonRpcInvalidParams(str(exc)) from None
 
@@ -261,7 +293,12 @@ def _code_action(ls: GitstoreServer, params: lsp.CodeActionParams) -> list[lsp.C
     path = ls.path_of(params.text_document.uri)
     if path is None or ls.model is None:
         return []
-    return editing.code_actions(ls.model, path, list(params.context.diagnostics), ls.uri_of)
+    lines = lines_of(ls.model, path)
+    diagnostics = list(params.context.diagnostics)
+    for diagnostic in diagnostics:  # the client's ranges, in code points like everything here
+        diagnostic.range = ls.codec.range_from_client(lines, diagnostic.range)
+    return ls.out(editing.code_actions(ls.model, path, diagnostics, ls.uri_of),
+                  params.text_document.uri)
 
 
 def run() -> None:

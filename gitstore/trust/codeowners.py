@@ -109,9 +109,12 @@ def _read_locations(source: Source) -> dict[str, bytes]:
 def stale_codeowners(source: Source, snap: Snapshot) -> list[Problem]:
     """GS520 when the generated CODEOWNERS differs from what the roles give now."""
     found = read_generated(source)
-    if found is None:
-        return []
-    path, text = found
+    return [] if found is None else stale_problems(*found, snap)
+
+
+def stale_problems(path: str, text: str, snap: Snapshot) -> list[Problem]:
+    """GS520 when ``text``, the generated CODEOWNERS at ``path``, differs from what ``snap``'s
+    roles give (the language server checks an open buffer with it)."""
     expected = generate(snap)
     if text == expected:
         return []
