@@ -39,6 +39,13 @@ def test_manifest() -> None:
     assert lock["packages"][""]["dependencies"] == MANIFEST["dependencies"]
 
 
+def test_extension_has_the_version_of_gitstore() -> None:
+    from gitstore import __version__
+
+    lock = json.loads((EXTENSION / "package-lock.json").read_text())
+    assert MANIFEST["version"] == lock["version"] == lock["packages"][""]["version"] == __version__
+
+
 def test_entry_point_parses() -> None:
     proc = subprocess.run([node(), "--check", str(EXTENSION / MANIFEST["main"])],
                           capture_output=True, text=True)
