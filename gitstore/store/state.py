@@ -15,6 +15,7 @@ import stat
 import time
 import weakref
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,10 +64,47 @@ class Tree:
         return self.read_text(entity_path(kind, name, type_))
 
 
-def walk_rows(root: Path, watcher: Watcher | None = None) -> list[Row]:
+def walk_rows(root: Path, watcher: Watcher | None = None, parallel: bool = False) -> list[Row]:
     """One row per file, link or odd entry below the layout's roots: its path and ``lstat``,
     in listing order (the roots in layout order, then each folder by name). Each folder is
-    handed to ``watcher`` before it is listed."""
+    handed to ``watcher`` before it is listed. ``parallel``: the roots' folders are listed
+    by two threads (their system calls run side by side; for large trees)."""
+    base = str(root)
+    parts: list[list[Row] | str] = []
+    for name in LAYOUT_ROOTS:
+        full = os.path.join(base, name)
+        try:
+            st = os.lstat(full)
+        except FileNotFoundError:
+            continue
+        if stat.S_ISDIR(st.st_mode) and name != CONFIG_FILE:
+            parts.append(name)
+        else:
+            parts.append([(name, st.st_mode, st.st_mtime_ns, st.st_ctime_ns, st.st_size,
+                           st.st_ino)])
+    folders = [p for p in parts if isinstance(p, str)]
+    if parallel and len(folders) > 1:
+        found = _walk_pool().map(lambda top: _folder_rows(base, top, watcher), folders)
+        listed = dict(zip(folders, found, strict=True))
+    else:
+        listed = {top: _folder_rows(base, top, watcher) for top in folders}
+    rows: list[Row] = []
+    for part in parts:
+        rows.extend(listed[part] if isinstance(part, str) else part)
+    return rows
+
+
+_pool: list[ThreadPoolExecutor] = []
+
+
+def _walk_pool() -> ThreadPoolExecutor:
+    if not _pool:
+        _pool.append(ThreadPoolExecutor(2, thread_name_prefix="gitstore-walk"))
+    return _pool[0]
+
+
+def _folder_rows(base: str, top: str, watcher: Watcher | None) -> list[Row]:
+    """The rows of one of the layout's folders, in listing order."""
     rows: list[Row] = []
     append, lstat = rows.append, os.lstat
 
@@ -75,7 +113,7 @@ def walk_rows(root: Path, watcher: Watcher | None = None) -> list[Row]:
             watcher.watch_folder(rel)
         try:
             fd = os.open(full, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-        except (FileNotFoundError, NotADirectoryError):
+        except (FileNotFoundError, NotADirectoryError, OSError):
             return  # gone (or replaced) since its parent was listed
         try:
             with os.scandir(fd) as it:
@@ -94,17 +132,7 @@ def walk_rows(root: Path, watcher: Watcher | None = None) -> list[Row]:
         finally:
             os.close(fd)
 
-    base = str(root)
-    for name in LAYOUT_ROOTS:
-        full = os.path.join(base, name)
-        try:
-            st = lstat(full)
-        except FileNotFoundError:
-            continue
-        if stat.S_ISDIR(st.st_mode) and name != CONFIG_FILE:
-            folder(full, name)
-        else:
-            append((name, st.st_mode, st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino))
+    folder(os.path.join(base, top), top)
     return rows
 
 
@@ -414,8 +442,9 @@ class WorkTreeReader:
                 gc.enable()
 
     def _list(self) -> Tree:
-        rows = walk_rows(self.root, self.watcher)
         model, self._model = self._model, None
+        size = len(model.rows) if model is not None else len(self._last[0]) if self._last else 0
+        rows = walk_rows(self.root, self.watcher, parallel=size >= PARALLEL_ROWS)
         if model is not None:
             known = self._from_model(model, rows)
             if known is not None:
@@ -602,6 +631,7 @@ class WorkTreeReader:
 
 
 MODEL_SAVE_INTERVAL = 5.0  # seconds between saves of the model by a long-lived reader
+PARALLEL_ROWS = 2000  # a tree this large is listed by two threads
 
 
 def _save_model_at_exit(ref: weakref.ref[WorkTreeReader]) -> None:
