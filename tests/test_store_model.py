@@ -133,6 +133,10 @@ def test_lookups_unpack_only_the_groups_they_need(root):
     unpacked = {key for key, group in snap.groups.items() if group._docs is not None}
     assert ("user", None) not in unpacked and ("team", None) not in unpacked
     assert ("stack", None) in unpacked
+    assert all(group._positions is None for group in snap.groups.values())  # reports need them
+    doc = snap.get("stack", "prod")
+    assert doc is not None and doc.positions[("components",)][0] > 1
+    assert snap.groups[("stack", None)]._positions is not None
 
 
 def same_size_edit(root: Path) -> None:
@@ -285,7 +289,7 @@ def assert_lookups_agree(stored: StoredSnapshot, full: Snapshot) -> None:
         assert stored.names(kind, type_) == full.names(kind, type_)
     for ref in full.present:
         doc, want = stored.get(ref.kind, ref.name, ref.type), full.get(ref.kind, ref.name, ref.type)
-        assert (doc and (doc.path, doc.oid, doc.data)) == (want and (want.path, want.oid, want.data))
+        assert doc == want and want == doc  # a stored document equals the one parsed
         assert stored.exists(ref.kind, ref.name, ref.type)
     assert not stored.exists("user", "nobody-has-this-name")
     for kind in {r.kind for r in full.present}:

@@ -38,10 +38,11 @@ from gitstore.plumbing import vcs
 from gitstore.plumbing.layout import EntityRef
 from gitstore.plumbing.snapshot import Document, Snapshot
 from gitstore.plumbing.sources import LAYOUT_ROOTS, FileEntry
+from gitstore.plumbing.yamlio import Positions
 from gitstore.problems import Problem
 
 MODEL_FILE = "worktree-model"
-MODEL_FORMAT = "gitstore-model-1"
+MODEL_FORMAT = "gitstore-model-2"
 # path, st_mode, st_mtime_ns, st_ctime_ns, st_size, st_ino
 Row = tuple[str, int, int, int, int, int]
 GroupKey = tuple[str, "str | None"]
@@ -81,16 +82,19 @@ def no_collection() -> Iterator[None]:
 class StoredGroup:
     """One group of a stored snapshot's entities, unpacked when first asked for."""
 
-    __slots__ = ("kind", "type", "_present_blob", "_docs_blob", "_present", "_docs")
+    __slots__ = ("kind", "type", "_present_blob", "_docs_blob", "_positions_blob", "_present",
+                 "_docs", "_positions")
 
-    def __init__(self, kind: str, type_: str | None, present_blob: bytes, docs_blob: bytes
-                 ) -> None:
+    def __init__(self, kind: str, type_: str | None, present_blob: bytes, docs_blob: bytes,
+                 positions_blob: bytes) -> None:
         self.kind = kind
         self.type = type_
         self._present_blob = present_blob
         self._docs_blob = docs_blob
+        self._positions_blob = positions_blob
         self._present: dict[EntityRef, str] | None = None
         self._docs: dict[EntityRef, Document] | None = None
+        self._positions: list[Positions] | None = None
 
     def present(self) -> dict[EntityRef, str]:
         if self._present is None:
@@ -103,16 +107,56 @@ class StoredGroup:
     def docs(self) -> dict[EntityRef, Document]:
         if self._docs is None:
             kind, type_ = self.kind, self.type
-            docs = {}
+            docs: dict[EntityRef, Document] = {}
             with no_collection():
-                for name, path, oid, data, positions in marshal.loads(self._docs_blob):
+                for n, (name, path, oid, data) in enumerate(marshal.loads(self._docs_blob)):
                     ref = EntityRef(kind, type_, name)
-                    docs[ref] = Document(ref, path, oid, data, positions)
+                    docs[ref] = StoredDocument(ref, path, oid, data, self, n)
             self._docs = docs
         return self._docs
 
-    def blobs(self) -> tuple[bytes, bytes]:
-        return self._present_blob, self._docs_blob
+    def positions(self) -> list[Positions]:
+        """The documents' positions (in the documents' order), unpacked when first asked for."""
+        if self._positions is None:
+            with no_collection():
+                self._positions = marshal.loads(self._positions_blob)
+        return self._positions
+
+    def blobs(self) -> tuple[bytes, bytes, bytes]:
+        return self._present_blob, self._docs_blob, self._positions_blob
+
+
+class StoredDocument(Document):
+    """A document of a stored group: where each of its values sits (its positions, only
+    reports need them) is unpacked, for its whole group, when first asked for."""
+
+    def __init__(self, ref: EntityRef, path: str, oid: str, data: dict[str, Any],
+                 group: StoredGroup, index: int) -> None:
+        # the dataclass's ``positions`` is a property here; Document.__init__ is not called
+        self.ref, self.path, self.oid, self.data = ref, path, oid, data
+        self._group: StoredGroup | None = group
+        self._index = index
+        self._positions: Positions | None = None
+
+    @property
+    def positions(self) -> Positions:
+        if self._positions is None:
+            assert self._group is not None
+            self._positions = self._group.positions()[self._index]
+            self._group = None
+        return self._positions
+
+    @positions.setter
+    def positions(self, value: Positions) -> None:
+        self._positions, self._group = value, None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Document):
+            return NotImplemented
+        return (self.ref, self.path, self.oid, self.data, self.positions) == (
+            other.ref, other.path, other.oid, other.data, other.positions)
+
+    __hash__ = None  # type: ignore[assignment]  # as Document's: mutable, compared by value
 
 
 class StoredSnapshot(Snapshot):
@@ -255,8 +299,8 @@ def load_model(path: Path, root: Path, cache_format: str, label: str) -> Model |
             return None
         if len(rows) != len(oids):
             return None
-        stored = {(kind, type_): StoredGroup(kind, type_, present, docs)
-                  for kind, type_, present, docs in groups}
+        stored = {(kind, type_): StoredGroup(kind, type_, present, docs, positions)
+                  for kind, type_, present, docs, positions in groups}
     except (TypeError, ValueError):
         return None
     model = Model(rows, oids, set(untrusted), None)  # type: ignore[arg-type]
@@ -301,21 +345,22 @@ def save_model(path: Path, root: Path, cache_format: str, snap: Snapshot,
     return len(rows), len(untrusted)
 
 
-def _group_blobs(snap: Snapshot) -> dict[GroupKey, tuple[bytes, bytes]]:
-    """Each group's packed present files and documents, in listing order."""
+def _group_blobs(snap: Snapshot) -> dict[GroupKey, tuple[bytes, bytes, bytes]]:
+    """Each group's packed present files, documents and their positions, in listing order."""
     if isinstance(snap, StoredSnapshot) and snap._documents is None and snap._present is None:
         return {key: group.blobs() for key, group in snap.groups.items()}
     present: dict[GroupKey, list[tuple[str, str]]] = {}
     for ref, where in sorted(snap.present.items(), key=lambda item: listing_order(item[1])):
         present.setdefault((ref.kind, ref.type), []).append((ref.name, where))
-    docs: dict[GroupKey, list[tuple[Any, ...]]] = {}
+    docs: dict[GroupKey, list[Document]] = {}
     for ref, doc in snap.documents.items():
-        docs.setdefault((ref.kind, ref.type), []).append(
-            (ref.name, doc.path, doc.oid, doc.data, doc.positions))
+        docs.setdefault((ref.kind, ref.type), []).append(doc)
     out = {}
     for key, names in present.items():
-        listed = sorted(docs.get(key, []), key=lambda d: listing_order(d[1]))
-        out[key] = (marshal.dumps(names), marshal.dumps(listed))
+        listed = sorted(docs.get(key, []), key=lambda d: listing_order(d.path))
+        out[key] = (marshal.dumps(names),
+                    marshal.dumps([(d.ref.name, d.path, d.oid, d.data) for d in listed]),
+                    marshal.dumps([d.positions for d in listed]))
     return out
 
 
