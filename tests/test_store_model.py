@@ -187,8 +187,7 @@ def test_changes_made_while_no_store_was_open_are_seen(root, change):
 
 def test_the_next_model_is_kept_and_used(root, monkeypatch):
     same_size_edit(root)
-    time.sleep(QUICK + 0.1)
-    assert GitZenStore().initialize(str(root)).stack_configurations  # reads the edit, keeps it
+    kept_by_another_process(root)  # reads the edit, keeps it at exit
     seen = counting(monkeypatch)
     store = GitZenStore().initialize(str(root))
     assert store.get_stack_configuration("prod")[ORCH] == "k2"

@@ -390,6 +390,7 @@ class WorkTreeReader:
     _model_at_exit: bool = field(default=False, init=False)
     _settled_now: StatCache = field(default_factory=dict, init=False)  # untrusted, now trusted
     _saved_counts: tuple[int, int] = field(default=(0, 0), init=False)  # files, untrusted
+    _urgent_saved: bool = field(default=False, init=False)  # saved early once (see _settle)
 
     def __post_init__(self) -> None:
         self.source = StatWorkTreeSource("working tree", None, root=self.root)
@@ -405,6 +406,7 @@ class WorkTreeReader:
             if self._model is not None:
                 self._saved_snapshot = self._model.snapshot
                 self._saved_counts = (len(self._model.rows), len(self._model.untrusted))
+                self._model_saved = time.monotonic()  # as good as one saved now
         self.watcher = open_watcher(self.root, LAYOUT_ROOTS)
         if self.watcher is not None:
             weakref.finalize(self, self.watcher.close)
@@ -556,17 +558,20 @@ class WorkTreeReader:
                 self.source.stat_cache[path] = item
         self._model_dirty = True
         files, untrusted = self._saved_counts
-        self._save_model_soon(current.snapshot, urgent=untrusted * 2 > files or untrusted > 64)
+        urgent = not self._urgent_saved and (untrusted * 2 > files or untrusted > 64)
+        self._save_model_soon(current.snapshot, urgent=urgent)
 
     def _save_model_soon(self, snap: Snapshot, urgent: bool = False) -> None:
-        """Keep the model for the next process: now and then, and at exit; now when
-        ``urgent`` (the model on disk leaves much to read again)."""
+        """Keep the model for the next process: at exit, and at most every few seconds
+        (now, when none was read at the start); now when ``urgent`` (the model on disk
+        leaves most files to read again)."""
         if self.model_file is None:
             return
         now = time.monotonic()
         if urgent or now - self._model_saved >= MODEL_SAVE_INTERVAL:
             self.save_model(snap)
             self._model_saved = now
+            self._urgent_saved |= urgent
             return
         if not self._model_at_exit:
             import atexit
