@@ -15,7 +15,6 @@ import stat
 import time
 import weakref
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,13 +63,12 @@ class Tree:
         return self.read_text(entity_path(kind, name, type_))
 
 
-def walk_rows(root: Path, watcher: Watcher | None = None, parallel: bool = False) -> list[Row]:
+def walk_rows(root: Path, watcher: Watcher | None = None) -> list[Row]:
     """One row per file, link or odd entry below the layout's roots: its path and ``lstat``,
     in listing order (the roots in layout order, then each folder by name). Each folder is
-    handed to ``watcher`` before it is listed. ``parallel``: the roots' folders are listed
-    by two threads (their system calls run side by side; for large trees)."""
+    handed to ``watcher`` before it is listed."""
     base = str(root)
-    parts: list[list[Row] | str] = []
+    rows: list[Row] = []
     for name in LAYOUT_ROOTS:
         full = os.path.join(base, name)
         try:
@@ -78,29 +76,10 @@ def walk_rows(root: Path, watcher: Watcher | None = None, parallel: bool = False
         except FileNotFoundError:
             continue
         if stat.S_ISDIR(st.st_mode) and name != CONFIG_FILE:
-            parts.append(name)
+            rows.extend(_folder_rows(base, name, watcher))
         else:
-            parts.append([(name, st.st_mode, st.st_mtime_ns, st.st_ctime_ns, st.st_size,
-                           st.st_ino)])
-    folders = [p for p in parts if isinstance(p, str)]
-    if parallel and len(folders) > 1:
-        found = _walk_pool().map(lambda top: _folder_rows(base, top, watcher), folders)
-        listed = dict(zip(folders, found, strict=True))
-    else:
-        listed = {top: _folder_rows(base, top, watcher) for top in folders}
-    rows: list[Row] = []
-    for part in parts:
-        rows.extend(listed[part] if isinstance(part, str) else part)
+            rows.append((name, st.st_mode, st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino))
     return rows
-
-
-_pool: list[ThreadPoolExecutor] = []
-
-
-def _walk_pool() -> ThreadPoolExecutor:
-    if not _pool:
-        _pool.append(ThreadPoolExecutor(2, thread_name_prefix="gitstore-walk"))
-    return _pool[0]
 
 
 def _folder_rows(base: str, top: str, watcher: Watcher | None) -> list[Row]:
@@ -445,8 +424,7 @@ class WorkTreeReader:
 
     def _list(self) -> Tree:
         model, self._model = self._model, None
-        size = len(model.rows) if model is not None else len(self._last[0]) if self._last else 0
-        rows = walk_rows(self.root, self.watcher, parallel=size >= PARALLEL_ROWS)
+        rows = walk_rows(self.root, self.watcher)
         if model is not None:
             known = self._from_model(model, rows)
             if known is not None:
@@ -636,7 +614,6 @@ class WorkTreeReader:
 
 
 MODEL_SAVE_INTERVAL = 5.0  # seconds between saves of the model by a long-lived reader
-PARALLEL_ROWS = 2000  # a tree this large is listed by two threads
 
 
 def _save_model_at_exit(ref: weakref.ref[WorkTreeReader]) -> None:
