@@ -130,9 +130,10 @@ def test_lookups_unpack_only_the_groups_they_need(root):
     snap = store.snapshot()
     assert isinstance(snap, StoredSnapshot)
     store.get_stack("prod")
-    unpacked = {key for key, group in snap.groups.items() if group._docs is not None}
+    unpacked = {key for key, group in snap.groups.items() if group._rows is not None}
     assert ("user", None) not in unpacked and ("team", None) not in unpacked
     assert ("stack", None) in unpacked
+    assert list(snap.groups[("stack", None)]._built) == [1]  # prod's data alone (default: 0)
     assert all(group._positions is None for group in snap.groups.values())  # reports need them
     doc = snap.get("stack", "prod")
     assert doc is not None and doc.positions[("components",)][0] > 1

@@ -42,7 +42,7 @@ from gitstore.plumbing.yamlio import Positions
 from gitstore.problems import Problem
 
 MODEL_FILE = "worktree-model"
-MODEL_FORMAT = "gitstore-model-2"
+MODEL_FORMAT = "gitstore-model-3"
 # path, st_mode, st_mtime_ns, st_ctime_ns, st_size, st_ino
 Row = tuple[str, int, int, int, int, int]
 GroupKey = tuple[str, "str | None"]
@@ -80,10 +80,11 @@ def no_collection() -> Iterator[None]:
 
 
 class StoredGroup:
-    """One group of a stored snapshot's entities, unpacked when first asked for."""
+    """One group of a stored snapshot's entities: its names, each document's data and the
+    documents' positions are unpacked apart, when first asked for."""
 
     __slots__ = ("kind", "type", "_present_blob", "_docs_blob", "_positions_blob", "_present",
-                 "_docs", "_positions")
+                 "_docs", "_positions", "_rows", "_at", "_built")
 
     def __init__(self, kind: str, type_: str | None, present_blob: bytes, docs_blob: bytes,
                  positions_blob: bytes) -> None:
@@ -95,6 +96,9 @@ class StoredGroup:
         self._present: dict[EntityRef, str] | None = None
         self._docs: dict[EntityRef, Document] | None = None
         self._positions: list[Positions] | None = None
+        self._rows: list[tuple[str, str, str, bytes]] | None = None  # name, path, id, data
+        self._at: dict[str, int] | None = None  # name -> row
+        self._built: dict[int, Document] = {}
 
     def present(self) -> dict[EntityRef, str]:
         if self._present is None:
@@ -106,14 +110,37 @@ class StoredGroup:
 
     def docs(self) -> dict[EntityRef, Document]:
         if self._docs is None:
-            kind, type_ = self.kind, self.type
-            docs: dict[EntityRef, Document] = {}
+            rows = self._doc_rows()
             with no_collection():
-                for n, (name, path, oid, data) in enumerate(marshal.loads(self._docs_blob)):
-                    ref = EntityRef(kind, type_, name)
-                    docs[ref] = StoredDocument(ref, path, oid, data, self, n)
-            self._docs = docs
+                built = [self._build(n) for n in range(len(rows))]
+            self._docs = {doc.ref: doc for doc in built}
         return self._docs
+
+    def get(self, ref: EntityRef) -> Document | None:
+        """One document, unpacking only its own data."""
+        if self._docs is not None:
+            return self._docs.get(ref)
+        self._doc_rows()
+        assert self._at is not None
+        n = self._at.get(ref.name)
+        return self._build(n) if n is not None else None
+
+    def _doc_rows(self) -> list[tuple[str, str, str, bytes]]:
+        if self._rows is None:
+            with no_collection():
+                self._rows = marshal.loads(self._docs_blob)
+                self._at = {row[0]: n for n, row in enumerate(self._rows)}
+        return self._rows
+
+    def _build(self, n: int) -> Document:
+        doc = self._built.get(n)
+        if doc is None:
+            assert self._rows is not None
+            name, path, oid, data = self._rows[n]
+            doc = StoredDocument(EntityRef(self.kind, self.type, name), path, oid,
+                                 marshal.loads(data), self, n)
+            self._built[n] = doc
+        return doc
 
     def positions(self) -> list[Positions]:
         """The documents' positions (in the documents' order), unpacked when first asked for."""
@@ -234,7 +261,7 @@ class StoredSnapshot(Snapshot):
         if self._documents is not None:
             return self._documents.get(ref)
         group = self.groups.get((kind, type_))
-        return group.docs().get(ref) if group is not None else None
+        return group.get(ref) if group is not None else None
 
     def exists(self, kind: str, name: str, type_: str | None = None) -> bool:
         ref = EntityRef(kind, type_, name)
@@ -359,7 +386,8 @@ def _group_blobs(snap: Snapshot) -> dict[GroupKey, tuple[bytes, bytes, bytes]]:
     for key, names in present.items():
         listed = sorted(docs.get(key, []), key=lambda d: listing_order(d.path))
         out[key] = (marshal.dumps(names),
-                    marshal.dumps([(d.ref.name, d.path, d.oid, d.data) for d in listed]),
+                    marshal.dumps([(d.ref.name, d.path, d.oid, marshal.dumps(d.data))
+                                   for d in listed]),
                     marshal.dumps([d.positions for d in listed]))
     return out
 
