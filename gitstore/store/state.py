@@ -38,6 +38,7 @@ FileChanges = dict[str, "str | None"]
 
 # a file modified this recently may change again within the same timestamp: never trusted
 RACY_SECONDS = 3.0
+MODEL_SAVE_INTERVAL = 5.0  # least seconds between saves of the model by a long-lived reader
 # path -> ((st_mode, mtime_ns, ctime_ns, size, inode), blob id)
 StatCache = dict[str, tuple[tuple[int, int, int, int, int], str]]
 
@@ -370,6 +371,7 @@ class WorkTreeReader:
     _settled_now: StatCache = field(default_factory=dict, init=False)  # untrusted, now trusted
     _saved_counts: tuple[int, int] = field(default=(0, 0), init=False)  # files, untrusted
     _urgent_saved: bool = field(default=False, init=False)  # saved early once (see _settle)
+    _save_interval: float = field(default=MODEL_SAVE_INTERVAL, init=False)  # seconds
 
     def __post_init__(self) -> None:
         self.source = StatWorkTreeSource("working tree", None, root=self.root)
@@ -546,9 +548,12 @@ class WorkTreeReader:
         if self.model_file is None:
             return
         now = time.monotonic()
-        if urgent or now - self._model_saved >= MODEL_SAVE_INTERVAL:
+        if urgent or now - self._model_saved >= self._save_interval:
             self.save_model(snap)
-            self._model_saved = now
+            took = time.monotonic() - now
+            self._model_saved = time.monotonic()
+            # at most 1% of the time on saving: a large model waits longer between saves
+            self._save_interval = max(MODEL_SAVE_INTERVAL, 100 * took)
             self._urgent_saved |= urgent
             return
         if not self._model_at_exit:
@@ -613,7 +618,6 @@ class WorkTreeReader:
         return self._tree(snap)
 
 
-MODEL_SAVE_INTERVAL = 5.0  # seconds between saves of the model by a long-lived reader
 
 
 def _save_model_at_exit(ref: weakref.ref[WorkTreeReader]) -> None:
