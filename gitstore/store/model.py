@@ -114,7 +114,15 @@ class StoredGroup:
             with no_collection():
                 built = [self._build(n) for n in range(len(rows))]
             self._docs = {doc.ref: doc for doc in built}
+            self._rows = self._at = None  # every document is built: their packed data is not needed
+            self._built = {}
         return self._docs
+
+    def release(self) -> None:
+        """Drop the packed documents once the snapshot's own tables hold them (they are
+        written back only for a snapshot whose tables were never built)."""
+        self.docs()
+        self._docs_blob = b""
 
     def get(self, ref: EntityRef) -> Document | None:
         """One document, unpacking only its own data."""
@@ -211,6 +219,7 @@ class StoredSnapshot(Snapshot):
         if self._entries is None:
             with no_collection():
                 self._entries = self._entries_of()
+            self._entries_of = list  # the model's rows may go
         return self._entries
 
     @entries.setter
@@ -223,6 +232,7 @@ class StoredSnapshot(Snapshot):
             documents: dict[EntityRef, Document] = {}
             for group in self.groups.values():
                 documents.update(group.docs())
+                group.release()
             self._documents = documents
         return self._documents
 
