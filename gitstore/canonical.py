@@ -92,6 +92,15 @@ class CanonicalText(str):
 
 def dump_canonical(path: str, data: Any) -> CanonicalText:
     """Plain data (a new file's body) as the canonical text of the file at ``path``."""
+    root_schema = _schema_for(entity_of(path))
+    lines: list[str] = []
+    if data and _plain_mapping(data, root_schema, root_schema, "", lines):
+        return CanonicalText("\n".join(lines) + "\n")  # what the round trip would write
+    return dump_round_trip(path, data)
+
+
+def dump_round_trip(path: str, data: Any) -> CanonicalText:
+    """:func:`dump_canonical` through the round trip, for any plain data."""
     from gitstore.store.writer import to_round_trip
 
     yaml = _yaml()
@@ -101,6 +110,59 @@ def dump_canonical(path: str, data: Any) -> CanonicalText:
     _canonicalize(node, root_schema, root_schema, in_flow=False)
     yaml.dump(node, out)
     return CanonicalText(_tidy(out.getvalue()))
+
+
+def _plain_mapping(node: Any, schema: dict[str, Any], root: dict[str, Any], pad: str,
+                   lines: list[str]) -> bool:
+    """Append the canonical lines of plain data made of names, numbers, booleans, nulls, lists
+    of those and mappings of all these, as the round trip writes them; False (lines then
+    unusable) for anything else, which goes through the round trip."""
+    if not isinstance(node, dict):
+        return False
+    schema = _resolve(schema, root)
+    props: dict[str, Any] = _dict(schema.get("properties"))
+    extra = _dict(schema.get("additionalProperties"))
+    keys = [k for k in props if k in node] + [k for k in node if k not in props]
+    for key in keys:
+        value = node[key]
+        if not isinstance(key, str) or _plain_scalar(key) != key:
+            return False
+        if isinstance(value, dict):
+            if not value:
+                return False
+            lines.append(f"{pad}{key}:")
+            sub = {} if key in _KEEP_ORDER and props else (
+                _dict(props.get(key)) if key in props else extra)
+            if not _plain_mapping(value, sub, root, pad + "  ", lines):
+                return False
+        elif isinstance(value, (list, tuple)):
+            if not value:
+                return False
+            lines.append(f"{pad}{key}:")
+            for item in value:
+                text = _plain_scalar(item)
+                if text is None:
+                    return False
+                lines.append(f"{pad}  - {text}")
+        else:
+            text = _plain_scalar(value)
+            if text is None:
+                return False
+            lines.append(f"{pad}{key}: {text}")
+    return True
+
+
+def _plain_scalar(value: Any) -> str | None:
+    """A scalar as the canonical style writes it plain, or None when it is not that simple."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if type(value) is int:
+        return str(value)
+    if type(value) is str and _SAFE_PLAIN.fullmatch(value) and not needs_quotes(value):
+        return value
+    return None
 
 
 def _tidy(text: str) -> str:

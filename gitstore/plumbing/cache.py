@@ -22,6 +22,9 @@ from gitstore import __version__
 CACHE_FILE = "validate-cache"
 
 
+_format: list[str] = []  # the key, computed once per process (the code it loaded stays)
+
+
 def _format_key() -> str:
     """Identifies the code and schemas that produced the results.
 
@@ -29,6 +32,12 @@ def _format_key() -> str:
     files that shape a result are part of the key, so an edited checkout never
     reuses results of the code it replaced.
     """
+    if not _format:
+        _format.append(_compute_format_key())
+    return _format[0]
+
+
+def _compute_format_key() -> str:
     package = Path(__file__).parent.parent
     stamps: list[int] = []
     for rel in ("plumbing/yamlio.py", "flavors.py", "plumbing/layout.py", "problems.py",

@@ -67,7 +67,7 @@ class Snapshot:
 
     @property
     def settings(self) -> Settings:
-        doc = self.documents.get(EntityRef("settings", None, "gitstore"))
+        doc = self.get("settings", "gitstore")
         return Settings.of(doc.data if doc else None)
 
     @property

@@ -12,6 +12,7 @@ says why there is no git library.
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 from collections.abc import Iterable, Iterator, Sequence
@@ -694,37 +695,56 @@ def objects_dir(common_dir: Path) -> Path:
     return Path(env) if env else common_dir / "objects"
 
 
-def write_loose_objects(objects: Path, items: Sequence[tuple[str, bytes]]) -> list[str]:
+def write_loose_objects(objects: Path, items: Sequence[tuple[str, bytes]],
+                        oids: Sequence[str] | None = None) -> list[str]:
     """Store objects as loose files the way git does, without starting git.
 
     Each object is compressed into a temporary file in its fan-out folder and
-    linked into place, so a reader (or a killed writer) never sees a partial
-    object; one that exists already is left alone.
+    renamed into place, so a reader (or a killed writer) never sees a partial
+    object; one that exists already is left alone. ``oids``, when given, are
+    the objects' ids, already computed.
     """
-    import tempfile
+    import hashlib
     import zlib
 
+    base = os.fspath(objects)
     ids = []
-    for type_, data in items:
-        oid = object_oid(type_, data)
+    for n, (type_, data) in enumerate(items):
+        header = b"%s %d\0" % (type_.encode(), len(data))
+        oid = oids[n] if oids is not None else hashlib.sha1(header + data).hexdigest()
         ids.append(oid)
-        folder = objects / oid[:2]
-        final = folder / oid[2:]
-        if final.exists():
+        folder = f"{base}/{oid[:2]}"
+        final = f"{folder}/{oid[2:]}"
+        if os.path.exists(final):
             continue
-        if not folder.is_dir():
-            folder.mkdir(exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix="tmp_obj_", dir=folder)
+        payload = zlib.compress(header + data, 1)  # level 1: git's own default for loose objects
+        tmp = _new_object_file(folder)
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(zlib.compress(b"%s %d\0" % (type_.encode(), len(data)) + data, 1))
-            os.chmod(tmp, 0o444)  # level 1 above: git's own default for loose objects
-            os.replace(tmp, final)  # the same id is the same contents: replacing is harmless
+            with open(tmp[0], "wb", closefd=True) as fh:
+                fh.write(payload)
+            os.replace(tmp[1], final)  # the same id is the same contents: replacing is harmless
         except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+            if os.path.exists(tmp[1]):
+                os.unlink(tmp[1])
             raise
     return ids
+
+
+_object_files = itertools.count()  # names of temporary object files, with the process id
+
+
+def _new_object_file(folder: str) -> tuple[int, str]:
+    """An open, new, read-only temporary file in ``folder`` (made when missing): (fd, path)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+    for _ in range(100):
+        path = f"{folder}/tmp_obj_{os.getpid()}_{next(_object_files)}"
+        try:
+            return os.open(path, flags, 0o444), path
+        except FileNotFoundError:
+            os.makedirs(folder, exist_ok=True)
+        except FileExistsError:
+            continue  # left by a killed process with the same id
+    raise FileExistsError(f"{folder}: no free temporary object name")
 
 
 def git_path(cwd: str | os.PathLike[str], name: str) -> Path:

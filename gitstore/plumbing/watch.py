@@ -46,10 +46,14 @@ _libc: ctypes.CDLL | None = None
 def _lib() -> ctypes.CDLL | None:
     global _libc
     if _libc is None and sys.platform.startswith("linux"):
-        try:
-            _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        except OSError:
-            return None
+        for name in ("libc.so.6", None):  # glibc's name first: find_library runs ldconfig
+            try:
+                lib = ctypes.CDLL(name or ctypes.util.find_library("c"), use_errno=True)
+                lib.inotify_init1  # noqa: B018 - present, or AttributeError
+            except (OSError, AttributeError, TypeError):
+                continue
+            _libc = lib
+            break
     return _libc
 
 

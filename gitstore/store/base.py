@@ -23,6 +23,7 @@ from gitstore.plumbing.layout import FOLDERS, derive_id, entity_path, is_valid_n
 from gitstore.plumbing.snapshot import Document, Snapshot
 from gitstore.plumbing.sources import ConfigRepo
 from gitstore.store import writer
+from gitstore.store.model import MODEL_FILE, remembered_repo_info
 from gitstore.store.state import FileChanges, Tree, WorkTreeReader, commit_tree
 from gitstore.store.transaction import Operation, Writer, recover
 
@@ -51,14 +52,14 @@ class StoreBase:
     # --- opening ---------------------------------------------------------------
 
     def _open(self, root: Path, lock_timeout: float) -> None:
-        git = vcs.repo_info(root)
+        git = remembered_repo_info(root)
         if git is None or git.toplevel is None:
             raise NotAConfigRepository(
                 str(root), "the library needs a git repository with a working tree"
             )
         self._repo = ConfigRepo(root, git, git.prefix)
         self._cache = ResultCache(self._repo.cache_dir)
-        self._reader = WorkTreeReader(root, self._cache, git.git_dir / "gitstore" / "worktree-stat")
+        self._reader = WorkTreeReader(root, self._cache, git.git_dir / "gitstore" / MODEL_FILE)
         self._writer = Writer(self._repo, self._cache, lock_timeout)
         reader = self._reader
         self._writer.worktree_hint = lambda: reader.last_read

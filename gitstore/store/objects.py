@@ -200,6 +200,7 @@ class GitObjects:
                      ) -> tuple[str, str]:
         modes = base.tree.entries
         objects: list[tuple[str, bytes]] = []
+        oids: list[str] = []
         updates: dict[tuple[str, ...], TreeItem | None] = {}
         pre = tuple(self.prefix.split("/")) if self.prefix else ()
         for path, text in changes.items():
@@ -208,15 +209,18 @@ class GitObjects:
                 updates[parts] = None
                 continue
             data = text.encode("utf-8")
+            oid = vcs.object_oid("blob", data)
             objects.append(("blob", data))
+            oids.append(oid)
             entry = modes.get(path)
             mode = entry.mode if entry is not None else "100644"
-            updates[parts] = TreeItem(mode, parts[-1], vcs.object_oid("blob", data))
-        root = self._patch(base.root_tree, updates, objects)
+            updates[parts] = TreeItem(mode, parts[-1], oid)
+        root = self._patch(base.root_tree, updates, objects, oids)
         if root is None:
             root = vcs.EMPTY_TREE
             objects.append(("tree", b""))
-        vcs.write_loose_objects(self.objects_dir, objects)
+            oids.append(root)
+        vcs.write_loose_objects(self.objects_dir, objects, oids)
         made = vcs.commit_here(self.cwd, root, [base.commit] if base.commit else [], message, None)
         if made is None:
             raise Unsupported("git makes this commit")
@@ -225,7 +229,7 @@ class GitObjects:
         return commit, root
 
     def _patch(self, tree: str | None, updates: dict[tuple[str, ...], TreeItem | None],
-               objects: list[tuple[str, bytes]]) -> str | None:
+               objects: list[tuple[str, bytes]], oids: list[str]) -> str | None:
         """The tree ``tree`` with ``updates`` (path parts -> item, None to remove); None if empty.
 
         A tree is kept as its sorted entries, raw; a change splices them, so a
@@ -247,7 +251,7 @@ class GitObjects:
                 raise Unsupported("a file becomes a folder")
             at = _find(keys, raw + b"/")
             current = chunks[at][-20:].hex() if at is not None else None
-            oid = self._patch(current, sub, objects)
+            oid = self._patch(current, sub, objects, oids)
             _remove(keys, chunks, raw + b"/")
             if oid is not None:
                 _insert(keys, chunks, *gitfiles.tree_entry(TREE_MODE, name, oid))
@@ -257,6 +261,7 @@ class GitObjects:
         oid = vcs.object_oid("tree", data)
         self._trees[oid] = (keys, chunks)
         objects.append(("tree", data))
+        oids.append(oid)
         return oid
 
     def _commit_with_git(self, base: Committed, changes: Mapping[str, str | None],

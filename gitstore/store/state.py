@@ -10,10 +10,8 @@ path and blob id in the core's :class:`~gitstore.plumbing.cache.ResultCache`.
 from __future__ import annotations
 
 import gc
-import marshal
 import os
 import stat
-import tempfile
 import time
 import weakref
 from collections.abc import Callable, Mapping
@@ -22,7 +20,7 @@ from pathlib import Path
 
 from gitstore.plumbing import vcs
 from gitstore.plumbing.cache import ResultCache
-from gitstore.plumbing.layout import EntityRef, classify
+from gitstore.plumbing.layout import CONFIG_FILE, EntityRef, classify
 from gitstore.plumbing.snapshot import Document, Snapshot, load_snapshot
 from gitstore.plumbing.sources import (
     LAYOUT_ROOTS,
@@ -33,14 +31,16 @@ from gitstore.plumbing.sources import (
     read_head,
 )
 from gitstore.plumbing.watch import Watcher, open_watcher
+from gitstore.store.model import Model, Row, load_model, save_model
 
 # path relative to the configuration root -> new text, or None to delete the file
 FileChanges = dict[str, "str | None"]
 
 # a file modified this recently may change again within the same timestamp: never trusted
 RACY_SECONDS = 3.0
-# path -> ((mtime_ns, ctime_ns, size, inode), blob id)
-StatCache = dict[str, tuple[tuple[int, int, int, int], str]]
+MODEL_SAVE_INTERVAL = 5.0  # least seconds between saves of the model by a long-lived reader
+# path -> ((st_mode, mtime_ns, ctime_ns, size, inode), blob id)
+StatCache = dict[str, tuple[tuple[int, int, int, int, int], str]]
 
 
 @dataclass
@@ -64,40 +64,80 @@ class Tree:
         return self.read_text(entity_path(kind, name, type_))
 
 
+def walk_rows(root: Path, watcher: Watcher | None = None) -> list[Row]:
+    """One row per file, link or odd entry below the layout's roots: its path and ``lstat``,
+    in listing order (the roots in layout order, then each folder by name). Each folder is
+    handed to ``watcher`` before it is listed."""
+    base = str(root)
+    rows: list[Row] = []
+    for name in LAYOUT_ROOTS:
+        full = os.path.join(base, name)
+        try:
+            st = os.lstat(full)
+        except FileNotFoundError:
+            continue
+        if stat.S_ISDIR(st.st_mode) and name != CONFIG_FILE:
+            rows.extend(_folder_rows(base, name, watcher))
+        else:
+            rows.append((name, st.st_mode, st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino))
+    return rows
+
+
+def _folder_rows(base: str, top: str, watcher: Watcher | None) -> list[Row]:
+    """The rows of one of the layout's folders, in listing order."""
+    rows: list[Row] = []
+    append, lstat = rows.append, os.lstat
+
+    def folder(full: str, rel: str) -> None:
+        if watcher is not None:
+            watcher.watch_folder(rel)
+        try:
+            fd = os.open(full, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except (FileNotFoundError, NotADirectoryError, OSError):
+            return  # gone (or replaced) since its parent was listed
+        try:
+            with os.scandir(fd) as it:
+                children = sorted([(e.name, e.is_dir(follow_symlinks=False)) for e in it])
+            prefix = rel + "/"
+            for name, is_dir in children:
+                if is_dir:
+                    folder(f"{full}/{name}", prefix + name)
+                    continue
+                try:  # relative to the open folder: no walk down the whole path per file
+                    st = lstat(name, dir_fd=fd)
+                except FileNotFoundError:
+                    continue
+                append((prefix + name, st.st_mode, st.st_mtime_ns, st.st_ctime_ns, st.st_size,
+                        st.st_ino))
+        finally:
+            os.close(fd)
+
+    folder(os.path.join(base, top), top)
+    return rows
+
+
 @dataclass
 class StatWorkTreeSource(WorkTreeSource):
     """The working tree, listed from a stat cache that outlives one listing."""
 
-    stat_cache: StatCache = field(default_factory=dict)
     stat_changed: bool = False
     watcher: Watcher | None = None  # told of each folder before it is listed
     # path -> its last change (seconds) of files read while too new for the stat cache
     unsettled: dict[str, float] = field(default_factory=dict)
+    # gives the stat cache when first needed (a store's model keeps it)
+    stat_loader: Callable[[], StatCache] | None = None
+    _stat_cache: StatCache | None = field(default=None, repr=False)
 
-    def _add(self, full: str, rel: str, mode: int, found: list[FileEntry]) -> None:
-        if stat.S_ISDIR(mode) and self.watcher is not None:
-            self.watcher.watch_folder(rel)
-        self._add_file(full, rel, mode, found)
+    @property
+    def stat_cache(self) -> StatCache:
+        if self._stat_cache is None:
+            loader, self.stat_loader = self.stat_loader, None
+            self._stat_cache = loader() if loader is not None else {}
+        return self._stat_cache
 
-    def _add_file(self, full: str, rel: str, mode: int, found: list[FileEntry]) -> None:
-        if not stat.S_ISREG(mode):
-            super()._add(full, rel, mode, found)
-            return
-        st = os.lstat(full)
-        key = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
-        known = self.stat_cache.get(rel)
-        if known is not None and known[0] == key:
-            found.append(FileEntry(rel, known[1], "100644"))
-            return
-        data = self.read_file(full)
-        self._data[rel] = data
-        oid = vcs.blob_oid(data)
-        if time.time() - max(st.st_mtime_ns, st.st_ctime_ns) / 1e9 > RACY_SECONDS:
-            self.stat_cache[rel] = (key, oid)
-            self.stat_changed = True
-        else:
-            self.unsettled[rel] = max(st.st_mtime_ns, st.st_ctime_ns) / 1e9
-        found.append(FileEntry(rel, oid, "100644"))
+    @stat_cache.setter
+    def stat_cache(self, value: StatCache) -> None:
+        self._stat_cache, self.stat_loader = value, None
 
     @staticmethod
     def read_file(full: str | Path) -> bytes:
@@ -110,16 +150,61 @@ class StatWorkTreeSource(WorkTreeSource):
             out[entry.path] = data if data is not None else self.read_file(self.root / entry.path)
         return out
 
-    def listing(self) -> list[FileEntry]:
+    def entries(self) -> list[FileEntry]:
+        return self.listing()
+
+    def listing(self, rows: list[Row] | None = None) -> list[FileEntry]:
+        """The files of ``rows`` (listed now when not given), reading only those whose stat
+        the cache does not vouch for."""
         self._data.clear()
         self.unsettled.clear()
-        found = self.entries()
-        if len(self.stat_cache) > len(found):
+        if rows is None:
+            rows = walk_rows(self.root, self.watcher)
+        found: list[FileEntry] = []
+        known_stats = self.stat_cache
+        base = str(self.root)
+        for row in rows:
+            rel, mode = row[0], row[1]
+            if stat.S_ISREG(mode):
+                known = known_stats.get(rel)
+                if known is not None and known[0] == row[1:]:
+                    found.append(FileEntry(rel, known[1], "100644"))
+                    continue
+                entry = self._read_regular(os.path.join(base, rel), rel, row)
+                if entry is not None:
+                    found.append(entry)
+            elif stat.S_ISLNK(mode):
+                try:
+                    target = os.readlink(os.path.join(base, rel))
+                except OSError:
+                    continue
+                found.append(FileEntry(rel, vcs.blob_oid(target.encode("utf-8", "surrogateescape")),
+                                       vcs.MODE_SYMLINK))
+            else:  # a folder named like the settings file, a device, a socket
+                found.append(FileEntry(rel, "0" * 40, vcs.MODE_SUBMODULE))
+        if len(known_stats) > len(found):
             listed = {e.path for e in found}
-            for gone in [p for p in self.stat_cache if p not in listed]:
-                del self.stat_cache[gone]
+            for gone in [p for p in known_stats if p not in listed]:
+                del known_stats[gone]
             self.stat_changed = True
         return found
+
+    def _read_regular(self, full: str, rel: str, row: Row) -> FileEntry | None:
+        try:
+            data = self.read_file(full)
+        except FileNotFoundError:
+            self.stat_cache.pop(rel, None)
+            return None  # removed since it was listed
+        self._data[rel] = data
+        oid = vcs.blob_oid(data)
+        changed = max(row[2], row[3]) / 1e9
+        if time.time() - changed > RACY_SECONDS:
+            self.stat_cache[rel] = (row[1:], oid)
+            self.stat_changed = True
+        else:
+            self.stat_cache.pop(rel, None)
+            self.unsettled[rel] = changed
+        return FileEntry(rel, oid, "100644")
 
 
 @dataclass
@@ -264,29 +349,45 @@ class WorkTreeReader:
     With a :class:`~gitstore.plumbing.watch.Watcher` (Linux), a read after the
     first lists nothing: the kernel's queue of file events names the paths
     that changed (whoever changed them), and only those are read again. Without
-    one, every read lists the tree with the stat cache.
+    one, every read lists the tree with the stat cache. ``model_file`` keeps
+    what was read for the next process (see :mod:`gitstore.store.model`).
     """
 
     root: Path
     cache: ResultCache
-    stat_file: Path | None = None  # where the stat cache outlives the process
+    model_file: Path | None = None  # where the model outlives the process
     source: StatWorkTreeSource = field(init=False)
     watcher: Watcher | None = field(default=None, init=False)
     _last: tuple[tuple[FileEntry, ...], Snapshot] | None = field(default=None, init=False)
+    # the rows of the last listing and its snapshot, when the rows alone vouch for every file
+    _last_rows: tuple[list[Row], Snapshot] | None = field(default=None, init=False)
     _current: Tree | None = field(default=None, init=False)
     _pending: set[str] = field(default_factory=set, init=False)  # changed, not followed yet
-    _stats_saved: float = field(default=-1e9, init=False)
-    _stats_at_exit: bool = field(default=False, init=False)
+    _model: Model | None = field(default=None, init=False)  # read from disk, not used yet
+    _saved_snapshot: Snapshot | None = field(default=None, init=False)  # as on disk
+    _model_dirty: bool = field(default=False, init=False)
+    _model_saved: float = field(default=-1e9, init=False)
+    _model_at_exit: bool = field(default=False, init=False)
+    _settled_now: StatCache = field(default_factory=dict, init=False)  # untrusted, now trusted
+    _saved_counts: tuple[int, int] = field(default=(0, 0), init=False)  # files, untrusted
+    _urgent_saved: bool = field(default=False, init=False)  # saved early once (see _settle)
+    _save_interval: float = field(default=MODEL_SAVE_INTERVAL, init=False)  # seconds
 
     def __post_init__(self) -> None:
         self.source = StatWorkTreeSource("working tree", None, root=self.root)
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            self.source.stat_cache = load_stat_cache(self.stat_file, self.root)
-        finally:
-            if collecting:
-                gc.enable()
+        if self.model_file is not None and os.environ.get("GITSTORE_NO_CACHE") != "1":
+            collecting = gc.isenabled()
+            gc.disable()
+            try:
+                self._model = load_model(self.model_file, self.root, self.cache.format,
+                                         self.source.label)
+            finally:
+                if collecting:
+                    gc.enable()
+            if self._model is not None:
+                self._saved_snapshot = self._model.snapshot
+                self._saved_counts = (len(self._model.rows), len(self._model.untrusted))
+                self._model_saved = time.monotonic()  # as good as one saved now
         self.watcher = open_watcher(self.root, LAYOUT_ROOTS)
         if self.watcher is not None:
             weakref.finalize(self, self.watcher.close)
@@ -324,9 +425,17 @@ class WorkTreeReader:
                 gc.enable()
 
     def _list(self) -> Tree:
-        entries = tuple(self.source.listing())
+        model, self._model = self._model, None
+        rows = walk_rows(self.root, self.watcher)
+        if model is not None:
+            known = self._from_model(model, rows)
+            if known is not None:
+                return self._tree(known)
+        elif self._last_rows is not None and self._last_rows[0] == rows:
+            return self._tree(self._last_rows[1])
+        entries = tuple(self.source.listing(rows))
         if self.source.stat_changed:
-            save_stat_cache(self.stat_file, self.root, self.source.stat_cache)
+            self._model_dirty = True
             self.source.stat_changed = False
         if self._last is not None and self._last[0] == entries:
             snap = self._last[1]
@@ -337,7 +446,56 @@ class WorkTreeReader:
             )
             self.cache.save_soon()
             self._last = (entries, snap)
+            self._model_dirty = True
+        keep = self.watcher is None and not self.source.unsettled
+        self._last_rows = (rows, snap) if keep else None
+        if self._model_dirty:
+            self._save_model_soon(snap)
         return self._tree(snap)
+
+    def _from_model(self, model: Model, rows: list[Row]) -> Snapshot | None:
+        """The model's snapshot when ``rows`` show the files it was made from (the files it
+        could not vouch for are read again); else None, with the listing set to start from it."""
+        if rows == model.rows and self._untrusted_unchanged(model):
+            self._last = None
+            # without file events, the next read compares its listing with this one
+            keep = self.watcher is None and not self.source.unsettled
+            self._last_rows = (rows, model.snapshot) if keep else None
+            self.source.stat_loader = lambda: {**model.stat_cache(), **self._settled_now}
+            if self._settled_now:
+                self._model_dirty = True
+                self._save_model_soon(model.snapshot)
+            return model.snapshot
+        self.source.stat_loader = model.stat_cache
+        self._last = (tuple(model.entries()), model.snapshot)
+        return None
+
+    def _untrusted_unchanged(self, model: Model) -> bool:
+        """Read the files whose rows the model does not vouch for; True when each still
+        holds what the model says (noting those now old enough to be trusted)."""
+        if not model.untrusted:
+            return True
+        self.source.unsettled.clear()
+        self._settled_now = {}
+        now = time.time()
+        for n, row in enumerate(model.rows):
+            rel = row[0]
+            if rel not in model.untrusted:
+                continue
+            if not stat.S_ISREG(row[1]):
+                return False  # a link or an odd entry: the listing knows how to name it
+            try:
+                data = StatWorkTreeSource.read_file(os.path.join(self.root, rel))
+            except FileNotFoundError:
+                return False
+            if vcs.blob_oid(data) != model.oids[n]:
+                return False
+            changed = max(row[2], row[3]) / 1e9
+            if now - changed > RACY_SECONDS:
+                self._settled_now[rel] = (row[1:], model.oids[n])
+            else:
+                self.source.unsettled[rel] = changed
+        return True
 
     def _tree(self, snap: Snapshot) -> Tree:
         def read_text(path: str) -> str:
@@ -365,7 +523,8 @@ class WorkTreeReader:
             if entry is None or not stat.S_ISREG(st.st_mode):
                 self.source.unsettled.pop(path, None)
             elif now - max(st.st_mtime_ns, st.st_ctime_ns) / 1e9 > RACY_SECONDS:
-                found[path] = ((st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino), entry.oid)
+                found[path] = ((st.st_mode, st.st_mtime_ns, st.st_ctime_ns, st.st_size,
+                                st.st_ino), entry.oid)
         if not found:
             return
         more = self.watcher.changes()
@@ -377,20 +536,52 @@ class WorkTreeReader:
             self.source.unsettled.pop(path, None)
             if path not in more:
                 self.source.stat_cache[path] = item
-        self._save_stats_soon()
+        self._model_dirty = True
+        files, untrusted = self._saved_counts
+        urgent = not self._urgent_saved and (untrusted * 2 > files or untrusted > 64)
+        self._save_model_soon(current.snapshot, urgent=urgent)
 
-    def _save_stats_soon(self) -> None:
-        """Keep the stat cache for the next process: now and then, and at exit."""
-        now = time.monotonic()
-        if now - self._stats_saved >= STAT_SAVE_INTERVAL:
-            save_stat_cache(self.stat_file, self.root, self.source.stat_cache)
-            self._stats_saved = now
+    def _save_model_soon(self, snap: Snapshot, urgent: bool = False) -> None:
+        """Keep the model for the next process: at exit, and at most every few seconds
+        (now, when none was read at the start); now when ``urgent`` (the model on disk
+        leaves most files to read again)."""
+        if self.model_file is None:
             return
-        if not self._stats_at_exit:
+        now = time.monotonic()
+        if urgent or now - self._model_saved >= self._save_interval:
+            self.save_model(snap)
+            took = time.monotonic() - now
+            self._model_saved = time.monotonic()
+            # at most 1% of the time on saving: a large model waits longer between saves
+            self._save_interval = max(MODEL_SAVE_INTERVAL, 100 * took)
+            self._urgent_saved |= urgent
+            return
+        if not self._model_at_exit:
             import atexit
 
-            atexit.register(_save_stats_at_exit, weakref.ref(self))
-            self._stats_at_exit = True
+            atexit.register(_save_model_at_exit, weakref.ref(self))
+            self._model_at_exit = True
+
+    def save_model(self, snap: Snapshot | None = None) -> None:
+        """Write the model of ``snap`` (the last read) when it holds anything new."""
+        if snap is None:
+            snap = self._current.snapshot if self._current is not None else None
+        if snap is None or self.model_file is None or os.environ.get("GITSTORE_NO_CACHE") == "1":
+            return
+        if not self._model_dirty and snap is self._saved_snapshot:
+            return
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            saved = save_model(self.model_file, self.root, self.cache.format, snap,
+                               self.source.stat_cache)
+        finally:
+            if collecting:
+                gc.enable()
+        if saved is not None:
+            self._saved_counts = saved
+            self._model_dirty = False
+            self._saved_snapshot = snap
 
     def _follow(self, current: Tree, changed: set[str]) -> Tree | None:
         """``current`` with the changed paths read again; None when a full listing is needed."""
@@ -422,14 +613,17 @@ class WorkTreeReader:
         snap = apply_changes(current, changes, self.cache, {p: "100644" for p in changes})
         self.cache.save_soon()
         self._last = None
+        self._last_rows = None
+        self._model_dirty = True
         return self._tree(snap)
-STAT_SAVE_INTERVAL = 5.0  # seconds between saves of the stat cache by a long-lived reader
 
 
-def _save_stats_at_exit(ref: weakref.ref[WorkTreeReader]) -> None:
+
+
+def _save_model_at_exit(ref: weakref.ref[WorkTreeReader]) -> None:
     reader = ref()
     if reader is not None:
-        save_stat_cache(reader.stat_file, reader.root, reader.source.stat_cache)
+        reader.save_model()
 
 
 class ListedSource(Source):
@@ -479,33 +673,3 @@ def patch_snapshot(
     snap.present.update(part.present)
     snap.problems = [p for p in base.problems if p.path not in touched] + part.problems
     return snap
-
-
-STAT_FORMAT = "gitstore-stat-1"
-
-
-def load_stat_cache(path: Path | None, root: Path) -> StatCache:
-    """The stat cache a previous process kept for this working tree (empty when unusable)."""
-    if path is None or os.environ.get("GITSTORE_NO_CACHE") == "1":
-        return {}
-    try:
-        blob = marshal.loads(path.read_bytes())
-    except (OSError, EOFError, ValueError, TypeError):
-        return {}
-    if not isinstance(blob, tuple) or len(blob) != 3 or blob[:2] != (STAT_FORMAT, str(root)):
-        return {}
-    return blob[2] if isinstance(blob[2], dict) else {}
-
-
-def save_stat_cache(path: Path | None, root: Path, stat_cache: StatCache) -> None:
-    """Keep the stat cache for the next process (atomically; a failure only costs speed)."""
-    if path is None or os.environ.get("GITSTORE_NO_CACHE") == "1":
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".worktree-stat.", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            marshal.dump((STAT_FORMAT, str(root), stat_cache), fh)
-        os.replace(tmp, path)
-    except OSError:
-        pass

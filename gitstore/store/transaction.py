@@ -286,10 +286,14 @@ def _remove_partial_writes(path: Path) -> None:
     import re
 
     pattern = re.compile(rf"\.{re.escape(path.name)}\.[a-z0-9_]{{8}}")
-    if path.parent.is_dir():
-        for leftover in path.parent.iterdir():
-            if pattern.fullmatch(leftover.name):
-                leftover.unlink(missing_ok=True)
+    start = f".{path.name}."
+    try:
+        names = os.listdir(path.parent)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for name in names:
+        if name.startswith(start) and pattern.fullmatch(name):
+            (path.parent / name).unlink(missing_ok=True)
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -355,7 +359,8 @@ def finish(repo: ConfigRepo, state_dir: Path, journal: Journal, known: Known | N
     staged = []
     for n, path in enumerate(paths):
         gpath = prefix + path
-        _remove_partial_writes(repo.root / path)
+        if known is None:  # recovering from a killed writer, which may have left a partial file
+            _remove_partial_writes(repo.root / path)
         on_disk = _disk_oid(repo.root / path)
         if on_disk not in (old.get(gpath), new.get(gpath)):
             continue  # edited by hand since: leave it alone
