@@ -176,7 +176,8 @@ def test_every_push_is_decided_as_full_checks_decide_it(tmp_path: Path, seed: in
 def test_a_damaged_or_older_state_falls_back_to_a_whole_check(tmp_path: Path) -> None:
     pair = Pair(tmp_path)
     cache = pair.bares["cached"] / "gitstore"
-    commit_as(pair.work, "alice@example.com", {"stacks/prod.yaml": "components: {}\n"})
+    commit_as(pair.work, "alice@example.com", {"stacks/prod.yaml": "components: {}\n",
+                                               "gitstore.yaml": TRUST_FILES["gitstore.yaml"]})
     assert pair.push(["main"], {})["cached"][0] == 0
     for name in ("authority-state", "validate-state-gittreesource"):
         assert (cache / name).exists()
