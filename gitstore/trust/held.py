@@ -23,9 +23,8 @@ import contextlib
 import marshal
 import os
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from gitstore.errors import GitError
 from gitstore.plumbing import vcs
@@ -44,18 +43,33 @@ ROOTS = (CONFIG_FILE, FOLDERS["user"], FOLDERS["team"], FOLDERS["role"])
 KINDS = ("user", "team", "role")
 
 
-@dataclass
 class Held:
-    """The settings, users, teams and roles at one commit."""
+    """The settings, users, teams and roles at one commit (roles and grant rows are
+    unmarshalled only when asked for)."""
 
-    commit: str
-    prefix: str
-    has_settings: bool  # the commit holds a gitstore.yaml (readable or not)
-    settings_data: dict[str, Any] | None
-    users: dict[str, dict[str, Any]]  # name -> the USER_FIELDS it has
-    teams: dict[str, list[str]]  # name -> its members ([] when `members` is not a list)
-    roles: dict[str, dict[str, Any]]
-    table: GrantTable | None  # None until asked for, and after a role or team changed
+    def __init__(self, commit: str, prefix: str, has_settings: bool,
+                 settings_data: dict[str, Any] | None, users: dict[str, dict[str, Any]],
+                 teams: dict[str, list[str]], roles: dict[str, dict[str, Any]] | bytes,
+                 table: dict[str, Any] | None) -> None:
+        self.commit = commit
+        self.prefix = prefix
+        self.has_settings = has_settings  # the commit holds a gitstore.yaml (readable or not)
+        self.settings_data = settings_data
+        self.users = users  # name -> the USER_FIELDS it has
+        self.teams = teams  # name -> its members ([] when `members` is not a list)
+        self._roles = roles
+        # "operation\0ptype" -> grant rows (marshalled until asked for); None until built,
+        # and again after a role or team changed
+        self.table = None if table is None else _Rows(table)
+        self.dirty = False  # differs from what the repository keeps
+        self._authority: Authority | None = None
+
+    @property
+    def roles(self) -> dict[str, dict[str, Any]]:
+        if isinstance(self._roles, bytes):
+            self._roles = marshal.loads(self._roles)
+        assert isinstance(self._roles, dict)
+        return self._roles
 
     @property
     def settings(self) -> Settings:
@@ -63,21 +77,42 @@ class Held:
 
     @property
     def has_roles(self) -> bool:
-        return bool(self.roles)
-
-    dirty: bool = False  # differs from what the repository keeps
-    _authority: Authority | None = None
+        return bool(self.roles) if not isinstance(self._roles, bytes) else self._roles != EMPTY
 
     def authority(self) -> Authority:
         """The grants these users, teams and roles make (built once)."""
         if self._authority is None:
-            self._authority = Authority.of(self.users, self.teams, self.roles, self.table)
+            if self.table is not None:  # the roles are not read
+                self._authority = Authority.of(self.users, self.teams, {},
+                                               cast(GrantTable, self.table))
+            else:
+                self._authority = Authority.of(self.users, self.teams, self.roles)
         return self._authority
 
     def dump(self, fmt: str) -> bytes:
+        roles = self._roles if isinstance(self._roles, bytes) else marshal.dumps(self._roles)
+        table = None if self.table is None else self.table.packed()
         return marshal.dumps((STATE_TAG, fmt, self.commit, self.prefix, self.has_settings,
-                              self.settings_data, self.users, self.teams,
-                              marshal.dumps(self.roles), marshal.dumps(self.table)))
+                              self.settings_data, self.users, self.teams, roles, table))
+
+
+EMPTY = marshal.dumps({})
+
+
+class _Rows(dict[str, Any]):
+    """A grant table whose rows are unmarshalled per permission, when asked for."""
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        value = dict.get(self, key)
+        if value is None:
+            return default
+        if isinstance(value, bytes):
+            value = marshal.loads(value)
+            self[key] = value
+        return value
+
+    def packed(self) -> dict[str, bytes]:
+        return {k: v if isinstance(v, bytes) else marshal.dumps(v) for k, v in self.items()}
 
 
 def from_snapshot(snap: Snapshot, commit: str, prefix: str) -> Held:
@@ -119,7 +154,7 @@ class HeldStore:
         """Keep ``held`` (with the grant table, if it was built) for the next check."""
         built = held._authority.built_table if held._authority is not None else None
         if held.table is None and built is not None:
-            held.table = built
+            held.table = _Rows(built)
             held.dirty = True
         if held.dirty and self.path:
             save(self.path, held, self.format)
@@ -146,14 +181,12 @@ def _follow(state: Held, git_cwd: str | os.PathLike[str], commit: str) -> bool:
     mini = load_snapshot(source, ResultCache(None), entries=entries)
     _apply(state, mini, touched, {e.path for e in entries})
     state.commit = commit
-    state.dirty = True
+    state.dirty = state.dirty or bool(touched)  # else the kept commit still tells the same
     return True
 
 
 def _apply(state: Held, mini: Snapshot, touched: set[str], present: set[str]) -> None:
     """Replace what ``state`` holds of the ``touched`` paths by what ``mini`` read of them."""
-    holders: dict[str, dict[str, Any]] = {"user": state.users, "team": state.teams,
-                                          "role": state.roles}
     members = team_members(mini.of_kind("team"))
     for path in touched:
         if path == CONFIG_FILE:
@@ -162,11 +195,11 @@ def _apply(state: Held, mini: Snapshot, touched: set[str], present: set[str]) ->
             state.settings_data = doc.data if doc else None
             continue
         ref = classify(path)
-        if not isinstance(ref, EntityRef) or ref.kind not in holders:
+        if not isinstance(ref, EntityRef) or ref.kind not in KINDS:
             continue
         if ref.kind in ("team", "role"):
             state.table = None
-        holders[ref.kind].pop(ref.name, None)
+        _of_kind(state, ref.kind).pop(ref.name, None)
     # Every touched entity is dropped before any is added: two paths can name one entity
     # only when one is not a readable file, and that one never adds anything.
     for ref, doc in mini.documents.items():
@@ -178,6 +211,10 @@ def _apply(state: Held, mini: Snapshot, touched: set[str], present: set[str]) ->
             state.roles[ref.name] = doc.data
 
 
+def _of_kind(state: Held, kind: str) -> dict[str, Any]:
+    return state.users if kind == "user" else state.teams if kind == "team" else state.roles
+
+
 def load(path: Path, fmt: str) -> Held | None:
     """The kept state, or None when it is missing, damaged, foreign or from other code."""
     try:
@@ -185,11 +222,10 @@ def load(path: Path, fmt: str) -> Held | None:
         if not isinstance(blob, tuple) or len(blob) != 10 or blob[:2] != (STATE_TAG, fmt):
             return None
         commit, prefix, has_settings, settings, users, teams, roles, table = blob[2:]
-        roles, table = marshal.loads(roles), marshal.loads(table)
     except (OSError, EOFError, ValueError, TypeError):
         return None
     shapes = ((commit, str), (prefix, str), (has_settings, bool), (users, dict),
-              (teams, dict), (roles, dict))
+              (teams, dict), (roles, bytes))
     if (not all(isinstance(value, kind) for value, kind in shapes)
             or not isinstance(settings, dict | None) or not isinstance(table, dict | None)):
         return None
