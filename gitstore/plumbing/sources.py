@@ -196,7 +196,7 @@ def find_config_repo(start: str | os.PathLike[str], need_worktree_file: bool = T
             git = vcs.known_repo(candidate)
             return ConfigRepo(candidate, git, git.prefix if git else "")
     if not need_worktree_file:
-        git = vcs.repo_info(start_path)
+        git = vcs.known_repo(start_path)
         if git is not None:
             root = git.toplevel or git.git_dir
             return ConfigRepo(root, git, "")

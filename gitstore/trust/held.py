@@ -37,7 +37,7 @@ from gitstore.references import team_members
 from gitstore.trust.permissions import Authority, GrantTable
 
 STATE_FILE = "authority-state"
-STATE_TAG = "gitstore-authority-1"
+STATE_TAG = "gitstore-authority-2"
 USER_FIELDS = ("email", "accounts", "signing_key")  # all a check of a change reads of a user
 ROOTS = (CONFIG_FILE, FOLDERS["user"], FOLDERS["team"], FOLDERS["role"])
 KINDS = ("user", "team", "role")

@@ -84,6 +84,7 @@ class Authority:
         self._table = table
         self._grants: dict[tuple[str, str], list[Grant]] = {}
         self._emails: dict[str, str] | None = None
+        self._holders: dict[tuple[str, str, str | None], dict[str, list[Grant]]] = {}
 
     def table(self) -> GrantTable:
         """Every grant of every permission (built once; see :func:`grant_table`)."""
@@ -113,29 +114,34 @@ class Authority:
         found = self._grants.get(key)
         if found is None:
             users = self.users
-            rows = self.table().get(f"{operation}\0{ptype}", [])
-            found = sorted({Grant(*row) for row in rows if row[0] in users}, key=Grant.sort_key)
+            rows = self.table().get(f"{operation}\0{ptype}", [])  # distinct, in grant order
+            found = [Grant(*row) for row in rows if row[0] in users]
             self._grants[key] = found
         return list(found)
 
     def holders(self, operation: str, ptype: str, project: str | None = None
                 ) -> dict[str, list[Grant]]:
-        """The users holding ``operation: ptype`` (in ``project``, for run records), with how."""
-        result: dict[str, list[Grant]] = {}
-        for grant in self.grants(operation, ptype):
-            if applies(grant, operation, project):
-                result.setdefault(grant.user, []).append(grant)
-        return result
+        """The users holding ``operation: ptype`` (in ``project``, for run records), with how
+        (found once per permission; each call gets its own lists)."""
+        key = (operation, ptype, project)
+        found = self._holders.get(key)
+        if found is None:
+            found = {}
+            for grant in self.grants(operation, ptype):
+                if applies(grant, operation, project):
+                    found.setdefault(grant.user, []).append(grant)
+            self._holders[key] = found
+        return {user: list(grants) for user, grants in found.items()}
 
     def holds(self, user: str, operation: str, ptype: str, project: str | None = None) -> bool:
         return user in self.holders(operation, ptype, project)
 
 
 def grant_table(roles: dict[str, dict[str, Any]], teams: dict[str, list[str]]) -> GrantTable:
-    """The grants every role makes, by permission, before users are checked: a user named in
-    an assignment (with no team), or each member of a team that exists (with no user). A
-    grant counts only for a user who exists (:meth:`Authority.grants`), so the table depends
-    on the roles and teams alone."""
+    """The grants every role makes, by permission (each once, sorted as grants are sorted),
+    before users are checked: a user named in an assignment (with no team), or each member
+    of a team that exists (with no user). A grant counts only for a user who exists
+    (:meth:`Authority.grants`), so the table depends on the roles and teams alone."""
     table: GrantTable = {}
     for role, data in roles.items():
         rows: list[GrantRow] | None = None
@@ -147,7 +153,13 @@ def grant_table(roles: dict[str, dict[str, Any]], teams: dict[str, list[str]]) -
                     rows = _assignment_rows(role, data, teams)
                 if rows:
                     table.setdefault(f"{operation}\0{ptype}", []).extend(rows)
-    return table
+    return {key: sorted(set(rows), key=_row_order) for key, rows in table.items()}
+
+
+def _row_order(row: GrantRow) -> tuple[str, str, bool, str, bool, str]:
+    """:meth:`Grant.sort_key` of a row."""
+    user, role, team, project = row
+    return (user, role, team is not None, team or "", project is not None, project or "")
 
 
 def _assignment_rows(role: str, data: dict[str, Any], teams: dict[str, list[str]]
