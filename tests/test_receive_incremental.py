@@ -189,3 +189,19 @@ def test_a_damaged_or_older_state_falls_back_to_a_whole_check(tmp_path: Path) ->
     found = pair.push(["main"], {})
     assert found["cached"] == found["whole"]
     assert found["cached"][0] == 1  # bob holds no `stack: create`
+
+
+def test_the_first_pushes_to_an_empty_repository_are_decided_as_full_checks_decide_them(
+        tmp_path: Path) -> None:
+    pair = Pair(tmp_path)
+    for name, bare in pair.bares.items():  # start again from empty repositories
+        subprocess.run(["rm", "-rf", str(bare)], check=True)
+        git(tmp_path, "init", "-q", "--bare", str(bare))
+        assert run_cli("hooks", "install", "--server", str(bare)).code == 0, name
+    commit(pair.work, "alice@example.com", {"gitstore.yaml": TRUST_FILES["gitstore.yaml"]}, ())
+    first = pair.push(["main"], {})
+    assert first["cached"] == first["whole"] and first["cached"][0] == 0
+    commit(pair.work, "bob@example.com", {"stacks/dev.yaml": "components: {}\n"}, ())
+    second = pair.push(["main"], {})
+    assert second["cached"] == second["whole"]
+    assert second["cached"][0] == 1  # judged by the roles the first push brought

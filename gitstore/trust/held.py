@@ -10,7 +10,9 @@ before users are checked), which depends on roles and teams alone.
 
 For another base, ``git diff-tree`` between the kept commit and the new one
 names the settings, user, team and role files that differ; only those are
-read, and the grant table is rebuilt only when a role or a team changed.
+read, and the grant table is rebuilt only when a role or a team changed. The
+state is written again only when that table was rebuilt or many files
+changed: following a few files from the kept commit costs less than writing.
 A missing, damaged or foreign state, another configuration folder, or a kept
 commit git no longer has (a rejected push's objects are dropped) reads the
 whole, as :func:`gitstore.trust.enforce.snapshot_at` does. ``tests/test_held.py``
@@ -41,6 +43,7 @@ STATE_TAG = "gitstore-authority-2"
 USER_FIELDS = ("email", "accounts", "signing_key")  # all a check of a change reads of a user
 ROOTS = (CONFIG_FILE, FOLDERS["user"], FOLDERS["team"], FOLDERS["role"])
 KINDS = ("user", "team", "role")
+REWRITE_AFTER = 16  # authority files changed since the kept commit: then it is written again
 
 
 class Held:
@@ -179,9 +182,14 @@ def _follow(state: Held, git_cwd: str | os.PathLike[str], commit: str) -> bool:
     treeish = f"{commit}:{state.prefix}" if state.prefix else commit
     source = GitTreeSource(f"commit {commit[:12]}", None, git_cwd=Path(git_cwd), treeish=treeish)
     mini = load_snapshot(source, ResultCache(None), entries=entries)
+    table = state.table
     _apply(state, mini, touched, {e.path for e in entries})
     state.commit = commit
-    state.dirty = state.dirty or bool(touched)  # else the kept commit still tells the same
+    # Writing the state costs more than reading a few files again: it is written when many
+    # files changed or the grant table must be built again (see HeldStore.keep).
+    state.dirty = state.dirty or len(touched) >= REWRITE_AFTER
+    if table is not None and state.table is None:
+        state.dirty = True
     return True
 
 
