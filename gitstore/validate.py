@@ -54,7 +54,7 @@ def listing_digest(entries: list[FileEntry]) -> str:
     """Names a set of files by path, mode, stage and content: all a whole result depends on."""
     import hashlib
 
-    text = "\0".join(f"{e.path}\1{e.oid}\1{e.mode}\1{e.stage}" for e in entries)
+    text = "\0".join([f"{path}\1{oid}\1{mode}\1{stage}" for path, oid, mode, stage in entries])
     return hashlib.sha1(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
