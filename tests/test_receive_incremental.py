@@ -120,8 +120,10 @@ def commit(work: Path, email: str, files: dict[str, str], remove: tuple[str, ...
         (work / path).unlink()
     git(work, "add", "-A")
     name = email.split("@")[0]
-    git(work, "-c", f"user.name={name}", "-c", f"user.email={email}", "commit", "-q",
-        "--allow-empty", "-m", "change")
+    env = {**os.environ, "GIT_AUTHOR_EMAIL": email, "GIT_AUTHOR_NAME": name,
+           "GIT_COMMITTER_EMAIL": email, "GIT_COMMITTER_NAME": name}
+    subprocess.run(["git", "commit", "-q", "--allow-empty", "-m", "change"], cwd=work,
+                   check=True, env=env, capture_output=True)
 
 
 def step(pair: Pair, rng: random.Random, branches: set[str]) -> list[str]:
@@ -205,3 +207,27 @@ def test_the_first_pushes_to_an_empty_repository_are_decided_as_full_checks_deci
     second = pair.push(["main"], {})
     assert second["cached"] == second["whole"]
     assert second["cached"][0] == 1  # judged by the roles the first push brought
+
+
+def test_a_kept_authority_damaged_inside_is_read_whole(tmp_path: Path) -> None:
+    from gitstore.plumbing.cache import ResultCache
+    from gitstore.trust import held
+
+    pair = Pair(tmp_path)
+    commit(pair.work, "alice@example.com", {"gitstore.yaml": TRUST_FILES["gitstore.yaml"]}, ())
+    assert pair.push(["main"], {})["cached"][0] == 0
+    commit(pair.work, "carol@example.com", {"stacks/dev.yaml": "components: {}\n"}, ())
+    second = pair.push(["main"], {})["cached"]
+    assert second[0] == 0, second  # judged by roles: the table is kept
+    path = pair.bares["cached"] / "gitstore" / held.STATE_FILE
+    fmt = ResultCache(path.parent).format
+    state = held.load(path, fmt)
+    assert state is not None and state.table
+    state._roles = b"\x00damaged"  # the outer state reads; its parts do not
+    state.table = held._Rows({key: b"\xffdamaged" for key in state.table})
+    held.save(path, state, fmt)
+    commit(pair.work, "bob@example.com", {"stacks/qa.yaml": "components: {}\n"}, ())
+    found = pair.push(["main"], {})
+    assert found["cached"] == found["whole"]
+    assert found["cached"][0] == 1  # bob holds no `stack: create`
+    assert held.load(path, fmt) is not None

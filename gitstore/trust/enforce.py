@@ -26,7 +26,7 @@ from gitstore.plumbing.sources import FileEntry, GitTreeSource, WorkTreeSource
 from gitstore.problems import Problem
 from gitstore.trust import actor as actors
 from gitstore.trust.changes import Requirement, requirements
-from gitstore.trust.held import Held, HeldStore
+from gitstore.trust.held import Damaged, Held, HeldStore
 from gitstore.trust.permissions import Authority
 
 if TYPE_CHECKING:
@@ -98,8 +98,10 @@ def check_change(git_cwd: str | os.PathLike[str], old: str | None, new: str,
         return []
     store = HeldStore(cache)
     base = store.at(git_cwd, judge_at, prefix)
-    problems: list[Problem] = []
-    if base.has_settings:
+    try:
+        problems = _judge(git_cwd, base, old, new, env, prefix, diff_from)
+    except Damaged:  # a part of the kept state read only now does not read back
+        base = store.whole(git_cwd, judge_at, prefix)
         problems = _judge(git_cwd, base, old, new, env, prefix, diff_from)
     store.keep(base)
     return problems
@@ -107,6 +109,8 @@ def check_change(git_cwd: str | os.PathLike[str], old: str | None, new: str,
 
 def _judge(git_cwd: str | os.PathLike[str], base: Held, old: str | None, new: str,
            env: Mapping[str, str], prefix: str, diff_from: str | None) -> list[Problem]:
+    if not base.has_settings:
+        return []
     authority = base.authority()
     settings = base.settings
     enforce = settings.enforce_permissions

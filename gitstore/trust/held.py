@@ -70,7 +70,7 @@ class Held:
     @property
     def roles(self) -> dict[str, dict[str, Any]]:
         if isinstance(self._roles, bytes):
-            self._roles = marshal.loads(self._roles)
+            self._roles = _decode(self._roles, dict)
         assert isinstance(self._roles, dict)
         return self._roles
 
@@ -102,6 +102,20 @@ class Held:
 EMPTY = marshal.dumps({})
 
 
+class Damaged(Exception):
+    """A part of the kept state that does not read back (it is then read whole)."""
+
+
+def _decode(blob: bytes, kind: type) -> Any:
+    try:
+        value = marshal.loads(blob)
+    except (EOFError, ValueError, TypeError) as exc:
+        raise Damaged() from exc
+    if not isinstance(value, kind):
+        raise Damaged()
+    return value
+
+
 class _Rows(dict[str, Any]):
     """A grant table whose rows are unmarshalled per permission, when asked for."""
 
@@ -110,7 +124,7 @@ class _Rows(dict[str, Any]):
         if value is None:
             return default
         if isinstance(value, bytes):
-            value = marshal.loads(value)
+            value = _decode(value, list)
             self[key] = value
         return value
 
@@ -145,8 +159,15 @@ class HeldStore:
         when there is one, else read whole."""
         state = load(self.path, self.format) if self.path else None
         if state is not None and state.prefix == prefix:
-            if state.commit == commit or _follow(state, git_cwd, commit):
-                return state
+            try:
+                if state.commit == commit or _follow(state, git_cwd, commit):
+                    return state
+            except Damaged:
+                pass
+        return self.whole(git_cwd, commit, prefix)
+
+    def whole(self, git_cwd: str | os.PathLike[str], commit: str, prefix: str) -> Held:
+        """The settings, users, teams and roles at ``commit``, read whole."""
         from gitstore.trust.enforce import snapshot_at
 
         held = from_snapshot(snapshot_at(git_cwd, commit, prefix, self.cache), commit, prefix)
