@@ -256,28 +256,24 @@ def _count(items: list[Any], noun: str) -> str:
     return f"{len(items)} {noun}{'s' if len(items) != 1 else ''}"
 
 
-def main() -> int:
-    """What the installed ``hooks/pre-receive`` runs: ``gitstore hooks pre-receive`` without
-    the command line's start-up (a push waits for it). The updates come on stdin, the
-    verdicts go to stderr; exit 1 rejects the push, 2 is an error (said in one line)."""
-    import os
-    import sys
+
+def hook_verdict(updates: str, cwd: str, env: dict[str, str]) -> tuple[int, str]:
+    """What the installed ``hooks/pre-receive`` runs (``gitstore hooks pre-receive`` without
+    the command line's start-up, which every push would wait for): the exit code (1 rejects
+    the push, 2 is an error) and the text for stderr, given the ``<old> <new> <ref>`` lines."""
     from pathlib import Path
 
     from gitstore.errors import EXIT_PROBLEMS, EXIT_USAGE, GitstoreError, error_text
     from gitstore.plumbing.sources import find_config_repo
 
     try:
-        repo = find_config_repo(Path.cwd(), need_worktree_file=False)
-        verdicts = check_push(repo, parse_updates(sys.stdin.read()), dict(os.environ))
+        repo = find_config_repo(Path(cwd), need_worktree_file=False)
+        verdicts = check_push(repo, parse_updates(updates), env)
     except GitstoreError as exc:
-        print(error_text(exc.message), file=sys.stderr)
-        return exc.exit_code
+        return exc.exit_code, error_text(exc.message) + "\n"
     except Exception as exc:  # a bug: say so in one line unless asked for the traceback
-        if os.environ.get("GITSTORE_DEBUG"):
+        if env.get("GITSTORE_DEBUG"):
             raise
-        print(f"gitstore: internal error: {type(exc).__name__}: {exc} (set GITSTORE_DEBUG=1 "
-              "for the traceback, and please report it)", file=sys.stderr)
-        return EXIT_USAGE
-    sys.stderr.write(format_verdicts(verdicts))
-    return 0 if all(v.accepted for v in verdicts) else EXIT_PROBLEMS
+        return EXIT_USAGE, (f"gitstore: internal error: {type(exc).__name__}: {exc} (set "
+                            "GITSTORE_DEBUG=1 for the traceback, and please report it)\n")
+    return (0 if all(v.accepted for v in verdicts) else EXIT_PROBLEMS), format_verdicts(verdicts)
