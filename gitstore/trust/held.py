@@ -15,8 +15,10 @@ state is written again only when that table was rebuilt or many files
 changed: following a few files from the kept commit costs less than writing.
 A missing, damaged or foreign state, another configuration folder, or a kept
 commit git no longer has (a rejected push's objects are dropped) reads the
-whole, as :func:`gitstore.trust.enforce.snapshot_at` does. ``tests/test_held.py``
-and the pre-receive property tests prove both ways give the same decisions.
+whole, as :func:`gitstore.trust.enforce.snapshot_at` does; so does a part of it
+that does not read back when it is first asked for. ``tests/test_receive_incremental.py``
+pushes random changes to two servers, one judging with this state and one reading every
+base whole, and requires the same decisions.
 """
 
 from __future__ import annotations
