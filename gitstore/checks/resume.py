@@ -15,6 +15,8 @@ a name came or went), the same rule :class:`gitstore.checks.incremental.Integrit
 follows. Everything it cannot follow cheaply (gitstore.yaml changed, a kind
 gained or lost its first explicit id, an unmerged path, a large change, a
 damaged or foreign state file) answers None, and the caller checks the whole.
+:func:`resume_tree` does the same for a commit from what ``git diff-tree`` lists between
+the tree the state was kept for (``State.tree``) and the commit's, without listing the tree.
 tests/test_resume.py proves its reports equal a full check on random changes.
 """
 
