@@ -93,3 +93,10 @@ class UnknownRevision(GitstoreError):
 
 class UsageError(GitstoreError):
     """The caller asked for something that cannot be done as asked."""
+
+
+def error_text(message: str) -> str:
+    """An error as printed: one line `gitstore: error: ...`, any further lines indented under it."""
+    first, *rest = [line.rstrip() for line in message.splitlines() if line.strip()] or [""]
+    more = [line if line.startswith("  ") else f"  {line}" for line in rest]
+    return "\n".join([f"gitstore: error: {first}", *more])

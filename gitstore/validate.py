@@ -54,7 +54,7 @@ def listing_digest(entries: list[FileEntry]) -> str:
     """Names a set of files by path, mode, stage and content: all a whole result depends on."""
     import hashlib
 
-    text = "\0".join(f"{e.path}\1{e.oid}\1{e.mode}\1{e.stage}" for e in entries)
+    text = "\0".join([f"{path}\1{oid}\1{mode}\1{stage}" for path, oid, mode, stage in entries])
     return hashlib.sha1(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
@@ -82,6 +82,11 @@ def report_for(source: Source, cache: ResultCache, progress: Progress | None = N
     collecting = gc.isenabled()
     gc.disable()
     try:
+        tree = _tree(source) if cache.path is not None else None
+        if tree is not None:
+            report = _from_tree(source, cache, tree)
+            if report is not None:
+                return report
         entries = source.entries()
         if not any(e.path == CONFIG_FILE for e in entries):
             return None
@@ -89,19 +94,88 @@ def report_for(source: Source, cache: ResultCache, progress: Progress | None = N
         known = cache.recall_report(digest)
         if known is not None:  # this very listing was validated before: same files, same result
             return Report(source.label, len(entries), [Problem(*p) for p in known])
-        report = _resumed(source, cache, entries)
+        report = _resumed(source, cache, entries, tree)
         if report is None:
-            report = _whole(source, cache, entries, progress)
+            report = _whole(source, cache, entries, progress, tree)
         cache.keep_report(digest, [p.to_tuple() for p in report.problems])
+        if tree is not None:
+            _keep_tree_report(cache, tree, report)
         return report
     finally:
         if collecting:
             gc.enable()
 
 
-def _resumed(source: Source, cache: ResultCache, entries: list[FileEntry]) -> Report | None:
+# A commit's files are named by its tree: its whole result is kept by the tree id (with the
+# number of files first), and the state of the last check is followed to it with git
+# diff-tree, so that neither lists the whole tree.
+TREE_KEY = "tree\0"
+
+
+def _tree(source: Source) -> str | None:
+    """The id of the tree ``source`` reads, when it is a commit's (named by id) that holds a
+    gitstore.yaml file; None otherwise (the listing then decides)."""
+    from gitstore.plumbing import vcs
+    from gitstore.plumbing.sources import GitTreeSource
+
+    if not isinstance(source, GitTreeSource):
+        return None
+    rev, colon, folder = source.treeish.partition(":")
+    if len(rev) != 40:
+        return None
+    start = f"{folder}/" if colon and folder else ""
+    tree, config = vcs.cat_objects(source.git_cwd, [f"{rev}:{folder}", f"{rev}:{start}{CONFIG_FILE}"])
+    if tree is None or tree.type != "tree" or config is None or config.type != "blob":
+        return None
+    return tree.oid
+
+
+def _keep_tree_report(cache: ResultCache, tree: str, report: Report) -> None:
+    cache.keep_report(TREE_KEY + tree, [("files", report.files),
+                                        *(p.to_tuple() for p in report.problems)])
+
+
+def _from_tree(source: Source, cache: ResultCache, tree: str) -> Report | None:
+    """The report of a commit's tree: kept whole, or followed from the last check's state
+    through what git diff-tree lists; None when neither can answer."""
+    known = cache.recall_report(TREE_KEY + tree)
+    if isinstance(known, list) and known and known[0][:1] == ("files",):
+        return Report(source.label, known[0][1], [Problem(*p) for p in known[1:]])
+    if cache.path is None:
+        return None
+    from gitstore.checks.resume import load_state, resume_tree, save_state, state_path
+    from gitstore.errors import GitError
+    from gitstore.plumbing import vcs
+    from gitstore.plumbing.sources import LAYOUT_ROOTS, GitTreeSource
+
+    assert isinstance(source, GitTreeSource)  # see _tree
+    path = state_path(cache.path.parent, source)
+    state = load_state(path, cache.format)
+    if state is None or not state.tree:
+        return None
+    try:
+        changes = vcs.diff_trees(source.git_cwd, state.tree, tree, LAYOUT_ROOTS)
+        found = resume_tree(state, source, tree, changes)
+    except GitError:  # the kept tree is gone (a rejected push's objects are dropped)
+        found = None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, EOFError,
+            AssertionError):
+        found = None  # a state damaged in a way its shape does not show: check the whole
+    if found is None:
+        return None
+    problems, worth_writing = found
+    if worth_writing:
+        save_state(path, state, cache.format)
+    report = Report(source.label, len(state.listing), sorted(set(problems), key=Problem.sort_key))
+    _keep_tree_report(cache, tree, report)
+    return report
+
+
+def _resumed(source: Source, cache: ResultCache, entries: list[FileEntry],
+             tree: str | None = None) -> Report | None:
     """The report found from the state the last run of this kind of source kept, if it can be
-    followed to ``entries`` (see :mod:`gitstore.checks.resume`); the state is then updated."""
+    followed to ``entries`` (see :mod:`gitstore.checks.resume`); the state is then updated
+    (and written, when it is now known to be of ``tree``)."""
     if cache.path is None:
         return None
     from gitstore.checks.resume import load_state, resume, save_state, state_path
@@ -118,13 +192,15 @@ def _resumed(source: Source, cache: ResultCache, entries: list[FileEntry]) -> Re
     if found is None:
         return None
     problems, worth_writing = found
-    if worth_writing:
+    if tree is not None:
+        state.tree = tree
+    if worth_writing or tree is not None:
         save_state(path, state, cache.format)
     return Report(source.label, len(entries), sorted(set(problems), key=Problem.sort_key))
 
 
 def _whole(source: Source, cache: ResultCache, entries: list[FileEntry],
-           progress: Progress | None) -> Report:
+           progress: Progress | None, tree: str | None = None) -> Report:
     """Check every file (each recalled from the per-blob cache when known) and keep the state
     the next run resumes from."""
     from gitstore.checks.resume import full_check, save_state, state_path
@@ -134,6 +210,7 @@ def _whole(source: Source, cache: ResultCache, entries: list[FileEntry],
         return check_snapshot(snap, cache)
     problems, state = full_check(snap, cache)
     if state is not None:
+        state.tree = tree or ""
         save_state(state_path(cache.path.parent, source), state, cache.format)
     return Report(snap.label, len(entries), sorted(set(problems), key=Problem.sort_key))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -216,6 +217,18 @@ def test_reported_errors_equal_a_full_uncached_validation(server: Pushing):
 
 def test_bad_input_on_stdin_is_ignored_and_usage_outside_a_repository_fails(tmp_path: Path):
     assert run_cli("hooks", "pre-receive", cwd=tmp_path, input="garbage\n").code == 2
+
+
+def test_the_installed_hook_outside_a_repository_says_so_in_one_line(server: Pushing,
+                                                                      tmp_path: Path):
+    """The hook script runs its check without the command line; its errors read the same."""
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    proc = subprocess.run([str(server.bare / "hooks" / "pre-receive")], cwd=plain, text=True,
+                          input="garbage\n", capture_output=True, timeout=60,
+                          env={k: v for k, v in os.environ.items() if not k.startswith("GIT_")})
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("gitstore: error: ") and "Traceback" not in proc.stderr
 
 
 def test_extra_checks_see_the_semantic_change_and_can_block(server: Pushing, monkeypatch):

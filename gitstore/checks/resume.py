@@ -15,6 +15,8 @@ a name came or went), the same rule :class:`gitstore.checks.incremental.Integrit
 follows. Everything it cannot follow cheaply (gitstore.yaml changed, a kind
 gained or lost its first explicit id, an unmerged path, a large change, a
 damaged or foreign state file) answers None, and the caller checks the whole.
+:func:`resume_tree` does the same for a commit from what ``git diff-tree`` lists between
+the tree the state was kept for (``State.tree``) and the commit's, without listing the tree.
 tests/test_resume.py proves its reports equal a full check on random changes.
 """
 
@@ -41,11 +43,12 @@ from gitstore.plumbing.cache import ResultCache
 from gitstore.plumbing.layout import CONFIG_FILE, EntityRef, classify, entity_path
 from gitstore.plumbing.snapshot import Document, Snapshot, load_snapshot
 from gitstore.plumbing.sources import FileEntry, Source
+from gitstore.plumbing.vcs import ZERO_OID, TreeChange
 from gitstore.problems import Problem
 from gitstore.references import references
 
 STATE_FILE = "validate-state-"
-STATE_TAG = "gitstore-state-1"
+STATE_TAG = "gitstore-state-2"
 PLAIN = "100644"
 AUX_PREFIXES = ("cfg\0", "flv\0")  # cross-file results kept by blob ids (see integrity.py)
 
@@ -73,14 +76,16 @@ class State:
     collisions: list[PTuple]
     duplicates: list[PTuple]
     aux: dict[str, Any]  # custom flavor and config results used by the last run
+    tree: str = ""  # the git tree the listing is of, when known (see resume_tree)
 
     def dump(self, fmt: str) -> bytes:
         return marshal.dumps((STATE_TAG, fmt, self.listing, list(self.present), self.results,
                               self.file_problems, self.cross, self.hinted, self.by_target,
-                              self.explicit, self.ids, self.collisions, self.duplicates, self.aux))
+                              self.explicit, self.ids, self.collisions, self.duplicates, self.aux,
+                              self.tree))
 
 
-_TYPES = (dict, list, dict, dict, dict, set, dict, dict, dict, list, list, dict)
+_TYPES = (dict, list, dict, dict, dict, set, dict, dict, dict, list, list, dict, str)
 
 
 def load_state(path: Path, fmt: str) -> State | None:
@@ -326,23 +331,52 @@ def resume(state: State, source: Source, entries: list[FileEntry]
     changed: set[str] = set()
     new: dict[str, str] = {}
     kept = 0
-    for e in entries:
-        if e.stage:  # an unmerged path: several entries, none of them the file
+    for path, oid, mode, stage in entries:  # unpacked: named fields cost more at 50,000 files
+        if stage:  # an unmerged path: several entries, none of them the file
             return None
-        value = e.oid if e.mode == PLAIN else f"{e.oid} {e.mode}"
-        was = get(e.path)
+        value = oid if mode == PLAIN else f"{oid} {mode}"
+        was = get(path)
         if was == value:
             kept += 1
             continue
-        changed.add(e.path)
-        new[e.path] = value
+        changed.add(path)
+        new[path] = value
         if was is not None:
             kept += 1
     if kept != len(old):  # some paths are gone
         changed.update(old.keys() - {e.path for e in entries})
-    if CONFIG_FILE in changed or len(changed) > change_limit(len(entries)):
+    state.tree = ""
+    return _resume(state, source, changed, new, len(entries))
+
+
+def resume_tree(state: State, source: Source, tree: str, changes: list[TreeChange]
+                ) -> tuple[list[Problem], bool] | None:
+    """:func:`resume` for a git tree, from what ``git diff-tree`` lists between the tree
+    ``state`` was kept for and ``tree`` (paths from the configuration root), without listing
+    the whole tree."""
+    changed: set[str] = set()
+    new: dict[str, str] = {}
+    for change in changes:
+        changed.add(change.path)
+        if change.new_oid != ZERO_OID:
+            mode = change.new_mode
+            new[change.path] = change.new_oid if mode == PLAIN else f"{change.new_oid} {mode}"
+        elif change.path not in state.listing:
+            return None  # the state is not of the tree git compared it with
+    files = len(state.listing) + sum(1 for p in new if p not in state.listing)
+    files -= sum(1 for p in changed if p not in new)
+    state.tree = tree
+    return _resume(state, source, changed, new, files)
+
+
+def _resume(state: State, source: Source, changed: set[str], new: dict[str, str], files: int
+            ) -> tuple[list[Problem], bool] | None:
+    old = state.listing
+    if CONFIG_FILE in changed or len(changed) > change_limit(files):
         return None
-    mini = load_snapshot(source, ResultCache(None), entries=[e for e in entries if e.path in changed])
+    read = [FileEntry(path, oid, mode or PLAIN)
+            for path, (oid, _, mode) in ((p, v.partition(" ")) for p, v in new.items())]
+    mini = load_snapshot(source, ResultCache(None), entries=read)
     if (any(p.path not in changed for p in mini.problems)
             or any(path != _path(ref) for ref, path in mini.present.items())):
         return None
@@ -357,7 +391,8 @@ def resume(state: State, source: Source, entries: list[FileEntry]
         state.file_problems.setdefault(p.path, []).append(p.to_tuple())
     came = set(mini.present.values())
     state.present |= came
-    snap = _Resumed(source.label, entries, documents=_Documents(state),
+    # The cross-file checks read entities and documents only (never the listing).
+    snap = _Resumed(source.label, [], documents=_Documents(state),
                     present=_Present(state.present))
     for ref, doc in mini.documents.items():
         state.results[doc.path] = marshal.dumps((doc.data, doc.positions))
@@ -373,7 +408,7 @@ def resume(state: State, source: Source, entries: list[FileEntry]
     _prune_aux(state.aux, changed, old)
     _recheck(state, snap, came, gone)
     if came != gone:
-        state.collisions = [p.to_tuple() for p in _collisions(snap, state.present)]
+        state.collisions = _refold(state, snap, came | gone)
     if any(p.split("/", 1)[0] in _folders(kinds) for p in came | gone):
         state.duplicates = [p.to_tuple() for p in _duplicates(snap, state.ids)]
     problems = [Problem(*t) for ts in state.file_problems.values() for t in ts]
@@ -381,6 +416,16 @@ def resume(state: State, source: Source, entries: list[FileEntry]
     problems.extend(Problem(*t) for t in [*state.collisions, *state.duplicates])
     problems.extend(settings_problems(snap))
     return problems, len(changed) >= REWRITE_AFTER
+
+
+def _refold(state: State, snap: Snapshot, touched: set[str]) -> list[PTuple]:
+    """The case collisions (GS024) once the ``touched`` entity files came or went: those of
+    untouched groups are kept (each problem names a file of its group), the touched groups
+    are found again."""
+    keys = {path.lower() for path in touched}
+    kept = [t for t in state.collisions if t[0].lower() not in keys]
+    members = [path for path in state.present if path.lower() in keys]
+    return kept + [p.to_tuple() for p in _collisions(snap, members)]
 
 
 def _folders(kinds: set[str]) -> set[str]:

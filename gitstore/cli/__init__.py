@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from gitstore import __version__
-from gitstore.errors import EXIT_USAGE, GitstoreError
+from gitstore.errors import EXIT_USAGE, GitstoreError, error_text
 
 # command name -> "module:attribute"
 COMMANDS = {
@@ -90,13 +90,6 @@ def start_dir(ctx: click.Context, path: Path | None = None) -> Path:
     """The directory a command acts on: PATH if given (relative to -C), else -C, else the cwd."""
     base: Path = ctx.obj["cwd"]
     return base / path if path is not None else base
-
-
-def error_text(message: str) -> str:
-    """An error as printed: one line `gitstore: error: ...`, any further lines indented under it."""
-    first, *rest = [line.rstrip() for line in message.splitlines() if line.strip()] or [""]
-    more = [line if line.startswith("  ") else f"  {line}" for line in rest]
-    return "\n".join([f"gitstore: error: {first}", *more])
 
 
 def _one_line_usage_error(exc: click.ClickException) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -133,8 +134,8 @@ class IndexSource(Source):
     def entries(self) -> list[FileEntry]:
         pre = f"{self.prefix}/" if self.prefix else ""
         records = vcs.ls_index_records(self.git_cwd, [pre + name for name in LAYOUT_ROOTS])
-        if not pre:
-            return list(map(FileEntry._make, records))
+        if not pre:  # tuple.__new__ straight from C: FileEntry._make runs Python per entry
+            return list(map(partial(tuple.__new__, FileEntry), records))
         return [FileEntry(path[len(pre):], oid, mode, stage) for path, oid, mode, stage in records]
 
     def read(self, entries: list[FileEntry]) -> dict[str, bytes]:
@@ -196,7 +197,7 @@ def find_config_repo(start: str | os.PathLike[str], need_worktree_file: bool = T
             git = vcs.known_repo(candidate)
             return ConfigRepo(candidate, git, git.prefix if git else "")
     if not need_worktree_file:
-        git = vcs.repo_info(start_path)
+        git = vcs.known_repo(start_path)
         if git is not None:
             root = git.toplevel or git.git_dir
             return ConfigRepo(root, git, "")

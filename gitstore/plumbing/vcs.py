@@ -773,11 +773,12 @@ class TreeChange(NamedTuple):
     path: str
 
 
-def diff_trees(cwd: str | os.PathLike[str], old: str | None, new: str) -> list[TreeChange]:
-    """Every file that differs between two commits (``old`` None: the empty tree); renames
-    are reported as a deletion and an addition."""
-    out = run(["diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", old or EMPTY_TREE, new],
-              cwd=cwd)
+def diff_trees(cwd: str | os.PathLike[str], old: str | None, new: str,
+               paths: Sequence[str] = ()) -> list[TreeChange]:
+    """Every file that differs between two commits or trees (``old`` None: the empty tree),
+    below ``paths`` when given; renames are reported as a deletion and an addition."""
+    out = run(["--literal-pathspecs", "diff-tree", "-r", "-z", "--no-renames", "--no-commit-id",
+               old or EMPTY_TREE, new, "--", *paths], cwd=cwd)
     return _raw_changes(out.split(b"\0"))
 
 

@@ -101,8 +101,9 @@ def check_push(repo: ConfigRepo, updates: list[RefUpdate],
     :func:`locate_configuration`. Problems then name files from the git root.
     """
     tips = [u.new for u in updates if u.is_branch and not u.is_deletion]
-    repo, refusal = locate_configuration(repo, [default_tip(repo), *tips])
-    verdicts = [check_ref_update(repo, u.old, u.new, u.ref, env or {}) for u in updates]
+    default = default_tip(repo)
+    repo, refusal = locate_configuration(repo, [default, *tips])
+    verdicts = [_check_update(repo, u, env or {}, default) for u in updates]
     for verdict, update in zip(verdicts, updates, strict=True):
         if refusal and update.is_branch and not update.is_deletion:
             verdict.refusal = refusal
@@ -143,15 +144,20 @@ def locate_configuration(repo: ConfigRepo, commits: Iterable[str | None]
 def check_ref_update(repo: ConfigRepo, old: str, new: str, ref: str,
                      env: dict[str, str]) -> RefVerdict:
     """Whether moving ``ref`` from ``old`` to ``new`` keeps its configuration valid."""
-    update = RefUpdate(old, new, ref)
-    verdict = RefVerdict(ref)
+    return _check_update(repo, RefUpdate(old, new, ref), env, default_tip(repo))
+
+
+def _check_update(repo: ConfigRepo, update: RefUpdate, env: dict[str, str],
+                  default: str | None) -> RefVerdict:
+    """:func:`check_ref_update`, with the default branch's tip as the push found it."""
+    old, new = update.old, update.new
+    verdict = RefVerdict(update.ref)
     if not update.is_branch:
         verdict.notes.append("not a branch; not checked")
         return verdict
     if update.is_deletion:
         verdict.notes.append("branch deleted")
         return verdict
-    default = default_tip(repo)
     if update.branch == runs_branch(repo, (default, new)):
         verdict.notes.append("runs branch; its records are checked separately")
         from gitstore.serverside.trust_hook import check_runs_update
@@ -248,3 +254,26 @@ def _problem_line(problem: Problem, severity: str) -> str:
 
 def _count(items: list[Any], noun: str) -> str:
     return f"{len(items)} {noun}{'s' if len(items) != 1 else ''}"
+
+
+
+def hook_verdict(updates: str, cwd: str, env: dict[str, str]) -> tuple[int, str]:
+    """What the installed ``hooks/pre-receive`` runs (``gitstore hooks pre-receive`` without
+    the command line's start-up, which every push would wait for): the exit code (1 rejects
+    the push, 2 is an error) and the text for stderr, given the ``<old> <new> <ref>`` lines."""
+    from pathlib import Path
+
+    from gitstore.errors import EXIT_PROBLEMS, EXIT_USAGE, GitstoreError, error_text
+    from gitstore.plumbing.sources import find_config_repo
+
+    try:
+        repo = find_config_repo(Path(cwd), need_worktree_file=False)
+        verdicts = check_push(repo, parse_updates(updates), env)
+    except GitstoreError as exc:
+        return exc.exit_code, error_text(exc.message) + "\n"
+    except Exception as exc:  # a bug: say so in one line unless asked for the traceback
+        if env.get("GITSTORE_DEBUG"):
+            raise
+        return EXIT_USAGE, (f"gitstore: internal error: {type(exc).__name__}: {exc} (set "
+                            "GITSTORE_DEBUG=1 for the traceback, and please report it)\n")
+    return (0 if all(v.accepted for v in verdicts) else EXIT_PROBLEMS), format_verdicts(verdicts)

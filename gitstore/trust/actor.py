@@ -66,12 +66,7 @@ def user_by_account(authority: Authority, host: str, account: str) -> str | None
 
 def user_by_email(authority: Authority, email: str) -> str | None:
     """The user whose ``email`` is ``email`` (compared without regard to case)."""
-    wanted = email.strip().lower()
-    for name in sorted(authority.users):
-        value = authority.users[name].get("email")
-        if isinstance(value, str) and value.lower() == wanted:
-            return name
-    return None
+    return authority.user_by_email(email)
 
 
 def pusher(authority: Authority, env: Mapping[str, str]) -> Actor | None:

@@ -94,6 +94,8 @@ def _read_locations(source: Source) -> dict[str, bytes]:
                 found[path] = full.read_bytes()
         return found
     if isinstance(source, GitTreeSource):
+        if not _any_in_tree(source):
+            return {}
         entries = vcs.ls_tree(source.git_cwd, source.treeish, LOCATIONS)
         start = ""
     elif isinstance(source, IndexSource):
@@ -104,6 +106,17 @@ def _read_locations(source: Source) -> dict[str, bytes]:
     files = [e for e in entries if e.mode.startswith("100") and e.stage == 0]
     blobs = vcs.read_blobs(source.git_cwd, (e.oid for e in files))
     return {e.path[len(start):]: blobs[e.oid] for e in files}
+
+
+def _any_in_tree(source: GitTreeSource) -> bool:
+    """Whether any of LOCATIONS names an object in the tree (asked of the kept cat-file
+    when the tree is named by a commit id; the listing then tells files from the rest)."""
+    rev, colon, folder = source.treeish.partition(":")
+    if len(rev) != 40:
+        return True
+    start = f"{folder}/" if colon and folder else ""
+    found = vcs.cat_objects(source.git_cwd, [f"{rev}:{start}{path}" for path in LOCATIONS])
+    return any(obj is not None for obj in found)
 
 
 def stale_codeowners(source: Source, snap: Snapshot) -> list[Problem]:

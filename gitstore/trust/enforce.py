@@ -26,6 +26,7 @@ from gitstore.plumbing.sources import FileEntry, GitTreeSource, WorkTreeSource
 from gitstore.problems import Problem
 from gitstore.trust import actor as actors
 from gitstore.trust.changes import Requirement, requirements
+from gitstore.trust.held import Damaged, Held, HeldStore
 from gitstore.trust.permissions import Authority
 
 if TYPE_CHECKING:
@@ -87,24 +88,39 @@ def check_change(git_cwd: str | os.PathLike[str], old: str | None, new: str,
     when both are absent) and ``new``; the new commits are those reachable
     from ``new`` and not from ``old`` (without ``old``: from no ref, as in a
     pre-receive hook). Nothing is judged when there is no configuration to
-    judge by (a new repository has nobody to ask).
+    judge by (a new repository has nobody to ask). The settings, users, teams and roles
+    at the base come from the state ``cache``'s folder keeps (see :mod:`gitstore.trust.held`),
+    followed to the base by reading only what differs.
     """
     old = None if old == vcs.ZERO_OID else old
     judge_at = authority_at or old
     if judge_at is None:
         return []
-    base = snapshot_at(git_cwd, judge_at, prefix, cache)
+    store = HeldStore(cache)
+    base = store.at(git_cwd, judge_at, prefix)
+    try:
+        problems = _judge(git_cwd, base, old, new, env, prefix, diff_from)
+    except Damaged:  # a part of the kept state read only now does not read back
+        base = store.whole(git_cwd, judge_at, prefix)
+        problems = _judge(git_cwd, base, old, new, env, prefix, diff_from)
+    store.keep(base)
+    return problems
+
+
+def _judge(git_cwd: str | os.PathLike[str], base: Held, old: str | None, new: str,
+           env: Mapping[str, str], prefix: str, diff_from: str | None) -> list[Problem]:
     if not base.has_settings:
         return []
-    authority = Authority(base)
-    enforce = base.settings.enforce_permissions
+    authority = base.authority()
+    settings = base.settings
+    enforce = settings.enforce_permissions
     revs = [new, f"^{old}"] if old else [new, "--not", "--all"]
     problems: list[Problem] = []
-    if enforce or any(base.of_kind("role")):  # without roles there is nothing to preview
+    if enforce or base.has_roles:  # without roles there is nothing to preview
         needs = requirements(git_cwd, vcs.diff_trees(git_cwd, diff_from or old, new), prefix)
         acting = _actors(git_cwd, authority, env, revs, needs, prefix)
         problems = permission_problems(authority, needs, acting, enforce)
-    if base.settings.require_signed_commits:
+    if settings.require_signed_commits:
         from gitstore.trust.signatures import signature_problems
 
         problems.extend(signature_problems(git_cwd, authority, revs))

@@ -51,48 +51,128 @@ def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+GrantRow = tuple[str, str, str | None, str | None]  # user, role, team, project
+GrantTable = dict[str, list[GrantRow]]  # "operation\0ptype" -> grants, users not yet checked
+
+
 class Authority:
     """The users, teams and roles of one snapshot, and the grants they make."""
 
     def __init__(self, snap: Snapshot) -> None:
-        self.users: dict[str, dict[str, Any]] = {
-            doc.ref.name: doc.data for doc in snap.of_kind("user")}
         members = team_members(snap.of_kind("team"))
+        self._setup({doc.ref.name: doc.data for doc in snap.of_kind("user")},
+                    {doc.ref.name: members.get(doc.ref.name, []) for doc in snap.of_kind("team")},
+                    {doc.ref.name: doc.data for doc in snap.of_kind("role")}, None)
+
+    @classmethod
+    def of(cls, users: dict[str, dict[str, Any]], teams: dict[str, list[str]],
+           roles: dict[str, dict[str, Any]], table: GrantTable | None = None) -> Authority:
+        """An authority from its parts: users' data, each team's ``members`` (as
+        :func:`gitstore.references.team_members` reads them; [] when not a list), roles'
+        data and, when known, their :func:`grant_table`."""
+        self = cls.__new__(cls)
+        self._setup(users, teams, roles, table)
+        return self
+
+    def _setup(self, users: dict[str, dict[str, Any]], teams: dict[str, list[str]],
+               roles: dict[str, dict[str, Any]], table: GrantTable | None) -> None:
+        self.users = users
         self.teams: dict[str, list[str]] = {
-            doc.ref.name: [m for m in members.get(doc.ref.name, []) if m in self.users]
-            for doc in snap.of_kind("team")}
-        self._roles = {doc.ref.name: doc.data for doc in snap.of_kind("role")}
+            team: [m for m in members if m in users] for team, members in teams.items()}
+        self._members = teams
+        self._roles = roles
+        self._table = table
+        self._grants: dict[tuple[str, str], list[Grant]] = {}
+        self._emails: dict[str, str] | None = None
+        self._holders: dict[tuple[str, str, str | None], dict[str, list[Grant]]] = {}
+
+    def table(self) -> GrantTable:
+        """Every grant of every permission (built once; see :func:`grant_table`)."""
+        if self._table is None:
+            self._table = grant_table(self._roles, self._members)
+        return self._table
+
+    @property
+    def built_table(self) -> GrantTable | None:
+        """The grant table, if it was given or built."""
+        return self._table
+
+    def user_by_email(self, email: str) -> str | None:
+        """The first user (by name) whose ``email`` is ``email``, compared without regard
+        to case (the index is built once)."""
+        if self._emails is None:
+            self._emails = {}
+            for name in sorted(self.users):
+                value = self.users[name].get("email")
+                if isinstance(value, str):
+                    self._emails.setdefault(value.lower(), name)
+        return self._emails.get(email.strip().lower())
 
     def grants(self, operation: str, ptype: str) -> list[Grant]:
         """Every grant of ``operation: ptype``, scoped or not, sorted by user."""
-        found: set[Grant] = set()
-        for role, data in self._roles.items():
-            if ptype not in _strings(_mapping(data.get("permissions")).get(operation)):
-                continue
-            for _, item in role_assignments(data):
-                found.update(self._assignment_grants(role, item))
-        return sorted(found, key=Grant.sort_key)
-
-    def _assignment_grants(self, role: str, item: dict[str, Any]) -> list[Grant]:
-        project = assignment_project(item)
-        user, team = item.get("user"), item.get("team")
-        if isinstance(user, str) and user in self.users and team is None:
-            return [Grant(user, role, None, project)]
-        if isinstance(team, str) and user is None:
-            return [Grant(member, role, team, project) for member in self.teams.get(team, [])]
-        return []
+        key = (operation, ptype)
+        found = self._grants.get(key)
+        if found is None:
+            users = self.users
+            rows = self.table().get(f"{operation}\0{ptype}", [])  # distinct, in grant order
+            found = [Grant(*row) for row in rows if row[0] in users]
+            self._grants[key] = found
+        return list(found)
 
     def holders(self, operation: str, ptype: str, project: str | None = None
                 ) -> dict[str, list[Grant]]:
-        """The users holding ``operation: ptype`` (in ``project``, for run records), with how."""
-        result: dict[str, list[Grant]] = {}
-        for grant in self.grants(operation, ptype):
-            if applies(grant, operation, project):
-                result.setdefault(grant.user, []).append(grant)
-        return result
+        """The users holding ``operation: ptype`` (in ``project``, for run records), with how
+        (found once per permission; each call gets its own lists)."""
+        key = (operation, ptype, project)
+        found = self._holders.get(key)
+        if found is None:
+            found = {}
+            for grant in self.grants(operation, ptype):
+                if applies(grant, operation, project):
+                    found.setdefault(grant.user, []).append(grant)
+            self._holders[key] = found
+        return {user: list(grants) for user, grants in found.items()}
 
     def holds(self, user: str, operation: str, ptype: str, project: str | None = None) -> bool:
         return user in self.holders(operation, ptype, project)
+
+
+def grant_table(roles: dict[str, dict[str, Any]], teams: dict[str, list[str]]) -> GrantTable:
+    """The grants every role makes, by permission (each once, sorted as grants are sorted),
+    before users are checked: a user named in an assignment (with no team), or each member
+    of a team that exists (with no user). A grant counts only for a user who exists
+    (:meth:`Authority.grants`), so the table depends on the roles and teams alone."""
+    table: GrantTable = {}
+    for role, data in roles.items():
+        rows: list[GrantRow] | None = None
+        for operation, types in _mapping(data.get("permissions")).items():
+            if not isinstance(operation, str):
+                continue
+            for ptype in dict.fromkeys(_strings(types)):
+                if rows is None:
+                    rows = _assignment_rows(role, data, teams)
+                if rows:
+                    table.setdefault(f"{operation}\0{ptype}", []).extend(rows)
+    return {key: sorted(set(rows), key=_row_order) for key, rows in table.items()}
+
+
+def _row_order(row: GrantRow) -> tuple[str, str, bool, str, bool, str]:
+    """:meth:`Grant.sort_key` of a row."""
+    user, role, team, project = row
+    return (user, role, team is not None, team or "", project is not None, project or "")
+
+
+def _assignment_rows(role: str, data: dict[str, Any], teams: dict[str, list[str]]
+                     ) -> list[GrantRow]:
+    rows: list[GrantRow] = []
+    for _, item in role_assignments(data):
+        project = assignment_project(item)
+        user, team = item.get("user"), item.get("team")
+        if isinstance(user, str) and team is None:
+            rows.append((user, role, None, project))
+        elif isinstance(team, str) and user is None:
+            rows.extend((member, role, team, project) for member in teams.get(team, []))
+    return rows
 
 
 def applies(grant: Grant, operation: str, project: str | None) -> bool:
