@@ -9,8 +9,24 @@ latency per kind of request, errors, the server's memory (VmHWM, VmRSS), then
 checks that every acknowledged write is in the history exactly once and that
 ``git fsck --strict`` is clean.
 
+Two modes:
+
+- ``closed`` (the default): each client sends its next request as soon as the
+  last is answered (no think time). On a machine whose cores the clients share
+  with the server this measures the server at saturation: the throughput is
+  its capacity, and by Little's law the latencies are mostly the queue
+  (clients / throughput), whatever one request costs.
+- ``paced`` (open loop): each client sends on a fixed schedule, ``--rate``
+  requests/s in all, and a request's latency runs from its *scheduled* send
+  time, so a slow answer that delays the next sends is counted against them
+  too (no coordinated omission). This measures latency at a stated load.
+
+``--sweep 0.25,0.5,0.75`` runs the closed mode first, then the paced mode at
+those fractions of the throughput it measured, one fresh server each.
+
 Usage: ``python bench/bench_serve.py [--files 10000] [--clients 8] [--seconds 60]
-[--write-share 0.2] [--repo DIR] [--json OUT]``. Only 127.0.0.1 is contacted.
+[--write-share 0.2] [--mode closed|paced] [--rate R] [--sweep F,F,...]
+[--repo DIR] [--json OUT]``. Only 127.0.0.1 is contacted.
 """
 
 from __future__ import annotations
@@ -19,6 +35,7 @@ import argparse
 import base64
 import http.client
 import json
+import os
 import random
 import shutil
 import socket
@@ -85,37 +102,61 @@ def start_server(repo: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     raise SystemExit("gitstore serve did not start: " + log.read_text(errors="replace"))
 
 
-def client(port: int, user: str, stop: float, seed: int, write_share: float,
-           stacks: list[str], components: list[tuple[str, str]], users: list[str],
-           tally: Tally) -> None:
+@dataclass(frozen=True)
+class Workload:
+    port: int
+    write_share: float
+    stacks: list[str]
+    components: list[tuple[str, str]]
+    users: list[str]
+    tag: str  # makes the names this run creates its own
+
+
+def pick(rng: random.Random, work: Workload, seed: int, counter: int
+         ) -> tuple[str, str, str, dict[str, str] | None]:
+    """The next request: (kind, method, path, body)."""
+    if rng.random() < work.write_share:
+        name = f"bench-{work.tag}-{seed}-{counter}"
+        if counter % 2:
+            return "POST /users", "POST", "/users", {"name": name}
+        return "POST /projects", "POST", "/projects", {"name": name}
+    choice = rng.random()
+    if choice < 0.6:
+        return "GET /stacks/{name}", "GET", f"/stacks/{rng.choice(work.stacks)}", None
+    if choice < 0.85:
+        type_, comp = rng.choice(work.components)
+        return "GET /components/{type}/{name}", "GET", f"/components/{type_}/{comp}", None
+    return "GET /users/{name}", "GET", f"/users/{rng.choice(work.users)}", None
+
+
+def client(work: Workload, user: str, stop: float, seed: int, tally: Tally,
+           interval: float | None = None, start: float | None = None) -> None:
+    """Send requests until ``stop``: back to back, or one every ``interval`` seconds from
+    ``start`` (latency then counts from the scheduled time, not the actual send)."""
     rng = random.Random(seed)
     auth = "Basic " + base64.b64encode(f"{user}:".encode()).decode()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    conn = http.client.HTTPConnection("127.0.0.1", work.port, timeout=120)
     counter = 0
-    while time.monotonic() < stop:
-        body = None
-        if rng.random() < write_share:
+    due = start if start is not None else time.perf_counter()
+    deadline = stop - time.monotonic() + time.perf_counter()
+    while True:
+        if interval is not None:
+            if due >= deadline:
+                break
+            wait = due - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+        elif time.perf_counter() >= deadline:
+            break
+        kind, method, path, body = pick(rng, work, seed, counter + 1)
+        if body is not None:
             counter += 1
-            name = f"bench-{seed}-{counter}"
-            if counter % 2:
-                kind, method, path, body = "POST /users", "POST", "/users", {"name": name}
-            else:
-                kind, method, path, body = "POST /projects", "POST", "/projects", {"name": name}
-        else:
-            pick = rng.random()
-            if pick < 0.6:
-                kind, method, path = "GET /stacks/{name}", "GET", f"/stacks/{rng.choice(stacks)}"
-            elif pick < 0.85:
-                type_, comp = rng.choice(components)
-                kind, method, path = "GET /components/{type}/{name}", "GET", \
-                    f"/components/{type_}/{comp}"
-            else:
-                kind, method, path = "GET /users/{name}", "GET", f"/users/{rng.choice(users)}"
         payload = json.dumps(body).encode() if body is not None else None
         headers = {"Authorization": auth}
         if payload is not None:
             headers["Content-Type"] = "application/json"
-        start = time.perf_counter()
+        sent = time.perf_counter()
+        begin = due if interval is not None else sent
         try:
             conn.request(method, path, body=payload, headers=headers)
             answer = conn.getresponse()
@@ -126,8 +167,8 @@ def client(port: int, user: str, stop: float, seed: int, write_share: float,
         except (OSError, http.client.HTTPException) as exc:
             status, text, server_ms = -1, str(exc).encode(), None
             conn.close()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        ms = (time.perf_counter() - start) * 1000
+            conn = http.client.HTTPConnection("127.0.0.1", work.port, timeout=120)
+        ms = (time.perf_counter() - begin) * 1000
         tally.add(kind, ms, server_ms)
         if status != 200:
             with tally.lock:
@@ -135,6 +176,8 @@ def client(port: int, user: str, stop: float, seed: int, write_share: float,
         elif body is not None:
             with tally.lock:
                 tally.acknowledged.append(f"{path.strip('/')}:{body['name']}")
+        if interval is not None:
+            due += interval
 
 
 def memory_kib(pid: int) -> dict[str, int]:
@@ -194,35 +237,25 @@ def summarize(tally: Tally, seconds: float) -> dict[str, Any]:
             "errors": len(tally.errors), "first_errors": tally.errors[:5]}
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--files", type=int, default=10_000)
-    parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--write-share", type=float, default=0.2)
-    parser.add_argument("--repo", type=Path, help="use (and keep) this repository")
-    parser.add_argument("--json", type=Path, help="write the results here")
-    args = parser.parse_args(argv)
-
-    work = Path(tempfile.mkdtemp(prefix="bench-serve-"))
-    repo = args.repo or work / "repo"
-    if not (repo / "gitstore.yaml").exists():
-        from bench.generate import generate
-
-        generate(repo, files=args.files)
+def run_once(repo: Path, work_dir: Path, args: argparse.Namespace, mode: str,
+             rate: float | None, tag: str) -> dict[str, Any]:
+    """One server, one load: the results (latencies, errors, memory, history checks)."""
     stacks, users = names_in(repo, "stacks"), names_in(repo, "users")
-    components = components_in(repo)
-    files = int(subprocess.run(["git", "ls-files"], cwd=repo, capture_output=True, text=True,
-                               check=True).stdout.count("\n"))
     port = free_port()
-    proc = start_server(repo, port, work / "serve.log")
+    work = Workload(port, args.write_share, stacks, components_in(repo), users, tag)
+    proc = start_server(repo, port, work_dir / f"serve-{tag}.log")
+    load_before = os.getloadavg()
     try:
+        # warm-up, not measured: the first write after a start builds the integrity index
+        warm = Workload(port, args.write_share, stacks, work.components, users, tag + "w")
+        client(warm, users[0], time.monotonic() + 3, 0, Tally())
         tally = Tally()
-        client(port, users[0], time.monotonic() + 2, 0, 0.0, stacks, components, users, Tally())
         stop = time.monotonic() + args.seconds
+        interval = args.clients / rate if rate else None
+        first = time.perf_counter() + 0.05
         threads = [threading.Thread(target=client, args=(
-            port, users[i % len(users)], stop, i + 1, args.write_share, stacks, components, users,
-            tally)) for i in range(args.clients)]
+            work, users[i % len(users)], stop, i + 1, tally, interval,
+            first + (interval or 0) * i / args.clients)) for i in range(args.clients)]
         started = time.monotonic()
         for thread in threads:
             thread.start()
@@ -233,20 +266,64 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-    result = {"files": files, "clients": args.clients, "seconds": round(elapsed, 1),
-              **summarize(tally, elapsed), "server_memory_kib": memory,
-              **check_history(repo, tally.acknowledged)}
+    result: dict[str, Any] = {
+        "mode": mode, "offered_rps": round(rate, 1) if rate else None,
+        "clients": args.clients, "seconds": round(elapsed, 1),
+        "load_average_1m": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+        **summarize(tally, elapsed), "server_memory_kib": memory,
+        **check_history(repo, tally.acknowledged)}
     for kind, target in TARGETS.items():
         got = result["kinds"].get(kind, {}).get("p50_ms")
         result.setdefault("targets", {})[kind] = {"p50_target_ms": target, "p50_ms": got,
                                                   "met": got is not None and got <= target}
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=10_000)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--write-share", type=float, default=0.2)
+    parser.add_argument("--mode", choices=("closed", "paced"), default="closed")
+    parser.add_argument("--rate", type=float, help="paced: requests/s offered by all clients")
+    parser.add_argument("--sweep", help="closed, then paced at these fractions of its "
+                        "throughput (comma-separated, e.g. 0.25,0.5,0.75)")
+    parser.add_argument("--repo", type=Path, help="use (and keep) this repository")
+    parser.add_argument("--json", type=Path, help="write the results here")
+    args = parser.parse_args(argv)
+    if args.mode == "paced" and not args.rate and not args.sweep:
+        parser.error("--mode paced needs --rate")
+
+    work_dir = Path(tempfile.mkdtemp(prefix="bench-serve-"))
+    repo = args.repo or work_dir / "repo"
+    if not (repo / "gitstore.yaml").exists():
+        from bench.generate import generate
+
+        generate(repo, files=args.files)
+    files = int(subprocess.run(["git", "ls-files"], cwd=repo, capture_output=True, text=True,
+                               check=True).stdout.count("\n"))
+    tag = f"{int(time.time()) % 100000}"
+    runs: list[dict[str, Any]] = []
+    if args.sweep:
+        closed = run_once(repo, work_dir, args, "closed", None, f"{tag}c")
+        runs.append(closed)
+        for n, fraction in enumerate(float(f) for f in args.sweep.split(",")):
+            rate = closed["throughput_rps"] * fraction
+            runs.append({"fraction_of_saturation": fraction,
+                         **run_once(repo, work_dir, args, "paced", rate, f"{tag}p{n}")})
+    else:
+        rate = args.rate if args.mode == "paced" else None
+        runs.append(run_once(repo, work_dir, args, args.mode, rate, tag))
+    result: dict[str, Any] = {"files": files, "runs": runs} if len(runs) > 1 \
+        else {"files": files, **runs[0]}
     text = json.dumps(result, indent=2)
     print(text)
     if args.json:
         args.json.write_text(text + "\n")
     if not args.repo:
-        shutil.rmtree(work, ignore_errors=True)
-    ok = not result["errors"] and not result["missing_from_history"] and result["fsck_ok"]
+        shutil.rmtree(work_dir, ignore_errors=True)
+    ok = all(not r["errors"] and not r["missing_from_history"] and r["fsck_ok"] for r in runs)
     return 0 if ok else 1
 
 
