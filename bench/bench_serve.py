@@ -21,6 +21,10 @@ Two modes:
   time, so a slow answer that delays the next sends is counted against them
   too (no coordinated omission). This measures latency at a stated load.
 
+``--gil-probe`` measures, in one process and without HTTP, how late the event loop
+runs beside a thread writing to the store as fast as it can, for several
+``sys.setswitchinterval`` values (the server answers reads on the event loop).
+
 ``--sweep 0.25,0.5,0.75`` runs the closed mode first, then the paced mode at
 those fractions of the throughput it measured, one fresh server each.
 
@@ -279,6 +283,53 @@ def run_once(repo: Path, work_dir: Path, args: argparse.Namespace, mode: str,
     return result
 
 
+def _write_until(store: Any, stop: threading.Event, written: list[int], label: str) -> None:
+    while not stop.is_set():
+        written[0] += 1
+        store.create_user(f"{label}-{written[0]}")
+
+
+def gil_probe(repo: Path, seconds: float, intervals: list[float]) -> dict[str, Any]:
+    """Event-loop lag (a 2 ms timer's lateness) beside a store writer, per switch interval."""
+    import asyncio
+
+    from gitstore.store import GitZenStore
+
+    store = GitZenStore().initialize(str(repo), skip_default_registrations=True)
+    tag = f"gil{int(time.time()) % 100000}"
+    store.create_user(f"{tag}-warm")  # the first write builds the integrity index
+
+    async def lags(until: float) -> list[float]:
+        found = []
+        while time.perf_counter() < until:
+            due = time.perf_counter() + 0.002
+            await asyncio.sleep(0.002)
+            found.append((time.perf_counter() - due) * 1000)
+        return sorted(found)
+
+    def stats(values: list[float]) -> dict[str, float]:
+        return {"p50_ms": round(statistics.median(values), 2),
+                "p90_ms": round(percentile(values, 0.9), 2),
+                "p99_ms": round(percentile(values, 0.99), 2)}
+
+    default = sys.getswitchinterval()
+    out: dict[str, Any] = {"no_writer": stats(asyncio.run(lags(time.perf_counter() + seconds)))}
+    for interval in intervals:
+        sys.setswitchinterval(interval)
+        stop, written = threading.Event(), [0]
+
+        thread = threading.Thread(target=_write_until, args=(store, stop, written,
+                                                             f"{tag}-{len(out)}"))
+        thread.start()
+        found = asyncio.run(lags(time.perf_counter() + seconds))
+        stop.set()
+        thread.join()
+        out[f"{interval * 1000:g} ms"] = {**stats(found),
+                                          "writes_per_s": round(written[0] / seconds, 1)}
+    sys.setswitchinterval(default)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=10_000)
@@ -289,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, help="paced: requests/s offered by all clients")
     parser.add_argument("--sweep", help="closed, then paced at these fractions of its "
                         "throughput (comma-separated, e.g. 0.25,0.5,0.75)")
+    parser.add_argument("--gil-probe", action="store_true",
+                        help="measure the event loop's lag beside a writer, then stop")
     parser.add_argument("--repo", type=Path, help="use (and keep) this repository")
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args(argv)
@@ -303,6 +356,11 @@ def main(argv: list[str] | None = None) -> int:
         generate(repo, files=args.files)
     files = int(subprocess.run(["git", "ls-files"], cwd=repo, capture_output=True, text=True,
                                check=True).stdout.count("\n"))
+    if args.gil_probe:
+        rounds = [gil_probe(repo, args.seconds, [0.005, 0.001, 0.0005, 0.0002]) for _ in range(2)]
+        print(json.dumps({"files": files, "load_average_1m": os.getloadavg()[0],
+                          "rounds": rounds}, indent=2))
+        return 0
     tag = f"{int(time.time()) % 100000}"
     runs: list[dict[str, Any]] = []
     if args.sweep:
