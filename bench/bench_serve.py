@@ -64,6 +64,7 @@ class Tally:
     server: dict[str, list[float]] = field(default_factory=dict)  # Server-Timing, arrival to answer
     errors: list[str] = field(default_factory=list)
     acknowledged: list[str] = field(default_factory=list)
+    late: list[float] = field(default_factory=list)  # paced: how late the client itself sent
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, kind: str, ms: float, server_ms: float | None) -> None:
@@ -161,6 +162,9 @@ def client(work: Workload, user: str, stop: float, seed: int, tally: Tally,
             headers["Content-Type"] = "application/json"
         sent = time.perf_counter()
         begin = due if interval is not None else sent
+        if interval is not None:
+            with tally.lock:
+                tally.late.append((sent - due) * 1000)
         try:
             conn.request(method, path, body=payload, headers=headers)
             answer = conn.getresponse()
@@ -237,13 +241,35 @@ def summarize(tally: Tally, seconds: float) -> dict[str, Any]:
                            "p99_ms": round(percentile(writes, 0.99), 2),
                            "server_p50_ms": round(statistics.median(inside), 2),
                            "server_p99_ms": round(percentile(inside, 0.99), 2)}
-    return {"requests": total, "throughput_rps": round(total / seconds, 1), "kinds": kinds,
-            "errors": len(tally.errors), "first_errors": tally.errors[:5]}
+    out = {"requests": total, "throughput_rps": round(total / seconds, 1), "kinds": kinds,
+           "errors": len(tally.errors), "first_errors": tally.errors[:5]}
+    if tally.late:  # the load generator's own delay, part of every paced latency
+        out["client_send_late_ms"] = {"p50": round(statistics.median(tally.late), 2),
+                                      "p99": round(percentile(tally.late, 0.99), 2)}
+    return out
 
 
 def run_once(repo: Path, work_dir: Path, args: argparse.Namespace, mode: str,
              rate: float | None, tag: str) -> dict[str, Any]:
-    """One server, one load: the results (latencies, errors, memory, history checks)."""
+    """One server, one load: the results (latencies, errors, memory, history checks).
+
+    Works on a fresh copy of ``repo``, so every run starts from the same repository
+    (the writes of a run would otherwise grow it for the next).
+    """
+    repo = copy_repo(repo, work_dir / f"run-{tag}")
+    try:
+        return _run_on(repo, work_dir, args, mode, rate, tag)
+    finally:
+        shutil.rmtree(repo, ignore_errors=True)
+
+
+def copy_repo(source: Path, target: Path) -> Path:
+    shutil.copytree(source, target, symlinks=True)
+    return target
+
+
+def _run_on(repo: Path, work_dir: Path, args: argparse.Namespace, mode: str,
+            rate: float | None, tag: str) -> dict[str, Any]:
     stacks, users = names_in(repo, "stacks"), names_in(repo, "users")
     port = free_port()
     work = Workload(port, args.write_share, stacks, components_in(repo), users, tag)
@@ -342,7 +368,8 @@ def main(argv: list[str] | None = None) -> int:
                         "throughput (comma-separated, e.g. 0.25,0.5,0.75)")
     parser.add_argument("--gil-probe", action="store_true",
                         help="measure the event loop's lag beside a writer, then stop")
-    parser.add_argument("--repo", type=Path, help="use (and keep) this repository")
+    parser.add_argument("--repo", type=Path, help="use this repository (each run works on a "
+                        "copy of it)")
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args(argv)
     if args.mode == "paced" and not args.rate and not args.sweep:
@@ -357,7 +384,10 @@ def main(argv: list[str] | None = None) -> int:
     files = int(subprocess.run(["git", "ls-files"], cwd=repo, capture_output=True, text=True,
                                check=True).stdout.count("\n"))
     if args.gil_probe:
-        rounds = [gil_probe(repo, args.seconds, [0.005, 0.001, 0.0005, 0.0002]) for _ in range(2)]
+        probed = copy_repo(repo, work_dir / "gil-probe")
+        rounds = [gil_probe(probed, args.seconds, [0.005, 0.001, 0.0005, 0.0002])
+                  for _ in range(2)]
+        shutil.rmtree(probed, ignore_errors=True)
         print(json.dumps({"files": files, "load_average_1m": os.getloadavg()[0],
                           "rounds": rounds}, indent=2))
         return 0

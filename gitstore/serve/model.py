@@ -52,7 +52,9 @@ def take(store: GitZenStore, serial: int) -> Model:
         if dates is None:
             dates = store._added_times(head)
             store._dates = {head: dates}
-        view._dates = {head: dict(dates)}  # the store extends its own in place at its next write
+        # shared, not copied: the store only ever adds paths to it (those its next write
+        # adds), never changes a path's date, so this view's answers stay those of its tree
+        view._dates = {head: dates}
     return Model(view, head, serial)
 
 

@@ -17,7 +17,7 @@ from gitstore.serve.state import ServerState
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_MAX_BODY = 4 * 1024 * 1024
-SWITCH_INTERVAL = 0.0002  # seconds; see switch_interval()
+SWITCH_INTERVAL = 0.001  # seconds; see switch_interval()
 FALLBACK_COMMITTER = ("gitstore serve", "gitstore-serve@localhost")
 
 REMOTE_WARNING = (
@@ -117,8 +117,9 @@ def switch_interval() -> float:
     interpreter lock several times per request (socket in, answer out), and each
     time waits up to this interval for the write to let go. With Python's
     default, 5 ms, the event loop's lag beside a running write had a 90th
-    percentile of about 4 ms; at 0.2 ms, about 1 ms, with no measurable cost to
-    the writes (``bench/bench_serve.py --gil-probe``, in BENCHMARKS.md).
+    percentile of about 4 ms; at 1 ms and below, about 1.5 to 2.5 ms, with no
+    cost to the writes beyond the noise (``bench/bench_serve.py --gil-probe``,
+    in BENCHMARKS.md).
     ``GITSTORE_SERVE_SWITCH_INTERVAL`` (seconds) overrides it.
     """
     value = os.environ.get("GITSTORE_SERVE_SWITCH_INTERVAL", "")

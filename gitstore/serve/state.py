@@ -19,6 +19,7 @@ write's, or a refresh on the store thread.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from gitstore.serve.watch import TreeWatch
     from gitstore.store import GitZenStore
 
+log = logging.getLogger("gitstore.serve")
 WAIT_LIMIT = 1.0  # seconds a read waits for a publication before it looks again
 
 
@@ -107,6 +109,10 @@ class ServerState:
     def call_ended(self) -> None:
         try:
             self.publish()
+        except Exception:  # the call's answer stands; reads ask for a refresh instead
+            log.exception("could not read the repository after a store call")
+            with self._lock:
+                self.model = None
         finally:
             with self._lock:
                 self._calls -= 1
