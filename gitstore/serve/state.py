@@ -99,7 +99,7 @@ class ServerState:
             self.model = model
             self._covered = max(self._covered, mark)
         loop = self._loop
-        if loop is not None and self._waiters:
+        if loop is not None:  # always: a read may be about to wait (waiters are the loop's)
             loop.call_soon_threadsafe(self._wake)
 
     def call_started(self) -> None:
