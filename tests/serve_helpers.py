@@ -39,7 +39,8 @@ class Server:
     log: Path
 
     def call(self, method: str, path: str, body: Any = None, user: str | None = "default",
-             raw: bytes | None = None, headers: dict[str, str] | None = None) -> Answer:
+             raw: bytes | None = None, headers: dict[str, str] | None = None,
+             timeout: float = 60) -> Answer:
         data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
         request = urllib.request.Request(self.url + path, data=data, method=method)
         if user is not None:
@@ -50,7 +51,7 @@ class Server:
         for key, value in (headers or {}).items():
             request.add_header(key, value)
         try:
-            with urllib.request.urlopen(request, timeout=60) as response:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
                 status, text = response.status, response.read().decode()
         except urllib.error.HTTPError as error:
             status, text = error.code, error.read().decode()

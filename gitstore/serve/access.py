@@ -39,7 +39,9 @@ class Gate:
     """Authentication and permissions for one server."""
 
     allow_remote: bool = False
-    _authority: tuple[int, Authority] | None = field(default=None, repr=False)
+    # the roles judged from the last snapshot asked about (the snapshot itself is held, so
+    # that a new one is never taken for it; reads and the store thread may both ask)
+    _authority: tuple[Snapshot, Authority] | None = field(default=None, repr=False)
 
     def identify(self, store: GitZenStore, peer: str | None, user_name: str) -> Caller:
         """The caller named by the credentials; ApiError 403 or 401 when not believed."""
@@ -75,9 +77,11 @@ class Gate:
                        permission={"operation": operation, "type": ptype, "project": project})
 
     def _authority_of(self, snap: Snapshot) -> Authority:
-        if self._authority is None or self._authority[0] != id(snap):
-            self._authority = (id(snap), Authority(snap))
-        return self._authority[1]
+        known = self._authority
+        if known is None or known[0] is not snap:
+            known = (snap, Authority(snap))
+            self._authority = known
+        return known[1]
 
 
 def is_loopback(host: str | None) -> bool:

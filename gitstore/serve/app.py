@@ -58,7 +58,7 @@ async def service_info(call: Call = need("stack", "read")) -> Response:
                 "store_type": store.type.value,
                 "active_stack": store.snapshot().settings.default_stack}
 
-    return await call.run(profile)
+    return await call.read(profile)
 
 
 async def _api_error(request: Request, error: ApiError) -> Response:

@@ -49,16 +49,34 @@ class Call:
 
     async def run(self, action: Callable[[GitZenStore], Any], project: str | None = None,
                   translate_error: Callable[[Exception], ApiError] = translate) -> Response:
-        """Run ``action(store)`` for the caller; its result as JSON, or the error's answer.
+        """Run ``action(store)`` for the caller on the store thread (writes, and what needs
+        the store itself); its result as JSON, or the error's answer.
 
-        Store calls run one at a time on the server's store thread, so the event loop
-        keeps accepting requests (and noting when each arrived) meanwhile.
+        Store calls run one at a time, so the event loop keeps accepting requests (and
+        answering reads) meanwhile. The call's answer leaves after the store thread has
+        published the model it left, so the caller's next read sees its write.
         """
         loop = asyncio.get_running_loop()
         result = await loop.run_in_executor(self.state.executor, self._execute, action, project,
                                             translate_error)
+        return self._answer(result)
+
+    async def read(self, action: Callable[[GitZenStore], Any],
+                   translate_error: Callable[[Exception], ApiError] = translate) -> Response:
+        """Answer ``action(view)`` from the published model, beside a committing write.
+
+        Runs on the event loop: a read of the model is a few dictionary lookups and
+        never waits for the store thread unless a change nobody has read yet must
+        be (see :class:`~gitstore.serve.state.ServerState`).
+        """
+        model = await self.state.current_model()
+        if model is None:  # a remote, or no watch: the store answers, one call at a time
+            return await self.run(action, translate_error=translate_error)
+        return self._answer(self._call(model.view, action, None, translate_error, author=False))
+
+    def _answer(self, result: Any) -> Response:
         answer = json_response(result)
-        # how long the server took, from arrival (queueing for the store included)
+        # how long the server took, from arrival (any wait for the store included)
         answer.headers["Server-Timing"] = f"app;dur={(time.monotonic() - self.arrived) * 1000:.2f}"
         return answer
 
@@ -66,13 +84,25 @@ class Call:
                  translate_error: Callable[[Exception], ApiError]) -> Any:
         state = self.state
         store = state.store
+        state.call_started()
         try:
             state.before_request()
             with store.consistent_reads(fresh_after=state.fresh_after(self.arrived)):
-                caller = state.gate.identify(store, self.peer, self.user_name)
-                state.gate.require(store, caller, self.operation, self.ptype, project)
-                with vcs.commit_author(caller.name, caller.email):
-                    return action(store)
+                return self._call(store, action, project, translate_error)
+        finally:
+            state.call_ended()
+
+    def _call(self, store: GitZenStore, action: Callable[[GitZenStore], Any],
+              project: str | None, translate_error: Callable[[Exception], ApiError],
+              author: bool = True) -> Any:
+        state = self.state
+        try:
+            caller = state.gate.identify(store, self.peer, self.user_name)
+            state.gate.require(store, caller, self.operation, self.ptype, project)
+            if not author:
+                return action(store)
+            with vcs.commit_author(caller.name, caller.email):  # commits are the caller's
+                return action(store)
         except ApiError:
             raise
         except Exception as error:  # the store's errors become ZenML's answers

@@ -42,12 +42,12 @@ class AssignmentBody(BaseModel):
 
 @router.get("/users")
 async def users(call: Call = need("user", "read")) -> Response:
-    return await call.run(lambda s: s.users)
+    return await call.read(lambda s: s.users)
 
 
 @router.get("/users/{name}")
 async def get_user(name: str, call: Call = need("user", "read")) -> Response:
-    return await call.run(lambda s: s.get_user(name))
+    return await call.read(lambda s: s.get_user(name))
 
 
 @router.post("/users")
@@ -62,13 +62,13 @@ async def delete_user(name: str, call: Call = need("user", "delete")) -> Respons
 
 @router.get("/users/{name}/teams")
 async def teams_for_user(name: str, call: Call = need("team", "read")) -> Response:
-    return await call.run(lambda s: s.get_teams_for_user(name))
+    return await call.read(lambda s: s.get_teams_for_user(name))
 
 
 @router.get("/users/{name}/role_assignments")
 async def role_assignments_for_user(name: str, project_name: str | None = None,
                                     call: Call = need("role", "read")) -> Response:
-    return await call.run(lambda s: s.get_role_assignments_for_user(
+    return await call.read(lambda s: s.get_role_assignments_for_user(
         name, project_name=project_name, include_team_roles=False))
 
 
@@ -77,12 +77,12 @@ async def role_assignments_for_user(name: str, project_name: str | None = None,
 
 @router.get("/teams")
 async def teams(call: Call = need("team", "read")) -> Response:
-    return await call.run(lambda s: s.teams)
+    return await call.read(lambda s: s.teams)
 
 
 @router.get("/teams/{name}")
 async def get_team(name: str, call: Call = need("team", "read")) -> Response:
-    return await call.run(lambda s: s.get_team(name))
+    return await call.read(lambda s: s.get_team(name))
 
 
 @router.post("/teams")
@@ -97,7 +97,7 @@ async def delete_team(name: str, call: Call = need("team", "delete")) -> Respons
 
 @router.get("/teams/{name}/users")
 async def users_for_team(name: str, call: Call = need("team", "read")) -> Response:
-    return await call.run(lambda s: s.get_users_for_team(name))
+    return await call.read(lambda s: s.get_users_for_team(name))
 
 
 @router.post("/teams/{name}/users")
@@ -114,7 +114,7 @@ async def remove_user_from_team(team_name: str, user_name: str,
 @router.get("/teams/{name}/role_assignments")
 async def role_assignments_for_team(name: str, project_name: str | None = None,
                                     call: Call = need("role", "read")) -> Response:
-    return await call.run(lambda s: s.get_role_assignments_for_team(name, project_name=project_name))
+    return await call.read(lambda s: s.get_role_assignments_for_team(name, project_name=project_name))
 
 
 # --- projects --------------------------------------------------------------------------
@@ -122,12 +122,12 @@ async def role_assignments_for_team(name: str, project_name: str | None = None,
 
 @router.get("/projects")
 async def projects(call: Call = need("project", "read")) -> Response:
-    return await call.run(lambda s: s.projects)
+    return await call.read(lambda s: s.projects)
 
 
 @router.get("/projects/{project_name}")
 async def get_project(project_name: str, call: Call = need("project", "read")) -> Response:
-    return await call.run(lambda s: s.get_project(project_name))
+    return await call.read(lambda s: s.get_project(project_name))
 
 
 @router.post("/projects")
@@ -145,12 +145,12 @@ async def delete_project(name: str, call: Call = need("project", "delete")) -> R
 
 @router.get("/roles")
 async def roles(call: Call = need("role", "read")) -> Response:
-    return await call.run(lambda s: s.roles)
+    return await call.read(lambda s: s.roles)
 
 
 @router.get("/roles/{name}")
 async def get_role(name: str, call: Call = need("role", "read")) -> Response:
-    return await call.run(lambda s: s.get_role(name))
+    return await call.read(lambda s: s.get_role(name))
 
 
 @router.post("/roles")
@@ -165,7 +165,7 @@ async def delete_role(name: str, call: Call = need("role", "delete")) -> Respons
 
 @router.get("/role_assignments")
 async def role_assignments(call: Call = need("role", "read")) -> Response:
-    return await call.run(lambda s: s.role_assignments)
+    return await call.read(lambda s: s.role_assignments)
 
 
 @router.post("/role_assignments")

@@ -43,27 +43,27 @@ def _new_components(call: Call, store: GitZenStore, stack: StackWrapper) -> None
 
 @router.get("/stacks-empty")
 async def stacks_empty(call: Call = need("stack", "read")) -> Response:
-    return await call.run(lambda s: s.stacks_empty)
+    return await call.read(lambda s: s.stacks_empty)
 
 
 @router.get("/stack-configurations/{name}")
 async def get_stack_configuration(name: str, call: Call = need("stack", "read")) -> Response:
-    return await call.run(lambda s: s.get_stack_configuration(name))
+    return await call.read(lambda s: s.get_stack_configuration(name))
 
 
 @router.get("/stack-configurations")
 async def stack_configurations(call: Call = need("stack", "read")) -> Response:
-    return await call.run(lambda s: s.stack_configurations)
+    return await call.read(lambda s: s.stack_configurations)
 
 
 @router.get("/stacks")
 async def stacks(call: Call = need("stack", "read")) -> Response:
-    return await call.run(lambda s: s.stacks)
+    return await call.read(lambda s: s.stacks)
 
 
 @router.get("/stacks/{name}")
 async def get_stack(name: str, call: Call = need("stack", "read")) -> Response:
-    return await call.run(lambda s: s.get_stack(name))
+    return await call.read(lambda s: s.get_stack(name))
 
 
 @router.post("/stacks")
@@ -109,13 +109,13 @@ async def update_stack_component(component_type: StackComponentType, name: str,
 @router.get("/components/{component_type}/{name}")
 async def get_stack_component(component_type: StackComponentType, name: str,
                               call: Call = need("stack_component", "read")) -> Response:
-    return await call.run(lambda s: s.get_stack_component(component_type, name))
+    return await call.read(lambda s: s.get_stack_component(component_type, name))
 
 
 @router.get("/components/{component_type}")
 async def get_stack_components(component_type: StackComponentType,
                                call: Call = need("stack_component", "read")) -> Response:
-    return await call.run(lambda s: s.get_stack_components(component_type))
+    return await call.read(lambda s: s.get_stack_components(component_type))
 
 
 def _in_use_is_conflict(error: Exception) -> ApiError:
@@ -151,7 +151,7 @@ def _custom_flavor(store: GitZenStore, type_: StackComponentType, name: str) -> 
 
 @router.get("/flavors")
 async def flavors(call: Call = need("flavor", "read")) -> Response:
-    return await call.run(lambda s: _custom_only(s.flavors))
+    return await call.read(lambda s: _custom_only(s.flavors))
 
 
 @router.post("/flavors")
@@ -163,13 +163,13 @@ async def create_flavor(flavor: FlavorWrapper, call: Call = need("flavor", "crea
 @router.get("/flavors/{component_type}")
 async def get_flavors_by_type(component_type: StackComponentType,
                               call: Call = need("flavor", "read")) -> Response:
-    return await call.run(lambda s: _custom_only(s.get_flavors_by_type(component_type)))
+    return await call.read(lambda s: _custom_only(s.get_flavors_by_type(component_type)))
 
 
 @router.get("/flavors/{component_type}/{name}")
 async def get_flavor_by_type_and_name(component_type: StackComponentType, name: str,
                                       call: Call = need("flavor", "read")) -> Response:
-    return await call.run(lambda s: _custom_flavor(s, component_type, name))
+    return await call.read(lambda s: _custom_flavor(s, component_type, name))
 
 
 # --- pipeline runs ---------------------------------------------------------------------

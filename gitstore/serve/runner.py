@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from gitstore.serve.state import ServerState
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_MAX_BODY = 4 * 1024 * 1024
+SWITCH_INTERVAL = 0.001  # seconds; see switch_interval()
 FALLBACK_COMMITTER = ("gitstore serve", "gitstore-serve@localhost")
 
 REMOTE_WARNING = (
@@ -72,9 +74,11 @@ def open_state(options: ServeOptions) -> ServerState:
         from gitstore.serve.watch import start_watch
 
         watch = start_watch(store.repo.root)
-    return ServerState(store, Gate(allow_remote=options.allow_remote),
-                       remote=options.remote is not None, fetch_interval=options.fetch_interval,
-                       max_body=options.max_body, watch=watch)
+    state = ServerState(store, Gate(allow_remote=options.allow_remote),
+                        remote=options.remote is not None, fetch_interval=options.fetch_interval,
+                        max_body=options.max_body, watch=watch)
+    state.publish()  # the first model reads answer from
+    return state
 
 
 def bind(options: ServeOptions) -> socket.socket:
@@ -100,9 +104,30 @@ def serve(state: ServerState, sock: socket.socket) -> None:
 
     from gitstore.serve.app import create_app
 
+    sys.setswitchinterval(switch_interval())
     config = uvicorn.Config(create_app(state), log_level="warning", access_log=False,
                             timeout_graceful_shutdown=5)
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def switch_interval() -> float:
+    """How long the store thread may hold the interpreter while the event loop waits.
+
+    A write is CPU-bound Python; a read answered on the event loop needs the
+    interpreter lock several times per request (socket in, answer out), and each
+    time waits up to this interval for the write to let go. With Python's
+    default, 5 ms, the event loop's lag beside a running write had a 90th
+    percentile of about 4 ms; at 1 ms and below, about 1.5 to 2.5 ms, with no
+    cost to the writes beyond the noise (``bench/bench_serve.py --gil-probe``,
+    in BENCHMARKS.md).
+    ``GITSTORE_SERVE_SWITCH_INTERVAL`` (seconds) overrides it.
+    """
+    value = os.environ.get("GITSTORE_SERVE_SWITCH_INTERVAL", "")
+    try:
+        seconds = float(value) if value else SWITCH_INTERVAL
+    except ValueError:
+        seconds = SWITCH_INTERVAL
+    return seconds if seconds > 0 else SWITCH_INTERVAL
 
 
 def _ensure_committer() -> None:

@@ -50,9 +50,10 @@ class TreeWatch:
         else:
             self._folders[wd] = folder
 
-    def changed(self) -> bool:
-        """Whether anything changed since the last call (True when unsure)."""
-        found = False
+    def changes(self) -> set[str] | None:
+        """The paths (relative to the root) changed since the last call; None when unsure
+        (events were lost, or a watch could not be added)."""
+        found: set[str] = set()
         while True:
             try:
                 data = os.read(self._fd, 64 * 1024)
@@ -63,24 +64,28 @@ class TreeWatch:
                 break
             if not data:
                 break
-            found = True
-            self._follow_new_folders(data)
-        return found or self.broken
+            self._read_events(data, found)
+        return None if self.broken else found
 
-    def _follow_new_folders(self, data: bytes) -> None:
+    def _read_events(self, data: bytes, found: set[str]) -> None:
         offset = 0
         while offset + EVENT.size <= len(data):
             wd, mask, _cookie, length = EVENT.unpack_from(data, offset)
-            name = data[offset + EVENT.size: offset + EVENT.size + length].rstrip(b"\0")
+            name = os.fsdecode(data[offset + EVENT.size: offset + EVENT.size + length].rstrip(b"\0"))
             offset += EVENT.size + length
             if mask & IN_Q_OVERFLOW:
                 self.broken = True  # events were lost: never trust the queue again
-            elif mask & IN_ISDIR and mask & (IN_CREATE | IN_MOVED_TO):
-                parent = self._folders.get(wd)
-                if parent is not None and os.fsdecode(name) not in SKIPPED:
-                    self.watch_tree(parent / os.fsdecode(name))
-            elif mask & IN_IGNORED:
+                continue
+            folder = self._folders.get(wd)
+            if mask & IN_IGNORED:
                 self._folders.pop(wd, None)
+                continue
+            if folder is None:
+                continue
+            path = folder / name if name else folder
+            found.add(path.relative_to(self.root).as_posix())
+            if mask & IN_ISDIR and mask & (IN_CREATE | IN_MOVED_TO) and name not in SKIPPED:
+                self.watch_tree(path)
 
     def close(self) -> None:
         os.close(self._fd)
