@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -15,8 +16,9 @@ from serve_helpers import Answer, Server, serving
 
 from gitstore.exceptions import ReadOnlyStoreError
 from gitstore.plumbing.locking import file_lock
-from gitstore.serve.model import InFlight, take
+from gitstore.serve.model import take
 from gitstore.store import GitZenStore
+from gitstore.store.transaction import Journal
 
 HELD = 6.0  # seconds the test holds the write lock
 
@@ -137,8 +139,11 @@ def test_a_model_is_a_read_only_view_of_one_state(repo: Path) -> None:
     assert model.head != take(store, 3).head
 
 
-def test_a_write_in_flight_explains_its_own_files_only() -> None:
-    flight = InFlight("a" * 40, "b" * 40, frozenset({"users/aria.yaml", "flavors/x/y.yaml"}))
+def test_a_write_in_flight_explains_its_own_files_only(tmp_path: Path) -> None:
+    flight = Journal("a" * 40, "b" * 40, ["users/aria.yaml", "flavors/x/y.yaml"])
+    fd, real_temporary = tempfile.mkstemp(prefix=".aria.yaml.", dir=tmp_path)  # as atomic_write
+    os.close(fd)
+    assert flight.explains("users/" + Path(real_temporary).name)
     assert flight.explains("users/aria.yaml")
     assert flight.explains("users/.aria.yaml.k2j4_x9q")  # the atomic write's temporary file
     assert flight.explains("flavors") and flight.explains("flavors/x")  # folders made for it

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from gitstore.serve.access import Gate
-from gitstore.serve.model import InFlight, Model, head_of, in_flight, take
+from gitstore.serve.model import Model, head_of, take
+from gitstore.store.transaction import Journal, in_flight
 
 if TYPE_CHECKING:
     from gitstore.serve.watch import TreeWatch
@@ -154,7 +155,7 @@ class ServerState:
                 return model
             return "wait" if self._calls else "refresh"
 
-    def _flight(self) -> InFlight | None:
+    def _flight(self) -> Journal | None:
         git = self.store.repo.git
         assert git is not None
         return in_flight(git.git_dir / "gitstore")

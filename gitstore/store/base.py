@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from gitstore.errors import NotAConfigRepository
@@ -25,12 +25,15 @@ from gitstore.plumbing.sources import ConfigRepo
 from gitstore.store import writer
 from gitstore.store.model import MODEL_FILE, remembered_repo_info
 from gitstore.store.state import FileChanges, Tree, WorkTreeReader, commit_tree
-from gitstore.store.transaction import Operation, Writer, recover
+from gitstore.store.transaction import JOURNAL, Operation, Writer, recover
 
 if TYPE_CHECKING:
     from gitstore.remote import RemoteClone
 
 DATED_KINDS = ("user", "team", "project", "role")
+
+
+_Store = TypeVar("_Store", bound="StoreBase")
 
 
 class StoreBase:
@@ -65,7 +68,7 @@ class StoreBase:
         self._writer.worktree_hint = lambda: reader.last_read
         self._dates = {}
         self._memo = {}
-        recover_path = self._writer.state_dir / "write-journal.json"
+        recover_path = self._writer.state_dir / JOURNAL
         if recover_path.exists():
             from gitstore.plumbing.locking import file_lock
 
@@ -86,6 +89,35 @@ class StoreBase:
         view._pinned = None
         view._last_read = None
         return view
+
+    def published_view(self: _Store) -> tuple[_Store, str | None]:
+        """A read-only view of the store as it is now, and the commit HEAD names.
+
+        The view's reads all see the tree read now (not the working tree as it
+        changes later) and date entities by that commit, so a front end can
+        answer reads from it on another thread while this store writes. Its
+        writes raise :class:`ReadOnlyStoreError`.
+        """
+        tree = self._tree()  # outside consistent_reads(): read now, following every change
+        head = self._head()
+        view = object.__new__(type(self))
+        view.__dict__.update(self.__dict__)
+        view._writer = None
+        view._rev = head  # dates come from this commit (its reads never list it: pinned below)
+        view._pinned = [tree]
+        view._fresh_after = None
+        view._last_read = None
+        view._memo = {}  # answers computed from this tree, for this view alone
+        view._dates = {}
+        if head is not None:
+            dates = self._dates.get(head)
+            if dates is None:
+                dates = self._added_times(head)
+                self._dates = {head: dates}
+            # shared, not copied: the store only ever adds paths to it (those its next write
+            # adds), never changes a path's date, so the view's answers stay those of its tree
+            view._dates = {head: dates}
+        return view, head
 
     # --- reading ---------------------------------------------------------------
 

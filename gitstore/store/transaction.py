@@ -50,6 +50,7 @@ from gitstore.store.objects import GitObjects, stage_with_git
 from gitstore.store.state import FileChanges, Tree, apply_changes, commit_tree
 
 JOURNAL = "write-journal.json"
+TEMP_SUFFIX = 8  # random characters tempfile.mkstemp puts after atomic_write's ".<name>."
 MAX_REPLAYS = 20
 
 
@@ -59,6 +60,22 @@ class Journal(NamedTuple):
     old: str | None  # HEAD before the write (None on an unborn branch)
     new: str  # the commit the write moves HEAD to
     paths: list[str]  # the paths it changes, relative to the configuration root
+
+    def explains(self, path: str) -> bool:
+        """Whether a change seen at ``path`` (relative to the configuration root) is this
+        write's own: one of its files, :func:`atomic_write`'s temporary file beside one,
+        or a folder holding one."""
+        if path in self.paths:
+            return True
+        folder, _, name = path.rpartition("/")
+        for mine in self.paths:
+            if mine.startswith(path + "/"):
+                return True  # a folder the write made or removed
+            mine_folder, _, mine_name = mine.rpartition("/")
+            if folder == mine_folder and name.startswith(f".{mine_name}.") \
+                    and len(name) == len(mine_name) + 2 + TEMP_SUFFIX:
+                return True
+        return False
 
 
 @dataclass(frozen=True)
@@ -315,13 +332,21 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+def in_flight(state_dir: Path) -> Journal | None:
+    """The journal of the write between its commit point and its end, if there is one now
+    (or a killed writer's; a damaged journal reads as none)."""
+    try:
+        data = json.loads((state_dir / JOURNAL).read_bytes())
+        return Journal(data["old"], str(data["new"]), [str(p) for p in data["paths"]])
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
 def recover(repo: ConfigRepo, state_dir: Path) -> None:
     """Bring the working tree and index up to a commit a killed writer made (under the lock)."""
     path = state_dir / JOURNAL
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        journal = Journal(data["old"], str(data["new"]), [str(p) for p in data["paths"]])
-    except (OSError, ValueError, TypeError, KeyError):
+    journal = in_flight(state_dir)
+    if journal is None:
         path.unlink(missing_ok=True)
         return
     if vcs.commit_or_none(repo.git_cwd, "HEAD") == journal.new:
