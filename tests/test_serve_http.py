@@ -235,3 +235,44 @@ def test_usage_errors(tmp_path: Path) -> None:
                                  "HOME": str(tmp_path)}, timeout=60)
     assert answer.returncode == 2
     assert "pip install 'gitstore[serve]'" in answer.stderr
+
+
+def test_requests_are_never_traced_even_when_the_environment_sets_up_tracing(
+        repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process-wide OpenTelemetry provider (what `opentelemetry-instrument` installs) and
+    FASTAPI_OTEL_AUTO_CONFIGURE=true: the real application, called as uvicorn calls it,
+    starts no span, so nothing can leave the machine through it."""
+    import asyncio
+
+    from opentelemetry import trace
+    from opentelemetry.trace import NoOpTracer
+
+    from gitstore.serve.app import create_app
+    from gitstore.serve.runner import ServeOptions, open_state
+
+    asked: list[str] = []
+
+    class Recording(trace.TracerProvider):
+        def get_tracer(self, name: str, *args: object, **kwargs: object) -> trace.Tracer:
+            asked.append(name)
+            return NoOpTracer()
+
+    monkeypatch.setenv("FASTAPI_OTEL_AUTO_CONFIGURE", "true")
+    monkeypatch.setattr(trace, "_TRACER_PROVIDER", Recording())
+    state = open_state(ServeOptions(path=repo))
+    app = create_app(state)
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+             "scheme": "http", "path": "/health", "raw_path": b"/health", "query_string": b"",
+             "root_path": "", "headers": [], "client": ("127.0.0.1", 5000),
+             "server": ("127.0.0.1", 8000)}
+    asyncio.run(app(scope, receive, send))  # type: ignore[arg-type]
+    assert sent[0]["status"] == 200
+    assert asked == []

@@ -35,7 +35,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 def create_app(state: ServerState) -> FastAPI:
     app = FastAPI(title="ZenML (gitstore)", version=__version__, docs_url=None, redoc_url=None,
-                  openapi_url=None)
+                  openapi_url=None, **_without_telemetry())
     app.state.gitstore = state
     app.include_router(routes_stacks.router)
     app.include_router(routes_people.router)
@@ -45,6 +45,22 @@ def create_app(state: ServerState) -> FastAPI:
     app.add_exception_handler(Exception, _internal_error)
     app.add_middleware(BodyLimit, limit=state.max_body)
     return app
+
+
+def _without_telemetry() -> dict[str, Any]:
+    """FastAPI's own OpenTelemetry switched off where FastAPI has it (0.165 and later).
+
+    Otherwise it traces, counts and logs every request (bodies of refused
+    writes and exception messages included) through whatever providers the
+    environment sets up, and exports them when ``FASTAPI_OTEL_AUTO_CONFIGURE``
+    is set: the server sends nothing anywhere by itself.
+    """
+    import inspect
+
+    if "telemetry" not in inspect.signature(FastAPI.__init__).parameters:
+        return {}
+    return {"telemetry": {"tracing": False, "metrics": False, "logs": False,
+                          "operation_spans": False, "auto_configure": False}}
 
 
 async def health() -> Response:
