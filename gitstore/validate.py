@@ -224,7 +224,7 @@ def _from_tree(source: Source, cache: ResultCache, tree: str) -> Report | None:
     problems, worth_writing = found
     if worth_writing:
         save_state(path, state, cache.format)
-    report = Report(source.label, len(state.listing), sorted(set(problems), key=Problem.sort_key))
+    report = Report(source.label, state.files, sorted(set(problems), key=Problem.sort_key))
     _keep_tree_report(cache, tree, report)
     return report
 

@@ -138,7 +138,7 @@ def split_state(good: bytes) -> tuple[tuple[Any, ...], list[bytes]]:
     size = int.from_bytes(good[4:8], "big")
     header = marshal.loads(good[8:8 + size])
     parts, pos = [], 8 + size
-    for length, _ in header[3]:
+    for length, _ in header[2]:
         parts.append(good[pos:pos + length])
         pos += length
     assert pos == len(good)
@@ -147,9 +147,9 @@ def split_state(good: bytes) -> tuple[tuple[Any, ...], list[bytes]]:
 
 def join_state(header: tuple[Any, ...], parts: list[bytes], sums: bool = True) -> bytes:
     """A state file of ``parts``, with their checksums (or, unless ``sums``, the old ones)."""
-    crcs = [zlib.crc32(p) for p in parts] if sums else [crc for _, crc in header[3]]
+    crcs = [zlib.crc32(p) for p in parts] if sums else [crc for _, crc in header[2]]
     listed = [(len(p), crc) for p, crc in zip(parts, crcs, strict=True)]
-    head = marshal.dumps((*header[:3], listed))
+    head = marshal.dumps((*header[:2], listed))
     return MAGIC + len(head).to_bytes(4, "big") + head + b"".join(parts)
 
 
@@ -181,7 +181,7 @@ DAMAGE: dict[str, Callable[[bytes], bytes]] = {
     "the older format": lambda good: marshal.dumps(("gitstore-state-2", *([{}] * 14))),
     "old tag": lambda good: with_header(good, lambda h: ("gitstore-state-0", *h[1:])),
     "other code": lambda good: with_header(good, lambda h: (h[0], "other", *h[2:])),
-    "fields of the wrong type": lambda good: with_parts(good, replaced(0, tuple([[]] * 9))),
+    "fields of the wrong type": lambda good: with_parts(good, replaced(0, tuple([[]] * 11))),
     "a part missing": lambda good: with_parts(good, lambda parts: parts[:-1]),
     "a part too many": lambda good: with_parts(good, lambda parts: [*parts, parts[-1]]),
     "trailing bytes": lambda good: good + b"\0",

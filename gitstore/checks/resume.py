@@ -170,7 +170,7 @@ class State:
                  hinted: set[str], by_target: Parts, explicit: dict[str, str],
                  ids: dict[str, str], collisions: list[PTuple], duplicates: list[PTuple],
                  aux: dict[str, Any], tree: str = "", raw: bytes = b"",
-                 listing_part: tuple[Any, int] | None = None) -> None:
+                 listing_part: tuple[Any, int] | None = None, files: int = 0) -> None:
         self._listing = listing  # path -> blob id, and mode unless a plain file ("oid mode")
         self._listing_part = listing_part  # the same, not yet read
         self._pending: dict[str, str | None] = {}  # changes to apply once it is read
@@ -187,6 +187,7 @@ class State:
         self.aux = aux  # custom flavor and config results used by the last run
         self.tree = tree  # the git tree the listing is of, when known (see resume_tree)
         self.raw = raw  # the listing as ``git ls-files -s -z`` printed it, when known
+        self.files = len(listing) if listing is not None else files  # paths in the listing
 
     @property
     def listing(self) -> dict[str, str]:
@@ -209,16 +210,17 @@ class State:
                 self._listing[path] = value
 
     def dump(self, fmt: str) -> bytes:
+        listing = marshal.dumps(self.listing)
         core = marshal.dumps((self.file_problems, self.cross, self.hinted, self.explicit,
-                              self.ids, self.collisions, self.duplicates, self.aux, self.raw))
-        parts = [core, marshal.dumps(self.listing), marshal.dumps(list(self.present)),
+                              self.ids, self.collisions, self.duplicates, self.aux, self.raw,
+                              self.tree, len(self.listing)))
+        parts = [core, listing, marshal.dumps(list(self.present)),
                  *self.results.dumps(), *self.by_target.dumps()]
-        header = marshal.dumps((STATE_TAG, fmt, self.tree,
-                                [(len(part), zlib.crc32(part)) for part in parts]))
+        header = marshal.dumps((STATE_TAG, fmt, [(len(part), zlib.crc32(part)) for part in parts]))
         return b"".join([MAGIC, len(header).to_bytes(4, "big"), header, *parts])
 
 
-_CORE_TYPES = (dict, dict, set, dict, dict, list, list, dict, bytes)
+_CORE_TYPES = (dict, dict, set, dict, dict, list, list, dict, bytes, str, int)
 
 
 def load_state(path: Path, fmt: str) -> State | None:
@@ -242,14 +244,13 @@ def _parse_state(data: Any, fmt: str) -> State | None:
         return None
     size = int.from_bytes(data[4:8], "big")
     header = marshal.loads(data[8:8 + size])
-    if (not isinstance(header, tuple) or len(header) != 4 or header[:2] != (STATE_TAG, fmt)
-            or not isinstance(header[2], str) or not isinstance(header[3], list)
-            or len(header[3]) != 3 + 2 * BUCKETS):
+    if (not isinstance(header, tuple) or len(header) != 3 or header[:2] != (STATE_TAG, fmt)
+            or not isinstance(header[2], list) or len(header[2]) != 3 + 2 * BUCKETS):
         return None
     view = memoryview(data)
     raw: list[tuple[Any, int]] = []
     pos = 8 + size
-    for length, crc in header[3]:
+    for length, crc in header[2]:
         raw.append((view[pos:pos + length], crc))
         pos += length
     if pos != len(data):
@@ -259,10 +260,10 @@ def _parse_state(data: Any, fmt: str) -> State | None:
             isinstance(value, kind) for value, kind in zip(core, _CORE_TYPES, strict=True)):
         return None
     present = set(_decode(*raw[2], list))
-    problems, cross, hinted, explicit, ids, collisions, duplicates, aux, listed = core
+    problems, cross, hinted, explicit, ids, collisions, duplicates, aux, listed, tree, files = core
     return State(None, present, Parts(raw[3:3 + BUCKETS], bytes), problems, cross, hinted,
                  Parts(raw[3 + BUCKETS:], str), explicit, ids, collisions, duplicates, aux,
-                 header[2], listed, raw[1])
+                 tree, listed, raw[1], files)
 
 
 def save_state(path: Path, state: State, fmt: str) -> None:
@@ -522,17 +523,26 @@ def resume_tree(state: State, source: Source, tree: str, changes: list[TreeChang
     the whole tree."""
     changed: set[str] = set()
     new: dict[str, str] = {}
+    files = state.files
     for change in changes:
         changed.add(change.path)
         if change.new_oid != ZERO_OID:
             mode = change.new_mode
             new[change.path] = change.new_oid if mode == PLAIN else f"{change.new_oid} {mode}"
-        elif change.path not in state.listing:
+        if not _was(state, change.path, change.old_oid):
             return None  # the state is not of the tree git compared it with
-    files = len(state.listing) + sum(1 for p in new if p not in state.listing)
-    files -= sum(1 for p in changed if p not in new)
+        files += (change.new_oid != ZERO_OID) - (change.old_oid != ZERO_OID)
     state.tree, state.raw = tree, b""
     return _resume(state, source, changed, new, files)
+
+
+def _was(state: State, path: str, oid: str) -> bool:
+    """Whether the state agrees that ``path`` was ``oid`` (ZERO_OID: absent), as far as it
+    knows without reading the listing: the entity files and their documents' blob ids."""
+    if oid == ZERO_OID:
+        return path not in state.present
+    blob = state.results.get(path)
+    return blob is None or marshal.loads(blob)[0] == oid
 
 
 def resume_raw(state: State, source: Source, raw: bytes) -> tuple[list[Problem], bool] | None:
@@ -573,6 +583,7 @@ def _resume(state: State, source: Source, changed: set[str], new: dict[str, str]
     kinds = set(state.explicit.values())
     gone = _forget(state, changed)
     state.set_listing({path: new.get(path) for path in changed})
+    state.files = files
     for p in mini.problems:
         state.file_problems.setdefault(p.path, []).append(p.to_tuple())
     came = set(mini.present.values())
