@@ -136,14 +136,14 @@ def _from_listing_bytes(source: Source, cache: ResultCache, raw: bytes,
     known = cache.recall_report(digest)
     if known is not None:
         return Report(source.label, files, [Problem(*p) for p in known])
-    report = _resumed_raw(source, cache, raw)
+    report = _resumed_raw(source, cache, raw, files)
     if report is None:
         report = _whole(source, cache, source.parse(raw), progress, raw=raw)
     cache.keep_report(digest, [p.to_tuple() for p in report.problems])
     return report
 
 
-def _resumed_raw(source: Source, cache: ResultCache, raw: bytes) -> Report | None:
+def _resumed_raw(source: Source, cache: ResultCache, raw: bytes, files: int) -> Report | None:
     assert cache.path is not None
     from gitstore.checks.resume import load_state, resume_raw, save_state, state_path
 
@@ -152,7 +152,7 @@ def _resumed_raw(source: Source, cache: ResultCache, raw: bytes) -> Report | Non
     if state is None:
         return None
     try:
-        found = resume_raw(state, source, raw)
+        found = resume_raw(state, source, raw, files)
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, EOFError,
             AssertionError):
         found = None  # a state damaged in a way its shape does not show: check the whole
@@ -161,7 +161,7 @@ def _resumed_raw(source: Source, cache: ResultCache, raw: bytes) -> Report | Non
     problems, worth_writing = found
     if worth_writing:
         save_state(path, state, cache.format)
-    return Report(source.label, raw.count(b"\0"), sorted(set(problems), key=Problem.sort_key))
+    return Report(source.label, files, sorted(set(problems), key=Problem.sort_key))
 
 
 # A commit's files are named by its tree: its whole result is kept by the tree id (with the

@@ -32,6 +32,7 @@ from gitstore.checks.resume import (  # noqa: E402
     STATE_FILE,
     DamagedState,
     Parts,
+    changed_records,
     load_state,
     save_state,
 )
@@ -264,3 +265,34 @@ def test_parts_answer_like_a_dict() -> None:
             blobs = parts.dumps()
             parts = Parts([(b, zlib.crc32(b)) for b in blobs], str)
     assert parts.all() == model
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_changed_records_are_what_sets_of_records_say(seed: int) -> None:
+    """The records only one of two sorted listings holds, found while skipping the blocks the
+    two share at each end, equal the plain set difference (blocks of every size, edits,
+    additions and removals anywhere, including at both ends)."""
+    rng = random.Random(seed)
+    for _ in range(200):
+        paths = sorted({f"p/{rng.randrange(400):03d}{'x' * rng.randrange(4)}"
+                        for _ in range(rng.randrange(1, 60))})
+        before = {p: f"{rng.randrange(3)}" for p in paths}
+        after = dict(before)
+        for _ in range(rng.randrange(0, 4)):
+            roll = rng.random()
+            if roll < 0.4 and after:
+                after[rng.choice(sorted(after))] = f"{rng.randrange(3, 9)}"
+            elif roll < 0.7 and after:
+                del after[rng.choice(sorted(after))]
+            else:
+                after[f"p/{rng.randrange(400):03d}"] = "9"
+
+        def listing(files: dict[str, str]) -> bytes:
+            return b"".join(f"100644 {v * 4} 0\t{p}\0".encode() for p, v in sorted(files.items()))
+
+        old, new = listing(before), listing(after)
+        if not old or not new:
+            continue
+        want_old, want_new = set(old.split(b"\0")), set(new.split(b"\0"))
+        for block in (1, 2, 3, 7, 16, 64, 1 << 16):
+            assert changed_records(old, new, block) == (want_old - want_new, want_new - want_old)
