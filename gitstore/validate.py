@@ -138,7 +138,10 @@ def _from_listing_bytes(source: Source, cache: ResultCache, raw: bytes,
         return Report(source.label, files, [Problem(*p) for p in known])
     report = _resumed_raw(source, cache, raw, files)
     if report is None:
-        report = _whole(source, cache, source.parse(raw), progress, raw=raw)
+        entries = source.parse(raw)
+        report = _whole(source, cache, entries, progress, raw=raw)
+        # also by the parsed listing's digest, as other sources (a commit) name the same files
+        cache.keep_report(listing_digest(entries), [p.to_tuple() for p in report.problems])
     cache.keep_report(digest, [p.to_tuple() for p in report.problems])
     return report
 
