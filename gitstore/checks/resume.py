@@ -16,8 +16,15 @@ follows. Everything it cannot follow cheaply (gitstore.yaml changed, a kind
 gained or lost its first explicit id, an unmerged path, a large change, a
 damaged or foreign state file) answers None, and the caller checks the whole.
 :func:`resume_tree` does the same for a commit from what ``git diff-tree`` lists between
-the tree the state was kept for (``State.tree``) and the commit's, without listing the tree.
-tests/test_resume.py proves its reports equal a full check on random changes.
+the tree the state was kept for (``State.tree``) and the commit's, without listing the tree;
+:func:`resume_raw` for the index from ``git ls-files -s -z``'s output as printed, compared
+with the one the state was kept for (:func:`changed_records`), without parsing either whole.
+
+The state is read in parts (see :class:`State`), each with a checksum, so that a one-file
+change reads the parts it needs: the 25 MB a 50,000-file repository keeps are mostly parsed
+documents and referrers, in BUCKETS parts each, read when a path of them is asked for.
+tests/test_resume.py proves its reports equal a full check on random changes, and that a
+damaged, missing or older part (or state) means a whole check.
 """
 
 from __future__ import annotations
