@@ -182,6 +182,7 @@ class State:
         self._listing_part = listing_part  # the same, not yet read
         self._pending: dict[str, str | None] = {}  # changes to apply once it is read
         self.present = present  # the entity files (readable or not)
+        self.cased = {path for path in present if path != path.lower()}  # see _refold
         self.results = results  # path -> marshal.dumps((oid, data, positions)) per document
         self.file_problems = file_problems  # path -> the problems of the file alone
         self.cross = cross  # document -> its cross-file problems
@@ -220,14 +221,14 @@ class State:
         listing = marshal.dumps(self.listing)
         core = marshal.dumps((self.file_problems, self.cross, self.hinted, self.explicit,
                               self.ids, self.collisions, self.duplicates, self.aux, self.raw,
-                              self.tree, len(self.listing)))
+                              self.tree, len(self.listing), self.cased))
         parts = [core, listing, marshal.dumps(list(self.present)),
                  *self.results.dumps(), *self.by_target.dumps()]
         header = marshal.dumps((STATE_TAG, fmt, [(len(part), zlib.crc32(part)) for part in parts]))
         return b"".join([MAGIC, len(header).to_bytes(4, "big"), header, *parts])
 
 
-_CORE_TYPES = (dict, dict, set, dict, dict, list, list, dict, bytes, str, int)
+_CORE_TYPES = (dict, dict, set, dict, dict, list, list, dict, bytes, str, int, set)
 
 
 def load_state(path: Path, fmt: str) -> State | None:
@@ -267,10 +268,13 @@ def _parse_state(data: Any, fmt: str) -> State | None:
             isinstance(value, kind) for value, kind in zip(core, _CORE_TYPES, strict=True)):
         return None
     present = set(_decode(*raw[2], list))
-    problems, cross, hinted, explicit, ids, collisions, duplicates, aux, listed, tree, files = core
-    return State(None, present, Parts(raw[3:3 + BUCKETS], bytes), problems, cross, hinted,
-                 Parts(raw[3 + BUCKETS:], str), explicit, ids, collisions, duplicates, aux,
-                 tree, listed, raw[1], files)
+    problems, cross, hinted, explicit, ids, collisions, duplicates, aux, listed, tree, files, \
+        cased = core
+    state = State(None, set(), Parts(raw[3:3 + BUCKETS], bytes), problems, cross, hinted,
+                  Parts(raw[3 + BUCKETS:], str), explicit, ids, collisions, duplicates, aux,
+                  tree, listed, raw[1], files)
+    state.present, state.cased = present, cased
+    return state
 
 
 def save_state(path: Path, state: State, fmt: str) -> None:
@@ -621,6 +625,7 @@ def _resume(state: State, source: Source, changed: set[str], new: dict[str, str]
         state.file_problems.setdefault(p.path, []).append(p.to_tuple())
     came = set(mini.present.values())
     state.present |= came
+    state.cased |= {path for path in came if path != path.lower()}
     # The cross-file checks read entities and documents only (never the listing).
     snap = _Resumed(source.label, [], documents=_Documents(state),
                     present=_Present(state.present))
@@ -654,7 +659,9 @@ def _refold(state: State, snap: Snapshot, touched: set[str]) -> list[PTuple]:
     are found again."""
     keys = {path.lower() for path in touched}
     kept = [t for t in state.collisions if t[0].lower() not in keys]
-    members = [path for path in state.present if path.lower() in keys]
+    # a path is its own lower case unless it is one of the few with capitals (state.cased)
+    members = [key for key in keys if key in state.present]
+    members += [path for path in state.cased if path.lower() in keys and path not in keys]
     return kept + [p.to_tuple() for p in _collisions(snap, members)]
 
 
@@ -666,6 +673,7 @@ def _forget(state: State, changed: set[str]) -> set[str]:
     """Drop what ``state`` knows of the changed paths; the entity files among them."""
     gone = changed & state.present
     state.present -= gone
+    state.cased -= gone
     for path in changed:
         state.file_problems.pop(path, None)
         blob = state.results.pop(path, None)
