@@ -222,7 +222,7 @@ class State:
         core = marshal.dumps((self.file_problems, self.cross, self.hinted, self.explicit,
                               self.ids, self.collisions, self.duplicates, self.aux, self.raw,
                               self.tree, len(self.listing), self.cased))
-        parts = [core, listing, marshal.dumps(list(self.present)),
+        parts = [core, listing, marshal.dumps(self.present),
                  *self.results.dumps(), *self.by_target.dumps()]
         header = marshal.dumps((STATE_TAG, fmt, [(len(part), zlib.crc32(part)) for part in parts]))
         return b"".join([MAGIC, len(header).to_bytes(4, "big"), header, *parts])
@@ -267,7 +267,7 @@ def _parse_state(data: Any, fmt: str) -> State | None:
     if len(core) != len(_CORE_TYPES) or not all(
             isinstance(value, kind) for value, kind in zip(core, _CORE_TYPES, strict=True)):
         return None
-    present = set(_decode(*raw[2], list))
+    present = _decode(*raw[2], set)
     problems, cross, hinted, explicit, ids, collisions, duplicates, aux, listed, tree, files, \
         cased = core
     state = State(None, set(), Parts(raw[3:3 + BUCKETS], bytes), problems, cross, hinted,
