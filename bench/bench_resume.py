@@ -26,7 +26,7 @@ sys.path.append(str(Path(__file__).resolve().parents[1]))  # after site-packages
 
 from bench.generate import generate  # noqa: E402
 
-COMMAND = [sys.executable, "-c", "from gitstore.cli import main; main()", "validate", "--staged"]
+COMMAND = [sys.executable, "-m", "gitstore", "validate", "--staged"]  # as the console script
 
 
 def timed(repo: Path, env: dict[str, str]) -> tuple[float, float]:

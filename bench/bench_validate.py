@@ -260,8 +260,13 @@ How the cost follows the change:
   (`.git/gitstore/validate-state-*`: the listing by path and blob id, each document's parsed
   content and cross-file problems, the references between documents): it diffs the listing,
   reads only the changed files, and re-runs the cross-file checks of the touched documents and of
-  those that refer to them (`gitstore/checks/resume.py`). gitstore.yaml changes, large changes
-  and a missing or damaged state run the whole check, which writes the state again.
+  those that refer to them (`gitstore/checks/resume.py`). The state is read in parts, each with
+  a checksum: the problems, ids and entity files every run needs; the listing, read only when the
+  state is written again; the parsed documents and the references in 64 parts each, read when a
+  path of them is asked for. `--staged` compares git's listing as printed with the one the state
+  was kept for, skipping the blocks both share at each end, so it parses neither whole.
+  gitstore.yaml changes, large changes and a missing or damaged state (or part) run the whole
+  check, which writes the state again.
 - Most documents are valid, so a conservative built-in check (`gitstore/checks/fastschema.py`)
   answers "valid" for the keywords it fully understands, and jsonschema is imported only to list
   and word errors (and to meta-check custom flavors' schemas, once per flavor blob).

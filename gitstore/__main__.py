@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import sys
 
-from gitstore.cli import main
+from gitstore.launch import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -87,6 +87,9 @@ def report_for(source: Source, cache: ResultCache, progress: Progress | None = N
             report = _from_tree(source, cache, tree)
             if report is not None:
                 return report
+        raw = _listing_bytes(source) if tree is None and cache.path is not None else None
+        if raw is not None:
+            return _from_listing_bytes(source, cache, raw, progress)
         entries = source.entries()
         if not any(e.path == CONFIG_FILE for e in entries):
             return None
@@ -104,6 +107,64 @@ def report_for(source: Source, cache: ResultCache, progress: Progress | None = N
     finally:
         if collecting:
             gc.enable()
+
+
+def _listing_bytes(source: Source) -> bytes | None:
+    from gitstore.plumbing.sources import IndexSource
+
+    return source.listing_bytes() if isinstance(source, IndexSource) else None
+
+
+RAW_KEY = "index\0"
+CONFIG_RECORD = f"\t{CONFIG_FILE}\0".encode()
+
+
+def _from_listing_bytes(source: Source, cache: ResultCache, raw: bytes,
+                        progress: Progress | None) -> Report | None:
+    """The report of the index from its listing as git printed it: kept by that listing's
+    digest, followed from the last check's state by comparing the two listings record by
+    record, or found by a whole check; no step parses the whole listing but the last."""
+    import hashlib
+
+    from gitstore.plumbing.sources import IndexSource
+
+    assert isinstance(source, IndexSource)  # see _listing_bytes
+    if CONFIG_RECORD not in raw:  # each record's path follows a TAB
+        return None
+    digest = RAW_KEY + hashlib.sha1(raw).hexdigest()
+    files = raw.count(b"\0")
+    known = cache.recall_report(digest)
+    if known is not None:
+        return Report(source.label, files, [Problem(*p) for p in known])
+    report = _resumed_raw(source, cache, raw, files)
+    if report is None:
+        entries = source.parse(raw)
+        report = _whole(source, cache, entries, progress, raw=raw)
+        # also by the parsed listing's digest, as other sources (a commit) name the same files
+        cache.keep_report(listing_digest(entries), [p.to_tuple() for p in report.problems])
+    cache.keep_report(digest, [p.to_tuple() for p in report.problems])
+    return report
+
+
+def _resumed_raw(source: Source, cache: ResultCache, raw: bytes, files: int) -> Report | None:
+    assert cache.path is not None
+    from gitstore.checks.resume import load_state, resume_raw, save_state, state_path
+
+    path = state_path(cache.path.parent, source)
+    state = load_state(path, cache.format)
+    if state is None:
+        return None
+    try:
+        found = resume_raw(state, source, raw, files)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, EOFError,
+            AssertionError):
+        found = None  # a state damaged in a way its shape does not show: check the whole
+    if found is None:
+        return None
+    problems, worth_writing = found
+    if worth_writing:
+        save_state(path, state, cache.format)
+    return Report(source.label, files, sorted(set(problems), key=Problem.sort_key))
 
 
 # A commit's files are named by its tree: its whole result is kept by the tree id (with the
@@ -166,7 +227,7 @@ def _from_tree(source: Source, cache: ResultCache, tree: str) -> Report | None:
     problems, worth_writing = found
     if worth_writing:
         save_state(path, state, cache.format)
-    report = Report(source.label, len(state.listing), sorted(set(problems), key=Problem.sort_key))
+    report = Report(source.label, state.files, sorted(set(problems), key=Problem.sort_key))
     _keep_tree_report(cache, tree, report)
     return report
 
@@ -200,7 +261,7 @@ def _resumed(source: Source, cache: ResultCache, entries: list[FileEntry],
 
 
 def _whole(source: Source, cache: ResultCache, entries: list[FileEntry],
-           progress: Progress | None, tree: str | None = None) -> Report:
+           progress: Progress | None, tree: str | None = None, raw: bytes = b"") -> Report:
     """Check every file (each recalled from the per-blob cache when known) and keep the state
     the next run resumes from."""
     from gitstore.checks.resume import full_check, save_state, state_path
@@ -210,7 +271,7 @@ def _whole(source: Source, cache: ResultCache, entries: list[FileEntry],
         return check_snapshot(snap, cache)
     problems, state = full_check(snap, cache)
     if state is not None:
-        state.tree = tree or ""
+        state.tree, state.raw = tree or "", raw
         save_state(state_path(cache.path.parent, source), state, cache.format)
     return Report(snap.label, len(entries), sorted(set(problems), key=Problem.sort_key))
 

@@ -1,4 +1,5 @@
-"""Core modules return data: only the command line (gitstore/cli) imports click or prints."""
+"""Core modules return data: only the command line (gitstore/cli, and its entry point
+gitstore/launch.py, which answers `validate --staged` without click) imports click or prints."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ def test_only_the_cli_prints_or_uses_click() -> None:
     offenders = []
     for path in sorted(PACKAGE.rglob("*.py")):
         rel = path.relative_to(PACKAGE).as_posix()
-        if rel.startswith("cli/"):
+        if rel.startswith("cli/") or rel == "launch.py":
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):

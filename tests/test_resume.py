@@ -13,6 +13,7 @@ import marshal
 import os
 import random
 import sys
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,33 +26,46 @@ sys.path.append(str(Path(__file__).resolve().parents[1]))  # after site-packages
 
 from bench.generate import INJECTABLE, generate  # noqa: E402
 from gitstore.checks import resume as resume_module  # noqa: E402
-from gitstore.checks.resume import STATE_FILE, STATE_TAG  # noqa: E402
+from gitstore.checks.resume import (  # noqa: E402
+    BUCKETS,
+    MAGIC,
+    STATE_FILE,
+    DamagedState,
+    Parts,
+    changed_records,
+    load_state,
+    save_state,
+)
 from gitstore.plumbing.cache import CACHE_FILE, REPORTS_FILE  # noqa: E402
 from gitstore.plumbing.sources import Source, find_config_repo  # noqa: E402
 from gitstore.validate import validate  # noqa: E402
 
 
 class Counting:
-    """Wraps :func:`gitstore.checks.resume.resume`, counting the runs it answered."""
+    """Wraps :func:`gitstore.checks.resume.resume` and ``resume_raw`` (the index's path),
+    counting the runs they answered."""
 
     def __init__(self) -> None:
-        self.inner = resume_module.resume
         self.answered = 0
         self.declined = 0
 
-    def __call__(self, *args: Any) -> Any:
-        found = self.inner(*args)
-        if found is None:
-            self.declined += 1
-        else:
-            self.answered += 1
-        return found
+    def wrap(self, inner: Callable[..., Any]) -> Callable[..., Any]:
+        def counted(*args: Any) -> Any:
+            found = inner(*args)
+            if found is None:
+                self.declined += 1
+            else:
+                self.answered += 1
+            return found
+
+        return counted
 
 
 @pytest.fixture
 def counting(monkeypatch: pytest.MonkeyPatch) -> Counting:
     counter = Counting()
-    monkeypatch.setattr(resume_module, "resume", counter)
+    for name in ("resume", "resume_raw"):
+        monkeypatch.setattr(resume_module, name, counter.wrap(getattr(resume_module, name)))
     return counter
 
 
@@ -119,14 +133,67 @@ def test_a_one_file_change_reads_that_file_and_not_the_per_file_results(tmp_path
     assert not cache.exists(), "the per-file results were neither needed nor rewritten"
 
 
+def split_state(good: bytes) -> tuple[tuple[Any, ...], list[bytes]]:
+    """A state file's header and parts (see :meth:`gitstore.checks.resume.State.dump`)."""
+    assert good[:4] == MAGIC
+    size = int.from_bytes(good[4:8], "big")
+    header = marshal.loads(good[8:8 + size])
+    parts, pos = [], 8 + size
+    for length, _ in header[2]:
+        parts.append(good[pos:pos + length])
+        pos += length
+    assert pos == len(good)
+    return header, parts
+
+
+def join_state(header: tuple[Any, ...], parts: list[bytes], sums: bool = True) -> bytes:
+    """A state file of ``parts``, with their checksums (or, unless ``sums``, the old ones)."""
+    crcs = [zlib.crc32(p) for p in parts] if sums else [crc for _, crc in header[2]]
+    listed = [(len(p), crc) for p, crc in zip(parts, crcs, strict=True)]
+    head = marshal.dumps((*header[:2], listed))
+    return MAGIC + len(head).to_bytes(4, "big") + head + b"".join(parts)
+
+
+def flip(part: bytes) -> bytes:
+    middle = len(part) // 2
+    return part[:middle] + bytes([part[middle] ^ 0x5A]) + part[middle + 1:]
+
+
+def with_header(good: bytes, change: Callable[[tuple[Any, ...]], tuple[Any, ...]]) -> bytes:
+    header, parts = split_state(good)
+    return join_state(change(header), parts)
+
+
+def with_parts(good: bytes, change: Callable[[list[bytes]], list[bytes]], sums: bool = True
+               ) -> bytes:
+    header, parts = split_state(good)
+    return join_state(header, change(parts), sums)
+
+
+def replaced(index: int, value: Any) -> Callable[[list[bytes]], list[bytes]]:
+    return lambda parts: [marshal.dumps(value) if i == index else p for i, p in enumerate(parts)]
+
+
 DAMAGE: dict[str, Callable[[bytes], bytes]] = {
     "random bytes": lambda good: os.urandom(4096),
     "truncated": lambda good: good[: len(good) // 2],
     "empty": lambda good: b"",
     "foreign marshal": lambda good: marshal.dumps({"some": "other tool"}),
-    "old tag": lambda good: marshal.dumps(("gitstore-state-0", *marshal.loads(good)[1:])),
-    "fields of the wrong type": lambda good: marshal.dumps(
-        (STATE_TAG, marshal.loads(good)[1], *([[]] * (len(marshal.loads(good)) - 2)))),
+    "the older format": lambda good: marshal.dumps(("gitstore-state-2", *([{}] * 14))),
+    "old tag": lambda good: with_header(good, lambda h: ("gitstore-state-0", *h[1:])),
+    "other code": lambda good: with_header(good, lambda h: (h[0], "other", *h[2:])),
+    "fields of the wrong type": lambda good: with_parts(good, replaced(0, tuple([[]] * 12))),
+    "a part missing": lambda good: with_parts(good, lambda parts: parts[:-1]),
+    "a part too many": lambda good: with_parts(good, lambda parts: [*parts, parts[-1]]),
+    "trailing bytes": lambda good: good + b"\0",
+    "every part damaged, checksums kept": lambda good: with_parts(
+        good, lambda parts: [flip(p) for p in parts], sums=False),
+    "the listing damaged, checksum kept": lambda good: with_parts(
+        good, lambda parts: [flip(p) if i == 1 else p for i, p in enumerate(parts)], sums=False),
+    "documents of the wrong shape": lambda good: with_parts(
+        good, lambda parts: parts[:3] + [marshal.dumps({"x": 1})] * BUCKETS + parts[3 + BUCKETS:]),
+    "referrers of the wrong shape": lambda good: with_parts(
+        good, lambda parts: parts[:3 + BUCKETS] + [marshal.dumps([])] * BUCKETS),
 }
 
 
@@ -155,3 +222,105 @@ def test_damaged_state_falls_back_to_a_full_check(tmp_path: Path, damage: str) -
         assert validate(source_of()) == validate(source_of(), use_cache=False), mode
     result = run_cli("validate", "--staged", cwd=root)
     assert result.code == 1 and "Traceback" not in result.out + result.err
+
+
+def test_a_part_not_read_is_checked_before_it_is_written_again(tmp_path: Path) -> None:
+    """A run reads only the parts it needs; writing the state copies the others, and a
+    damaged one is never passed on with a fresh checksum: the state is dropped instead."""
+    gen = generate(tmp_path / "repo", files=80, seed=6)
+    repo = find_config_repo(gen.root)
+    validate(repo.index())
+    path = gen.root / ".git" / "gitstore" / (STATE_FILE + "indexsource")
+    header, parts = split_state(path.read_bytes())
+    fmt = header[1]
+    damaged = [flip(p) if 3 <= i < 3 + BUCKETS else p for i, p in enumerate(parts)]
+    path.write_bytes(join_state(header, damaged, sums=False))
+    state = load_state(path, fmt)
+    assert state is not None  # only the parts every run needs are read (and sound)
+    with pytest.raises(DamagedState):
+        state.results.dumps()
+    save_state(path, state, fmt)
+    assert not path.exists(), "a state with a damaged part is dropped, not written again"
+    forget_reports(gen.root)
+    assert validate(repo.index()) == validate(repo.index(), use_cache=False)
+    assert load_state(path, fmt) is not None
+
+
+def test_parts_answer_like_a_dict() -> None:
+    rng = random.Random(1)
+    model = {f"k{rng.randrange(10_000)}": f"v{i}" for i in range(500)}
+    parts = Parts.of(dict(model), str)
+    for step in range(2_000):
+        key = f"k{rng.randrange(10_000)}"
+        action = rng.choice(["get", "set", "pop", "contains", "reload"])
+        if action == "get":
+            assert parts.get(key) == model.get(key)
+        elif action == "set":
+            parts[key] = model[key] = f"w{step}"
+        elif action == "pop":
+            assert parts.pop(key) == model.pop(key, None)
+        elif action == "contains":
+            assert (key in parts) == (key in model)
+        else:  # as written and read back, only some parts read
+            blobs = parts.dumps()
+            parts = Parts([(b, zlib.crc32(b)) for b in blobs], str)
+    assert parts.all() == model
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_changed_records_are_what_sets_of_records_say(seed: int) -> None:
+    """The records only one of two sorted listings holds, found while skipping the blocks the
+    two share at each end, equal the plain set difference (blocks of every size, edits,
+    additions and removals anywhere, including at both ends)."""
+    rng = random.Random(seed)
+    for _ in range(200):
+        paths = sorted({f"p/{rng.randrange(400):03d}{'x' * rng.randrange(4)}"
+                        for _ in range(rng.randrange(1, 60))})
+        before = {p: f"{rng.randrange(3)}" for p in paths}
+        after = dict(before)
+        for _ in range(rng.randrange(0, 4)):
+            roll = rng.random()
+            if roll < 0.4 and after:
+                after[rng.choice(sorted(after))] = f"{rng.randrange(3, 9)}"
+            elif roll < 0.7 and after:
+                del after[rng.choice(sorted(after))]
+            else:
+                after[f"p/{rng.randrange(400):03d}"] = "9"
+
+        def listing(files: dict[str, str]) -> bytes:
+            return b"".join(f"100644 {v * 4} 0\t{p}\0".encode() for p, v in sorted(files.items()))
+
+        old, new = listing(before), listing(after)
+        if not old or not new:
+            continue
+        want_old, want_new = set(old.split(b"\0")), set(new.split(b"\0"))
+        for block in (1, 2, 3, 7, 16, 64, 1 << 16):
+            assert changed_records(old, new, block) == (want_old - want_new, want_new - want_old)
+
+
+def test_case_collisions_coming_and_going_are_followed(tmp_path: Path, counting: Counting) -> None:
+    """GS024 is found again for the names a change touches, from the few entity paths with
+    capitals the state keeps; each step equals a full check, in all three modes."""
+    gen = generate(tmp_path / "repo", files=80, seed=8)
+    root = gen.root
+    for source_of in sources(root).values():
+        validate(source_of())
+    user = sorted((root / "users").glob("*.yaml"))[0]
+    upper = user.with_name(user.stem.upper() + ".yaml")
+    mixed = user.with_name(user.stem.capitalize() + ".yaml")
+    steps: list[Callable[[], None]] = [
+        lambda: upper.write_text("email: u@example.com\n", encoding="utf-8"),
+        lambda: mixed.write_text("email: m@example.com\n", encoding="utf-8"),
+        lambda: user.unlink(),
+        lambda: upper.unlink(),
+        lambda: user.write_text("email: back@example.com\n", encoding="utf-8"),
+        lambda: mixed.unlink(),
+    ]
+    for number, step in enumerate(steps):
+        step()
+        git(root, "add", "-A")
+        git(root, "commit", "-q", "--no-verify", "-m", f"step {number}")
+        for mode, source_of in sources(root).items():
+            forget_reports(root)
+            assert validate(source_of()) == validate(source_of(), use_cache=False), (mode, number)
+    assert counting.answered >= len(steps)

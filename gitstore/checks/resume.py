@@ -16,19 +16,27 @@ follows. Everything it cannot follow cheaply (gitstore.yaml changed, a kind
 gained or lost its first explicit id, an unmerged path, a large change, a
 damaged or foreign state file) answers None, and the caller checks the whole.
 :func:`resume_tree` does the same for a commit from what ``git diff-tree`` lists between
-the tree the state was kept for (``State.tree``) and the commit's, without listing the tree.
-tests/test_resume.py proves its reports equal a full check on random changes.
+the tree the state was kept for (``State.tree``) and the commit's, without listing the tree;
+:func:`resume_raw` for the index from ``git ls-files -s -z``'s output as printed, compared
+with the one the state was kept for (:func:`changed_records`), without parsing either whole.
+
+The state is read in parts (see :class:`State`), each with a checksum, so that a one-file
+change reads the parts it needs: the 25 MB a 50,000-file repository keeps are mostly parsed
+documents and referrers, in BUCKETS parts each, read when a path of them is asked for.
+tests/test_resume.py proves its reports equal a full check on random changes, and that a
+damaged, missing or older part (or state) means a whole check.
 """
 
 from __future__ import annotations
 
 import contextlib
 import marshal
+import mmap
 import os
 import tempfile
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,11 +56,17 @@ from gitstore.problems import Problem
 from gitstore.references import references
 
 STATE_FILE = "validate-state-"
-STATE_TAG = "gitstore-state-2"
+STATE_TAG = "gitstore-state-3"
+MAGIC = b"GSST"  # then the header's length (4 bytes, big-endian), the header, the parts
 PLAIN = "100644"
 AUX_PREFIXES = ("cfg\0", "flv\0")  # cross-file results kept by blob ids (see integrity.py)
+BUCKETS = 64  # the parsed documents and the referrers are each kept in this many parts
 
 PTuple = tuple[Any, ...]
+
+
+class DamagedState(ValueError):
+    """A part of the kept state does not match its checksum or shape (checked when read)."""
 
 
 def state_path(directory: Path, source: Source) -> Path:
@@ -60,48 +74,206 @@ def state_path(directory: Path, source: Source) -> Path:
     return directory / (STATE_FILE + type(source).__name__.lower())
 
 
-@dataclass
-class State:
-    """What a re-check needs; entities are named by their files' paths (one path per entity)."""
+def bucket_of(key: str) -> int:
+    return zlib.crc32(key.encode("utf-8", "surrogateescape")) % BUCKETS
 
-    listing: dict[str, str]  # path -> blob id, and mode when not a plain file ("oid mode")
-    present: set[str]  # the entity files (readable or not)
-    results: dict[str, bytes]  # path -> marshal.dumps((data, positions)) of each document
-    file_problems: dict[str, list[PTuple]]  # path -> the problems of the file alone
-    cross: dict[str, list[PTuple]]  # document -> its cross-file problems
-    hinted: set[str]  # documents whose problems carry a hint drawn from a kind's names
-    by_target: dict[str, str]  # entity -> the documents that refer to it, joined by NUL
-    explicit: dict[str, str]  # document with an `id` line -> its kind
-    ids: dict[str, str]  # document of a kind with explicit ids -> its id
-    collisions: list[PTuple]
-    duplicates: list[PTuple]
-    aux: dict[str, Any]  # custom flavor and config results used by the last run
-    tree: str = ""  # the git tree the listing is of, when known (see resume_tree)
+
+def _decode(raw: Any, crc: int, kind: type) -> Any:
+    """One part of the file: checked against its checksum and its type, then unmarshalled."""
+    if zlib.crc32(raw) != crc:
+        raise DamagedState("a part of the state does not match its checksum")
+    try:
+        value = marshal.loads(raw)
+    except (EOFError, TypeError) as exc:
+        raise DamagedState(str(exc)) from exc
+    if not isinstance(value, kind):
+        raise DamagedState("a part of the state is of the wrong type")
+    return value
+
+
+class Parts:
+    """A str-keyed mapping kept in BUCKETS parts on disk, each part unmarshalled (and
+    checked) only when a key of it is asked for: a one-file change reads a few parts of the
+    parsed documents and of the referrers, not all 50,000 of them."""
+
+    def __init__(self, raw: list[tuple[Any, int]], values: type) -> None:
+        self.raw = raw  # per part: (its marshalled bytes, their crc32)
+        self.values = values
+        self.loaded: list[dict[str, Any] | None] = [None] * BUCKETS
+        self.dirty = [False] * BUCKETS
+
+    @classmethod
+    def of(cls, items: dict[str, Any], values: type) -> Parts:
+        parts = cls([], values)
+        loaded: list[dict[str, Any]] = [{} for _ in range(BUCKETS)]
+        for key, value in items.items():
+            loaded[bucket_of(key)][key] = value
+        parts.loaded = list(loaded)
+        parts.dirty = [True] * BUCKETS
+        return parts
+
+    def _part(self, index: int) -> dict[str, Any]:
+        part = self.loaded[index]
+        if part is None:
+            raw, crc = self.raw[index]
+            part = _decode(raw, crc, dict)
+            if not all(type(k) is str and type(v) is self.values for k, v in part.items()):
+                raise DamagedState("a part of the state holds values of the wrong type")
+            self.loaded[index] = part
+        return part
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._part(bucket_of(key)).get(key, default)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._part(bucket_of(key))
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        index = bucket_of(key)
+        self._part(index)[key] = value
+        self.dirty[index] = True
+
+    def pop(self, key: str, default: Any = None) -> Any:
+        index = bucket_of(key)
+        part = self._part(index)
+        if key not in part:
+            return default
+        self.dirty[index] = True
+        return part.pop(key)
+
+    def all(self) -> dict[str, Any]:
+        """Every key and value (reads every part)."""
+        found: dict[str, Any] = {}
+        for index in range(BUCKETS):
+            found.update(self._part(index))
+        return found
+
+    def dumps(self) -> list[bytes]:
+        """Each part marshalled: the parts not changed are copied as they were read, once
+        their checksum is seen to match (a damaged part is never passed on as sound)."""
+        out = []
+        for index in range(BUCKETS):
+            if self.dirty[index] or not self.raw:
+                out.append(marshal.dumps(self.loaded[index] or {}))
+                continue
+            raw, crc = self.raw[index]
+            if self.loaded[index] is None and zlib.crc32(raw) != crc:
+                raise DamagedState("a part of the state does not match its checksum")
+            out.append(bytes(raw))
+        return out
+
+
+class State:
+    """What a re-check needs; entities are named by their files' paths (one path per entity).
+
+    On disk (see :meth:`dump`): a small header naming each part's size and checksum, then
+    the parts: what every run needs (the problems, the ids, the entity files, the listing as
+    git printed it), the listing by path (read when asked for), and the parsed documents and
+    the referrers in BUCKETS parts each, read when asked for (:class:`Parts`). A part that
+    does not match its checksum raises DamagedState, and the caller checks the whole."""
+
+    def __init__(self, listing: dict[str, str] | None, present: set[str], results: Parts,
+                 file_problems: dict[str, list[PTuple]], cross: dict[str, list[PTuple]],
+                 hinted: set[str], by_target: Parts, explicit: dict[str, str],
+                 ids: dict[str, str], collisions: list[PTuple], duplicates: list[PTuple],
+                 aux: dict[str, Any], tree: str = "", raw: bytes = b"",
+                 listing_part: tuple[Any, int] | None = None, files: int = 0) -> None:
+        self._listing = listing  # path -> blob id, and mode unless a plain file ("oid mode")
+        self._listing_part = listing_part  # the same, not yet read
+        self._pending: dict[str, str | None] = {}  # changes to apply once it is read
+        self.present = present  # the entity files (readable or not)
+        self.cased = {path for path in present if path != path.lower()}  # see _refold
+        self.results = results  # path -> marshal.dumps((oid, data, positions)) per document
+        self.file_problems = file_problems  # path -> the problems of the file alone
+        self.cross = cross  # document -> its cross-file problems
+        self.hinted = hinted  # documents whose problems carry a hint drawn from a kind's names
+        self.by_target = by_target  # entity -> the documents that refer to it, joined by NUL
+        self.explicit = explicit  # document with an `id` line -> its kind
+        self.ids = ids  # document of a kind with explicit ids -> its id
+        self.collisions = collisions
+        self.duplicates = duplicates
+        self.aux = aux  # custom flavor and config results used by the last run
+        self.tree = tree  # the git tree the listing is of, when known (see resume_tree)
+        self.raw = raw  # the listing as ``git ls-files -s -z`` printed it, when known
+        self.files = len(listing) if listing is not None else files  # paths in the listing
+
+    @property
+    def listing(self) -> dict[str, str]:
+        if self._listing is None:
+            assert self._listing_part is not None
+            self._listing = _decode(*self._listing_part, dict)
+            self.set_listing(self._pending)
+            self._pending = {}
+        return self._listing
+
+    def set_listing(self, changes: dict[str, str | None]) -> None:
+        """Apply path -> new value (None: the path is gone) to the listing, now or when read."""
+        if self._listing is None:
+            self._pending.update(changes)
+            return
+        for path, value in changes.items():
+            if value is None:
+                self._listing.pop(path, None)
+            else:
+                self._listing[path] = value
 
     def dump(self, fmt: str) -> bytes:
-        return marshal.dumps((STATE_TAG, fmt, self.listing, list(self.present), self.results,
-                              self.file_problems, self.cross, self.hinted, self.by_target,
-                              self.explicit, self.ids, self.collisions, self.duplicates, self.aux,
-                              self.tree))
+        listing = marshal.dumps(self.listing)
+        core = marshal.dumps((self.file_problems, self.cross, self.hinted, self.explicit,
+                              self.ids, self.collisions, self.duplicates, self.aux, self.raw,
+                              self.tree, len(self.listing), self.cased))
+        parts = [core, listing, marshal.dumps(self.present),
+                 *self.results.dumps(), *self.by_target.dumps()]
+        header = marshal.dumps((STATE_TAG, fmt, [(len(part), zlib.crc32(part)) for part in parts]))
+        return b"".join([MAGIC, len(header).to_bytes(4, "big"), header, *parts])
 
 
-_TYPES = (dict, list, dict, dict, dict, set, dict, dict, dict, list, list, dict, str)
+_CORE_TYPES = (dict, dict, set, dict, dict, list, list, dict, bytes, str, int, set)
 
 
 def load_state(path: Path, fmt: str) -> State | None:
-    """The kept state, or None when it is missing, damaged, foreign or from other code."""
+    """The kept state, or None when it is missing, damaged, foreign or from other code.
+
+    Only the header and the parts every run needs are read here; the rest is read (and
+    checked) when asked for, and raises DamagedState then."""
     try:
-        blob = marshal.loads(path.read_bytes())
-    except (OSError, EOFError, ValueError, TypeError):
+        with open(path, "rb") as fh:
+            data: Any = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):  # missing, a directory, empty
         return None
-    if (not isinstance(blob, tuple) or len(blob) != 2 + len(_TYPES) or blob[0] != STATE_TAG
-            or blob[1] != fmt):
+    try:
+        return _parse_state(data, fmt)
+    except (DamagedState, EOFError, ValueError, TypeError, IndexError):
         return None
-    fields = blob[2:]
-    if not all(isinstance(value, kind) for value, kind in zip(fields, _TYPES, strict=True)):
+
+
+def _parse_state(data: Any, fmt: str) -> State | None:
+    if data[:4] != MAGIC:
         return None
-    state = State(*fields)
-    state.present = set(state.present)
+    size = int.from_bytes(data[4:8], "big")
+    header = marshal.loads(data[8:8 + size])
+    if (not isinstance(header, tuple) or len(header) != 3 or header[:2] != (STATE_TAG, fmt)
+            or not isinstance(header[2], list) or len(header[2]) != 3 + 2 * BUCKETS):
+        return None
+    view = memoryview(data)
+    raw: list[tuple[Any, int]] = []
+    pos = 8 + size
+    for length, crc in header[2]:
+        raw.append((view[pos:pos + length], crc))
+        pos += length
+    if pos != len(data):
+        return None
+    core = _decode(*raw[0], tuple)
+    if len(core) != len(_CORE_TYPES) or not all(
+            isinstance(value, kind) for value, kind in zip(core, _CORE_TYPES, strict=True)):
+        return None
+    present = _decode(*raw[2], set)
+    problems, cross, hinted, explicit, ids, collisions, duplicates, aux, listed, tree, files, \
+        cased = core
+    state = State(None, set(), Parts(raw[3:3 + BUCKETS], bytes), problems, cross, hinted,
+                  Parts(raw[3 + BUCKETS:], str), explicit, ids, collisions, duplicates, aux,
+                  tree, listed, raw[1], files)
+    state.present, state.cased = present, cased
     return state
 
 
@@ -114,6 +286,11 @@ def save_state(path: Path, state: State, fmt: str) -> None:
         with os.fdopen(fd, "wb") as fh:
             fh.write(state.dump(fmt))
         os.replace(tmp, path)
+    except DamagedState:  # a part this run did not need is damaged: the next run starts over
+        for leftover in (tmp, path):
+            if leftover is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(leftover)
     except OSError:
         if tmp is not None:
             with contextlib.suppress(OSError):
@@ -163,11 +340,12 @@ def full_check(snap: Snapshot, cache: ResultCache) -> tuple[list[Problem], State
     by_target: dict[str, str] = {}
     for doc in snap.documents.values():
         _index(doc, by_target)
+    results = {doc.path: marshal.dumps((doc.oid, doc.data, doc.positions))
+               for doc in snap.documents.values()}
     state = State(
-        listing, set(snap.present.values()),
-        {doc.path: marshal.dumps((doc.data, doc.positions)) for doc in snap.documents.values()},
+        listing, set(snap.present.values()), Parts.of(results, bytes),
         dict(file_problems), cross, {r for r, ps in cross.items() if _is_hinted(ps)},
-        by_target, explicit, ids,
+        Parts.of(by_target, str), explicit, ids,
         [p.to_tuple() for p in collisions], [p.to_tuple() for p in duplicates],
         cache.used(AUX_PREFIXES))
     return problems, state
@@ -178,13 +356,13 @@ def _targets(doc: Document) -> list[str]:
     return list(dict.fromkeys(_path(r.target) for r in references(doc)))
 
 
-def _index(doc: Document, by_target: dict[str, str]) -> None:
+def _index(doc: Document, by_target: dict[str, str] | Parts) -> None:
     for target in _targets(doc):
         held = by_target.get(target)
         by_target[target] = doc.path if held is None else f"{held}\0{doc.path}"
 
 
-def _referrers(by_target: dict[str, str], target: str) -> list[str]:
+def _referrers(by_target: Parts, target: str) -> list[str]:
     held = by_target.get(target)
     return held.split("\0") if held else []
 
@@ -268,16 +446,16 @@ class _Documents(dict):
         blob = self.state.results.get(path)
         if blob is None:
             return default
-        doc = _unmarshal(path, blob, self.state.listing)
+        doc = _unmarshal(path, blob)
         self[ref] = doc
         return doc
 
 
-def _unmarshal(path: str, blob: bytes, listing: dict[str, str]) -> Document:
+def _unmarshal(path: str, blob: bytes) -> Document:
     ref = classify(path)
     assert isinstance(ref, EntityRef)
-    data, positions = marshal.loads(blob)
-    return Document(ref, path, listing[path].split(" ", 1)[0], data, positions)
+    oid, data, positions = marshal.loads(blob)
+    return Document(ref, path, oid, data, positions)
 
 
 class _Resumed(Snapshot):
@@ -345,7 +523,7 @@ def resume(state: State, source: Source, entries: list[FileEntry]
             kept += 1
     if kept != len(old):  # some paths are gone
         changed.update(old.keys() - {e.path for e in entries})
-    state.tree = ""
+    state.tree, state.raw = "", b""
     return _resume(state, source, changed, new, len(entries))
 
 
@@ -356,22 +534,81 @@ def resume_tree(state: State, source: Source, tree: str, changes: list[TreeChang
     the whole tree."""
     changed: set[str] = set()
     new: dict[str, str] = {}
+    files = state.files
     for change in changes:
         changed.add(change.path)
         if change.new_oid != ZERO_OID:
             mode = change.new_mode
             new[change.path] = change.new_oid if mode == PLAIN else f"{change.new_oid} {mode}"
-        elif change.path not in state.listing:
+        if not _was(state, change.path, change.old_oid):
             return None  # the state is not of the tree git compared it with
-    files = len(state.listing) + sum(1 for p in new if p not in state.listing)
-    files -= sum(1 for p in changed if p not in new)
-    state.tree = tree
+        files += (change.new_oid != ZERO_OID) - (change.old_oid != ZERO_OID)
+    state.tree, state.raw = tree, b""
+    return _resume(state, source, changed, new, files)
+
+
+def _was(state: State, path: str, oid: str) -> bool:
+    """Whether the state agrees that ``path`` was ``oid`` (ZERO_OID: absent), as far as it
+    knows without reading the listing: the entity files and their documents' blob ids."""
+    if oid == ZERO_OID:
+        return path not in state.present
+    blob = state.results.get(path)
+    return blob is None or marshal.loads(blob)[0] == oid
+
+
+SAME_BLOCK = 1 << 16  # bytes compared at a time when looking for the listings' common ends
+
+
+def changed_records(old: bytes, new: bytes, block: int = SAME_BLOCK) -> tuple[set[bytes], set[bytes]]:
+    """The NUL-terminated records only ``old`` holds and those only ``new`` holds, of two
+    listings each holding one record per path, sorted. Whole blocks the two share at the
+    start and at the end are skipped (compared in C, not split), so a one-file change in a
+    listing of 50,000 records splits a few hundred."""
+    size = min(len(old), len(new))
+    head = 0
+    while head + block <= size and old[head:head + block] == new[head:head + block]:
+        head += block
+    tail = 0
+    while (tail + block <= size - head
+           and old[len(old) - tail - block:len(old) - tail]
+           == new[len(new) - tail - block:len(new) - tail]):
+        tail += block
+    start = old.rfind(b"\0", 0, head) + 1  # the records before are whole and the same
+    # the records after the first NUL of the common tail are whole and the same
+    end = old.find(b"\0", len(old) - tail) + 1 if tail else len(old)
+    before = set(old[start:end].split(b"\0"))
+    after = set(new[start:len(new) - (len(old) - end)].split(b"\0"))
+    return before - after, after - before
+
+
+def resume_raw(state: State, source: Source, raw: bytes, files: int
+               ) -> tuple[list[Problem], bool] | None:
+    """:func:`resume` from the listing as ``git ls-files -s -z`` printed it (``raw``, see
+    :meth:`gitstore.plumbing.sources.IndexSource.listing_bytes`), compared record by record
+    with the one the state was kept for, so that neither listing is parsed whole (``files``:
+    its number of records)."""
+    if not state.raw:
+        return None
+    gone, came = changed_records(state.raw, raw)
+    changed: set[str] = set()
+    new: dict[str, str] = {}
+    for record in gone:
+        changed.add(record.partition(b"\t")[2].decode("utf-8", "surrogateescape"))
+    for record in came:
+        head, _, name = record.partition(b"\t")
+        fields = head.decode("ascii").split(" ")
+        if len(fields) != 3 or fields[2] != "0":  # an unmerged path (or not a record)
+            return None
+        mode, oid, _ = fields
+        path = name.decode("utf-8", "surrogateescape")
+        changed.add(path)
+        new[path] = oid if mode == PLAIN else f"{oid} {mode}"
+    state.tree, state.raw = "", raw
     return _resume(state, source, changed, new, files)
 
 
 def _resume(state: State, source: Source, changed: set[str], new: dict[str, str], files: int
             ) -> tuple[list[Problem], bool] | None:
-    old = state.listing
     if CONFIG_FILE in changed or len(changed) > change_limit(files):
         return None
     read = [FileEntry(path, oid, mode or PLAIN)
@@ -382,20 +619,18 @@ def _resume(state: State, source: Source, changed: set[str], new: dict[str, str]
         return None
     kinds = set(state.explicit.values())
     gone = _forget(state, changed)
-    for path in changed:  # the kept listing's strings stay shared with the rest of the state
-        if path in new:
-            old[path] = new[path]
-        else:
-            del old[path]
+    state.set_listing({path: new.get(path) for path in changed})
+    state.files = files
     for p in mini.problems:
         state.file_problems.setdefault(p.path, []).append(p.to_tuple())
     came = set(mini.present.values())
     state.present |= came
+    state.cased |= {path for path in came if path != path.lower()}
     # The cross-file checks read entities and documents only (never the listing).
     snap = _Resumed(source.label, [], documents=_Documents(state),
                     present=_Present(state.present))
     for ref, doc in mini.documents.items():
-        state.results[doc.path] = marshal.dumps((doc.data, doc.positions))
+        state.results[doc.path] = marshal.dumps((doc.oid, doc.data, doc.positions))
         snap.documents[ref] = doc
         if "id" in doc.data:
             state.explicit[doc.path] = ref.kind
@@ -405,7 +640,7 @@ def _resume(state: State, source: Source, changed: set[str], new: dict[str, str]
     for ref, doc in mini.documents.items():
         if ref.kind in kinds and ref.kind != "settings":
             state.ids[doc.path] = doc.id
-    _prune_aux(state.aux, changed, old)
+    _prune_aux(state.aux, changed, new)
     _recheck(state, snap, came, gone)
     if came != gone:
         state.collisions = _refold(state, snap, came | gone)
@@ -424,7 +659,9 @@ def _refold(state: State, snap: Snapshot, touched: set[str]) -> list[PTuple]:
     are found again."""
     keys = {path.lower() for path in touched}
     kept = [t for t in state.collisions if t[0].lower() not in keys]
-    members = [path for path in state.present if path.lower() in keys]
+    # a path is its own lower case unless it is one of the few with capitals (state.cased)
+    members = [key for key in keys if key in state.present]
+    members += [path for path in state.cased if path.lower() in keys and path not in keys]
     return kept + [p.to_tuple() for p in _collisions(snap, members)]
 
 
@@ -436,6 +673,7 @@ def _forget(state: State, changed: set[str]) -> set[str]:
     """Drop what ``state`` knows of the changed paths; the entity files among them."""
     gone = changed & state.present
     state.present -= gone
+    state.cased -= gone
     for path in changed:
         state.file_problems.pop(path, None)
         blob = state.results.pop(path, None)
@@ -443,7 +681,7 @@ def _forget(state: State, changed: set[str]) -> set[str]:
         state.hinted.discard(path)
         state.explicit.pop(path, None)
         state.ids.pop(path, None)
-        for target in _targets(_unmarshal(path, blob, state.listing)) if blob else ():
+        for target in _targets(_unmarshal(path, blob)) if blob else ():
             holders = [h for h in _referrers(state.by_target, target) if h != path]
             if holders:
                 state.by_target[target] = "\0".join(holders)
@@ -474,10 +712,11 @@ def _recheck(state: State, snap: _Resumed, came: set[str], gone: set[str]) -> No
     state.aux = cache.aux
 
 
-def _prune_aux(aux: dict[str, Any], changed: set[str], listing: dict[str, str]) -> None:
-    """Drop the results kept for the old contents of changed files."""
+def _prune_aux(aux: dict[str, Any], changed: set[str], new: dict[str, str]) -> None:
+    """Drop the results kept for the old contents of changed files (``new``: the changed
+    paths still there -> their blob id, and mode unless a plain file)."""
     for key in list(aux):
         parts = key.split("\0", 3)
         if len(parts) < 3 or (parts[1] in changed
-                              and listing.get(parts[1], "").split(" ", 1)[0] != parts[2]):
+                              and new.get(parts[1], "").split(" ", 1)[0] != parts[2]):
             del aux[key]

@@ -133,7 +133,17 @@ class IndexSource(Source):
 
     def entries(self) -> list[FileEntry]:
         pre = f"{self.prefix}/" if self.prefix else ""
-        records = vcs.ls_index_records(self.git_cwd, [pre + name for name in LAYOUT_ROOTS])
+        return self.parse(vcs.ls_index_raw(self.git_cwd, [pre + name for name in LAYOUT_ROOTS]))
+
+    def listing_bytes(self) -> bytes | None:
+        """The index's listing as git prints it (see :func:`vcs.ls_index_raw`), when its
+        paths are those of :meth:`entries` (the configuration at the top); None otherwise."""
+        return None if self.prefix else vcs.ls_index_raw(self.git_cwd, LAYOUT_ROOTS)
+
+    def parse(self, raw: bytes) -> list[FileEntry]:
+        """The entries of a listing read by :meth:`listing_bytes` (or :meth:`entries`)."""
+        pre = f"{self.prefix}/" if self.prefix else ""
+        records = vcs.index_records(raw)
         if not pre:  # tuple.__new__ straight from C: FileEntry._make runs Python per entry
             return list(map(partial(tuple.__new__, FileEntry), records))
         return [FileEntry(path[len(pre):], oid, mode, stage) for path, oid, mode, stage in records]

@@ -226,7 +226,17 @@ def ls_index_records(cwd: str | os.PathLike[str], paths: Iterable[str] = ()
                      ) -> list[tuple[str, str, str, int]]:
     """:func:`ls_index` as plain ``(path, oid, mode, stage)`` tuples: a listing of 50,000
     files is read on every validation, and building named tuples twice costs more than git."""
-    out = run(["ls-files", "-s", "-z", "--full-name", "--", *paths], cwd=cwd)
+    return index_records(ls_index_raw(cwd, paths))
+
+
+def ls_index_raw(cwd: str | os.PathLike[str], paths: Iterable[str] = ()) -> bytes:
+    """What ``git ls-files -s -z`` prints for the given paths: NUL-terminated
+    ``<mode> <oid> <stage>TAB<path>`` records, sorted by path (see :func:`index_records`)."""
+    return run(["ls-files", "-s", "-z", "--full-name", "--", *paths], cwd=cwd)
+
+
+def index_records(out: bytes) -> list[tuple[str, str, str, int]]:
+    """The ``(path, oid, mode, stage)`` tuples of :func:`ls_index_raw`'s output."""
     records = out.decode("utf-8", "surrogateescape").split("\0")
     records.pop()  # after the last NUL
     if not records:

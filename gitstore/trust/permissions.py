@@ -84,6 +84,7 @@ class Authority:
         self._table = table
         self._grants: dict[tuple[str, str], list[Grant]] = {}
         self._emails: dict[str, str] | None = None
+        self._asked_email = False
         self._holders: dict[tuple[str, str, str | None], dict[str, list[Grant]]] = {}
 
     def table(self) -> GrantTable:
@@ -99,14 +100,22 @@ class Authority:
 
     def user_by_email(self, email: str) -> str | None:
         """The first user (by name) whose ``email`` is ``email``, compared without regard
-        to case (the index is built once)."""
+        to case. The first question is answered by one pass over the users (a push by one
+        author asks once); an index is built for the next ones."""
+        wanted = email.strip().lower()
         if self._emails is None:
+            if not self._asked_email:
+                self._asked_email = True
+                found = [name for name, data in self.users.items()
+                         if isinstance(value := data.get("email"), str)
+                         and value.lower() == wanted]
+                return min(found) if found else None
             self._emails = {}
             for name in sorted(self.users):
                 value = self.users[name].get("email")
                 if isinstance(value, str):
                     self._emails.setdefault(value.lower(), name)
-        return self._emails.get(email.strip().lower())
+        return self._emails.get(wanted)
 
     def grants(self, operation: str, ptype: str) -> list[Grant]:
         """Every grant of ``operation: ptype``, scoped or not, sorted by user."""
