@@ -84,12 +84,12 @@ def plan_format(repo: ConfigRepo, paths: list[Path]) -> FormatPlan:
 
 
 def write_format(repo: ConfigRepo, plan: FormatPlan) -> None:
-    from gitstore.store.transaction import atomic_write
+    from gitstore.plumbing.atomic import replace_file
 
     if plan.problems:
         raise UsageError("refusing to format: some files cannot be read")
     for path, (_, after) in sorted(plan.changed.items()):
-        atomic_write(repo.root / path, after.encode("utf-8"))
+        replace_file(repo.root / path, after.encode("utf-8"))
 
 
 def unified_diff(path: str, before: str, after: str) -> str:

@@ -71,13 +71,13 @@ def _git_path(repo: ConfigRepo, path: str) -> str:
 
 
 def _write(repo: ConfigRepo, plan: RenamePlan, changes: dict[str, str | None]) -> bool:
-    from gitstore.store.transaction import atomic_write
+    from gitstore.plumbing.atomic import replace_file
 
     if repo.git is not None:
         _refuse_unstaged(repo, [p for p in plan.touched_paths if p != plan.new_path])
     for path, text in changes.items():
         if text is not None:
-            atomic_write(repo.root / path, text.encode("utf-8"))
+            replace_file(repo.root / path, text.encode("utf-8"))
     for path, text in changes.items():
         if text is None:
             (repo.root / path).unlink()

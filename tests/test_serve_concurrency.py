@@ -141,7 +141,7 @@ def test_a_model_is_a_read_only_view_of_one_state(repo: Path) -> None:
 
 def test_a_write_in_flight_explains_its_own_files_only(tmp_path: Path) -> None:
     flight = Journal("a" * 40, "b" * 40, ["users/aria.yaml", "flavors/x/y.yaml"])
-    fd, real_temporary = tempfile.mkstemp(prefix=".aria.yaml.", dir=tmp_path)  # as atomic_write
+    fd, real_temporary = tempfile.mkstemp(prefix=".aria.yaml.", dir=tmp_path)  # as replace_file
     os.close(fd)
     assert flight.explains("users/" + Path(real_temporary).name)
     assert flight.explains("users/aria.yaml")

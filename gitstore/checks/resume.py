@@ -33,7 +33,6 @@ import contextlib
 import marshal
 import mmap
 import os
-import tempfile
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -47,6 +46,7 @@ from gitstore.checks.integrity import (
     duplicate_id_problems,
     settings_problems,
 )
+from gitstore.plumbing.atomic import try_replace_file
 from gitstore.plumbing.cache import ResultCache
 from gitstore.plumbing.layout import CONFIG_FILE, EntityRef, classify, entity_path
 from gitstore.plumbing.snapshot import Document, Snapshot, load_snapshot
@@ -279,22 +279,13 @@ def _parse_state(data: Any, fmt: str) -> State | None:
 
 def save_state(path: Path, state: State, fmt: str) -> None:
     """Replace the state atomically; a repository that cannot be written still validates."""
-    tmp = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(state.dump(fmt))
-        os.replace(tmp, path)
+        data = state.dump(fmt)
     except DamagedState:  # a part this run did not need is damaged: the next run starts over
-        for leftover in (tmp, path):
-            if leftover is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(leftover)
-    except OSError:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        return
+    try_replace_file(path, data)
 
 
 def listing_of(entries: list[FileEntry]) -> dict[str, str] | None:

@@ -9,15 +9,14 @@ same answer, computed again.
 
 from __future__ import annotations
 
-import contextlib
 import marshal
 import os
-import tempfile
 import zlib
 from pathlib import Path
 from typing import Any
 
 from gitstore import __version__
+from gitstore.plumbing.atomic import try_replace_file
 
 CACHE_FILE = "validate-cache"
 
@@ -167,17 +166,7 @@ class ResultCache:
 
     def _write(self, path: Path, entries: dict[str, Any]) -> None:
         """Replace ``path`` atomically; a repository that cannot be written still validates."""
-        tmp = None
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(marshal.dumps((self.format, entries)))
-            os.replace(tmp, path)
-        except OSError:
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
+        try_replace_file(path, marshal.dumps((self.format, entries)))
 
 
 def _save_at_exit(ref: Any) -> None:

@@ -28,13 +28,13 @@ import gc
 import marshal
 import os
 import stat
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from gitstore.plumbing import vcs
+from gitstore.plumbing.atomic import try_replace_file
 from gitstore.plumbing.layout import EntityRef
 from gitstore.plumbing.snapshot import Document, Snapshot
 from gitstore.plumbing.sources import LAYOUT_ROOTS, FileEntry
@@ -377,7 +377,7 @@ def save_model(path: Path, root: Path, cache_format: str, snap: Snapshot,
     problems = [p.to_tuple() for p in snap.problems]
     data = marshal.dumps((MODEL_FORMAT, cache_format, str(root), rows, oids, untrusted,
                           problems, groups))
-    if not _write_atomic(path, data):
+    if not try_replace_file(path, data):
         return None
     return len(rows), len(untrusted)
 
@@ -437,25 +437,8 @@ def remembered_repo_info(root: Path) -> vcs.RepoInfo | None:
     if (info is not None and info.toplevel is not None and info.prefix == ""
             and os.path.realpath(info.git_dir) == os.path.realpath(dot)
             and os.path.realpath(info.toplevel) == os.path.realpath(root)):
-        _write_atomic(Path(memo), marshal.dumps(
+        try_replace_file(Path(memo), marshal.dumps(
             (key, (str(info.git_dir), str(info.common_dir), str(info.toplevel), info.prefix))))
     return info
 
 
-def _write_atomic(path: Path, data: bytes) -> bool:
-    """Replace ``path`` by a rename; False (and nothing left behind) when it cannot be written."""
-    tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except OSError:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-        return False
-    return True

@@ -31,7 +31,6 @@ import functools
 import json
 import os
 import signal
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +40,7 @@ from gitstore.canonical import keep_canonical
 from gitstore.checks.incremental import IntegrityIndex
 from gitstore.exceptions import IntegrityError, UncommittedChangesError
 from gitstore.plumbing import vcs
+from gitstore.plumbing.atomic import TEMP_SUFFIX, replace_file
 from gitstore.plumbing.cache import ResultCache
 from gitstore.plumbing.locking import file_lock
 from gitstore.plumbing.snapshot import Snapshot
@@ -50,7 +50,6 @@ from gitstore.store.objects import GitObjects, stage_with_git
 from gitstore.store.state import FileChanges, Tree, apply_changes, commit_tree
 
 JOURNAL = "write-journal.json"
-TEMP_SUFFIX = 8  # random characters tempfile.mkstemp puts after atomic_write's ".<name>."
 MAX_REPLAYS = 20
 
 
@@ -63,8 +62,8 @@ class Journal(NamedTuple):
 
     def explains(self, path: str) -> bool:
         """Whether a change seen at ``path`` (relative to the configuration root) is this
-        write's own: one of its files, :func:`atomic_write`'s temporary file beside one,
-        or a folder holding one."""
+        write's own: one of its files, the temporary file ``replace_file`` wrote beside
+        one, or a folder holding one."""
         if path in self.paths:
             return True
         folder, _, name = path.rpartition("/")
@@ -293,16 +292,14 @@ def crash_point(name: str) -> None:
 
 
 def _write_json(path: Path, data: object) -> None:
-    if not path.parent.is_dir():
-        path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, json.dumps(data).encode("utf-8"))
+    replace_file(path, json.dumps(data).encode("utf-8"))
 
 
 def _remove_partial_writes(path: Path) -> None:
-    """Temporary files :func:`atomic_write` left beside ``path`` when its writer was killed."""
+    """Temporary files :func:`replace_file` left beside ``path`` when its writer was killed."""
     import re
 
-    pattern = re.compile(rf"\.{re.escape(path.name)}\.[a-z0-9_]{{8}}")
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.[a-z0-9_]{{{TEMP_SUFFIX}}}")
     start = f".{path.name}."
     try:
         names = os.listdir(path.parent)
@@ -311,25 +308,6 @@ def _remove_partial_writes(path: Path) -> None:
     for name in names:
         if name.startswith(start) and pattern.fullmatch(name):
             (path.parent / name).unlink(missing_ok=True)
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` by a rename: a reader (or a killed writer) sees old or new, whole.
-
-    No fsync, as git makes none for refs and checked-out files: what survives
-    a killed process is what the kernel holds, and the journal and the ref
-    move together with it.
-    """
-    if not path.parent.is_dir():
-        path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def in_flight(state_dir: Path) -> Journal | None:
@@ -392,7 +370,7 @@ def finish(repo: ConfigRepo, state_dir: Path, journal: Journal, known: Known | N
         target = repo.root / path
         if gpath in new:
             if on_disk != new[gpath]:
-                atomic_write(target, contents[new[gpath]])
+                replace_file(target, contents[new[gpath]])
         elif on_disk is not None:
             target.unlink()
             _prune_empty_dirs(target.parent, repo.root)

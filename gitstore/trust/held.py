@@ -23,15 +23,14 @@ base whole, and requires the same decisions.
 
 from __future__ import annotations
 
-import contextlib
 import marshal
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, cast
 
 from gitstore.errors import GitError
 from gitstore.plumbing import vcs
+from gitstore.plumbing.atomic import try_replace_file
 from gitstore.plumbing.cache import ResultCache
 from gitstore.plumbing.layout import CONFIG_FILE, FOLDERS, EntityRef, classify
 from gitstore.plumbing.settings import Settings
@@ -265,14 +264,4 @@ def load(path: Path, fmt: str) -> Held | None:
 
 def save(path: Path, state: Held, fmt: str) -> None:
     """Replace the state atomically; a repository that cannot be written is still judged."""
-    tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(state.dump(fmt))
-        os.replace(tmp, path)
-    except OSError:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+    try_replace_file(path, state.dump(fmt))
