@@ -12,7 +12,9 @@ checked again), and checks the whole otherwise.
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from gitstore.errors import NotAConfigRepository
 from gitstore.plumbing.cache import ResultCache
@@ -20,6 +22,9 @@ from gitstore.plumbing.layout import CONFIG_FILE
 from gitstore.plumbing.snapshot import Progress, Snapshot, load_snapshot
 from gitstore.plumbing.sources import FileEntry, Source
 from gitstore.problems import Problem
+
+if TYPE_CHECKING:
+    from gitstore.checks.resume import State
 
 
 @dataclass(frozen=True)
@@ -147,24 +152,39 @@ def _from_listing_bytes(source: Source, cache: ResultCache, raw: bytes,
 
 
 def _resumed_raw(source: Source, cache: ResultCache, raw: bytes, files: int) -> Report | None:
-    assert cache.path is not None
-    from gitstore.checks.resume import load_state, resume_raw, save_state, state_path
+    from gitstore.checks.resume import resume_raw
 
+    followed = _follow_state(source, cache, lambda state: resume_raw(state, source, raw, files))
+    return Report(source.label, files, followed[1]) if followed else None
+
+
+def _follow_state(source: Source, cache: ResultCache,
+                  follow: Callable[[State], tuple[list[Problem], bool] | None],
+                  tree: str | None = None) -> tuple[State, list[Problem]] | None:
+    """The problems found by following the state the last check of this kind of source kept
+    (``follow`` returns them and whether the state is worth writing again, or None when it
+    cannot follow); the state is written back when worth it, or when it is now known to be
+    of ``tree``. None when there is no usable state: the caller checks the whole."""
+    from gitstore.checks.resume import load_state, save_state, state_path
+
+    assert cache.path is not None
     path = state_path(cache.path.parent, source)
     state = load_state(path, cache.format)
     if state is None:
         return None
     try:
-        found = resume_raw(state, source, raw, files)
+        found = follow(state)
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, EOFError,
             AssertionError):
         found = None  # a state damaged in a way its shape does not show: check the whole
     if found is None:
         return None
     problems, worth_writing = found
+    if tree is not None:
+        state.tree, worth_writing = tree, True
     if worth_writing:
         save_state(path, state, cache.format)
-    return Report(source.label, files, sorted(set(problems), key=Problem.sort_key))
+    return state, sorted(set(problems), key=Problem.sort_key)
 
 
 # A commit's files are named by its tree: its whole result is kept by the tree id (with the
@@ -204,30 +224,26 @@ def _from_tree(source: Source, cache: ResultCache, tree: str) -> Report | None:
         return Report(source.label, known[0][1], [Problem(*p) for p in known[1:]])
     if cache.path is None:
         return None
-    from gitstore.checks.resume import load_state, resume_tree, save_state, state_path
+    from gitstore.checks.resume import resume_tree
     from gitstore.errors import GitError
     from gitstore.plumbing import vcs
     from gitstore.plumbing.sources import LAYOUT_ROOTS, GitTreeSource
 
     assert isinstance(source, GitTreeSource)  # see _tree
-    path = state_path(cache.path.parent, source)
-    state = load_state(path, cache.format)
-    if state is None or not state.tree:
+
+    def follow(state: State) -> tuple[list[Problem], bool] | None:
+        if not state.tree:
+            return None
+        try:
+            changes = vcs.diff_trees(source.git_cwd, state.tree, tree, LAYOUT_ROOTS)
+        except GitError:  # the kept tree is gone (a rejected push's objects are dropped)
+            return None
+        return resume_tree(state, source, tree, changes)
+
+    followed = _follow_state(source, cache, follow)
+    if followed is None:
         return None
-    try:
-        changes = vcs.diff_trees(source.git_cwd, state.tree, tree, LAYOUT_ROOTS)
-        found = resume_tree(state, source, tree, changes)
-    except GitError:  # the kept tree is gone (a rejected push's objects are dropped)
-        found = None
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError, EOFError,
-            AssertionError):
-        found = None  # a state damaged in a way its shape does not show: check the whole
-    if found is None:
-        return None
-    problems, worth_writing = found
-    if worth_writing:
-        save_state(path, state, cache.format)
-    report = Report(source.label, state.files, sorted(set(problems), key=Problem.sort_key))
+    report = Report(source.label, followed[0].files, followed[1])
     _keep_tree_report(cache, tree, report)
     return report
 
@@ -239,25 +255,10 @@ def _resumed(source: Source, cache: ResultCache, entries: list[FileEntry],
     (and written, when it is now known to be of ``tree``)."""
     if cache.path is None:
         return None
-    from gitstore.checks.resume import load_state, resume, save_state, state_path
+    from gitstore.checks.resume import resume
 
-    path = state_path(cache.path.parent, source)
-    state = load_state(path, cache.format)
-    if state is None:
-        return None
-    try:
-        found = resume(state, source, entries)
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError, EOFError,
-            AssertionError):
-        found = None  # a state damaged in a way its shape does not show: check the whole
-    if found is None:
-        return None
-    problems, worth_writing = found
-    if tree is not None:
-        state.tree = tree
-    if worth_writing or tree is not None:
-        save_state(path, state, cache.format)
-    return Report(source.label, len(entries), sorted(set(problems), key=Problem.sort_key))
+    followed = _follow_state(source, cache, lambda state: resume(state, source, entries), tree)
+    return Report(source.label, len(entries), followed[1]) if followed else None
 
 
 def _whole(source: Source, cache: ResultCache, entries: list[FileEntry],
