@@ -100,3 +100,4 @@ def error_text(message: str) -> str:
     first, *rest = [line.rstrip() for line in message.splitlines() if line.strip()] or [""]
     more = [line if line.startswith("  ") else f"  {line}" for line in rest]
     return "\n".join([f"gitstore: error: {first}", *more])
+

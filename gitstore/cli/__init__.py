@@ -9,15 +9,14 @@ becomes one line on stderr and its exit code: 0 success, 1 problems found,
 from __future__ import annotations
 
 import importlib
-import os
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
 from gitstore import __version__
-from gitstore.errors import EXIT_USAGE, GitstoreError, error_text
+from gitstore.errors import EXIT_USAGE
+from gitstore.launch import run_guarded
 
 # command name -> "module:attribute"
 COMMANDS = {
@@ -102,6 +101,10 @@ def _one_line_usage_error(exc: click.ClickException) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    return run_guarded(lambda: _run(argv))
+
+
+def _run(argv: list[str] | None) -> int:
     try:
         result: Any = cli.main(args=argv, prog_name="gitstore", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -115,19 +118,4 @@ def main(argv: list[str] | None = None) -> int:
     except click.Abort:
         click.echo("gitstore: aborted", err=True)
         return 130
-    except GitstoreError as exc:
-        click.echo(error_text(exc.message), err=True)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        click.echo("gitstore: interrupted", err=True)
-        return 130
-    except BrokenPipeError:
-        sys.stderr.close()
-        return 1
-    except Exception as exc:  # a bug: say so in one line unless asked for the traceback
-        if os.environ.get("GITSTORE_DEBUG"):
-            raise
-        click.echo(f"gitstore: internal error: {type(exc).__name__}: {exc} "
-                   "(set GITSTORE_DEBUG=1 for the traceback, and please report it)", err=True)
-        return EXIT_USAGE
     return result if isinstance(result, int) else 0
