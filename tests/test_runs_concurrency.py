@@ -137,7 +137,33 @@ def test_a_lock_left_by_a_killed_gitstore_writer_is_released_and_no_other(make_r
     lock.write_text("0" * 40 + "\n")
     status, _ = gitfiles.update_ref(common, common, ref, head, None, "test", "T <t@e> 0 +0000")
     assert status == REF_UPDATED and not lock.exists()
-    assert list(folder.iterdir()) == []
+    # the dead writer's claim is gone; this process's own claim stays, settled (no lock held)
+    mine = [c.name for c in folder.iterdir()]
+    assert mine == [f"{key}.{os.getpid()}"]
+    assert (folder / mine[0]).stat().st_mtime == 0
     lock.write_text("0" * 40 + "\n")  # no claim: not ours to remove
     status, _ = gitfiles.update_ref(common, common, ref, head, head, "test", "T <t@e> 0 +0000")
+    assert status == REF_LOCKED and lock.exists()
+
+
+def test_a_settled_claim_of_a_dead_writer_releases_no_later_lock(make_repo):
+    """A writer that finished its update and died later leaves a settled claim: a lock made
+    after it (by git, say) is not that writer's, even moments later, and stays."""
+    from gitstore.plumbing import gitfiles
+    from gitstore.plumbing.vcs import REF_LOCKED
+
+    repo = make_repo(config_files())
+    common = repo / ".git"
+    head = git(repo, "rev-parse", "HEAD").strip()
+    lock = common / "refs" / "heads" / "side.lock"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    folder, key = gitfiles._claims_of(common, lock)
+    folder.mkdir(parents=True, exist_ok=True)
+    claim = folder / f"{key}.{dead.pid}"
+    claim.write_bytes(b"")
+    os.utime(claim, (0, 0))
+    lock.write_text("0" * 40 + "\n")
+    status, _ = gitfiles.update_ref(common, common, "refs/heads/side", head, None, "test",
+                                    "T <t@e> 0 +0000")
     assert status == REF_LOCKED and lock.exists()

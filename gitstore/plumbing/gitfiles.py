@@ -137,15 +137,18 @@ def update_ref(git_dir: Path, common_dir: Path, ref: str, new: str, old: str | N
             lock.unlink(missing_ok=True)
             raise
     finally:
-        claim.unlink(missing_ok=True)
+        _settle_claim(claim)
 
 
 # Before this process takes a ref's lock it leaves a claim in gitstore's own folder, one file
-# per process (written whole, by rename). A writer killed while it holds the lock leaves both
-# behind. The next writer removes such a lock only when a claim names a process that is gone
-# and the lock was made within moments after that claim, not by git or anyone else since. Any
-# other lock is never removed: it is reported, as git reports it.
+# per process and ref, made once (whole, by rename), stamped with the time (its mtime) before
+# each lock and set back to the epoch after it; the process removes its claims when it exits.
+# A writer killed while it holds the lock leaves both behind. The next writer removes such a
+# lock only when a claim names a process that is gone and the lock was made within moments
+# after that claim was stamped, not by git or anyone else since. Any other lock is never
+# removed: it is reported, as git reports it.
 CLAIM_WINDOW = 2.0  # seconds between a claim and the lock its writer makes
+_claims: set[Path] = set()  # this process's claims, removed at exit
 
 
 def _claims_of(common_dir: Path, lock: Path) -> tuple[Path, str]:
@@ -156,13 +159,41 @@ def _claims_of(common_dir: Path, lock: Path) -> tuple[Path, str]:
 
 def _write_claim(common_dir: Path, lock: Path) -> Path:
     folder, key = _claims_of(common_dir, lock)
+    claim = folder / f"{key}.{os.getpid()}"
+    if claim in _claims:
+        try:
+            os.utime(claim)
+            return claim
+        except FileNotFoundError:
+            pass  # removed by hand, or by a clean-up: make it again
     if not folder.is_dir():
         folder.mkdir(parents=True, exist_ok=True)
-    claim = folder / f"{key}.{os.getpid()}"
     tmp = folder / f".{key}.{os.getpid()}.tmp"
     tmp.write_bytes(b"")
     os.replace(tmp, claim)
+    if not _claims:
+        import atexit
+
+        atexit.register(_remove_claims)
+    _claims.add(claim)
     return claim
+
+
+def _settle_claim(claim: Path) -> None:
+    """The claim's process holds no lock now: its stamp goes back to the epoch."""
+    try:
+        os.utime(claim, (0, 0))
+    except OSError:
+        pass
+
+
+def _remove_claims() -> None:
+    for claim in _claims:
+        try:
+            claim.unlink()
+        except OSError:
+            pass
+    _claims.clear()
 
 
 def _release_abandoned(common_dir: Path, lock: Path) -> bool:
@@ -402,12 +433,24 @@ def replace_index(path: Path, change: Callable[[bytes], bytes]) -> bool:
             except FileNotFoundError:
                 current = b"DIRC" + struct.pack(">II", 2, 0) + hashlib.sha1(
                     b"DIRC" + struct.pack(">II", 2, 0)).digest()
-            fh.write(change(current))
+            data = change(current)
+            _allocate(fd, len(data))
+            fh.write(data)
         os.replace(lock, path)
         return True
     except BaseException:
         lock.unlink(missing_ok=True)
         raise
+
+
+def _allocate(fd: int, size: int) -> None:
+    """Reserve the file's blocks before writing it, where the file system can: a file whose
+    blocks are allocated is renamed over the old one without the flush some file systems
+    (ext4's ``auto_da_alloc``) start for a replaced file written with delayed allocation."""
+    try:
+        os.posix_fallocate(fd, 0, size)
+    except (OSError, AttributeError):
+        pass
 
 
 def _varint(data: bytes, pos: int) -> tuple[int, int]:

@@ -147,9 +147,34 @@ IDENTITY_ENV = ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_AUTHOR_DATE", "GIT_C
 _identities: dict[Path, tuple[tuple[object, ...], dict[str, str]]] = {}
 
 
+_ONE_IDENTITY: ContextVar[dict[Path, dict[str, str]] | None] = ContextVar(
+    "gitstore_one_identity", default=None)
+
+
+@contextmanager
+def one_identity() -> Iterator[None]:
+    """Within the block, :func:`identity` is looked up once per repository: the commit and the
+    ref update of one write use the same identity and configuration."""
+    token = _ONE_IDENTITY.set({})
+    try:
+        yield
+    finally:
+        _ONE_IDENTITY.reset(token)
+
+
 def identity(cwd: str | os.PathLike[str], info: RepoInfo) -> dict[str, str]:
     """``git var -l`` for the repository (identities and configuration), read again when
     the environment or a configuration file changes."""
+    scope = _ONE_IDENTITY.get()
+    if scope is not None:
+        found = scope.get(info.git_dir)
+        if found is None:
+            found = scope[info.git_dir] = _identity(cwd, info)
+        return found
+    return _identity(cwd, info)
+
+
+def _identity(cwd: str | os.PathLike[str], info: RepoInfo) -> dict[str, str]:
     from pathlib import Path as _Path
 
     home = os.environ.get("HOME") or ""

@@ -25,7 +25,7 @@ from gitstore.plumbing.sources import ConfigRepo
 from gitstore.store import writer
 from gitstore.store.model import MODEL_FILE, remembered_repo_info
 from gitstore.store.state import FileChanges, Tree, WorkTreeReader, commit_tree
-from gitstore.store.transaction import JOURNAL, Operation, Writer, recover
+from gitstore.store.transaction import Operation, Writer, journal_pending, recover
 
 if TYPE_CHECKING:
     from gitstore.remote import RemoteClone
@@ -68,8 +68,7 @@ class StoreBase:
         self._writer.worktree_hint = lambda: reader.last_read
         self._dates = {}
         self._memo = {}
-        recover_path = self._writer.state_dir / JOURNAL
-        if recover_path.exists():
+        if journal_pending(self._writer.state_dir):
             from gitstore.plumbing.locking import file_lock
 
             with file_lock(self._writer.lock_path, self._writer.timeout):

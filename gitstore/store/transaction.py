@@ -15,7 +15,7 @@ the write lock, :meth:`Writer.apply`
    ``update-ref`` -- this is the commit point; if the branch moved meanwhile,
    the plan is replayed on the new tip;
 7. writes the changed files atomically into the working tree, stages exactly
-   those paths, and deletes the journal.
+   those paths, and empties the journal.
 
 A process killed before step 6 leaves no trace but unreferenced objects; one
 killed after it leaves a journal that the next writer (or the next store
@@ -120,7 +120,7 @@ class Writer:
 
     def apply(self, op: Operation) -> str | None:
         """Commit the operation; the new commit id, or None when it changes nothing."""
-        with file_lock(self.lock_path, self.timeout):
+        with file_lock(self.lock_path, self.timeout), vcs.one_identity():
             recover(self.repo, self.state_dir)
             for _ in range(MAX_REPLAYS):
                 head = self.objects.head()
@@ -133,7 +133,7 @@ class Writer:
                 try:
                     commit, root = self.objects.commit(base, changes, f"gitstore: {op.message}\n")
                     journal = Journal(head, commit, sorted(changes))
-                    _write_json(self.state_dir / JOURNAL, journal._asdict())
+                    write_journal(self.state_dir, journal)
                     crash_point("before-ref")
                     moved = self.objects.move_head(commit, head, f"gitstore: {op.message}")
                 except BaseException:
@@ -154,7 +154,7 @@ class Writer:
                                            base.integrity, _error_keys(_all_problems(after, base.integrity)))
                     return commit
                 base.integrity.update(base.tree.snapshot, changes, self.cache)
-                (self.state_dir / JOURNAL).unlink(missing_ok=True)
+                clear_journal(self.state_dir)
             raise vcs.GitError(["update-ref", "HEAD"], "the branch kept moving during the write")
 
     def _refuse_uncommitted(self, base: Tree, changes: FileChanges) -> None:
@@ -291,8 +291,42 @@ def crash_point(name: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _write_json(path: Path, data: object) -> None:
-    replace_file(path, json.dumps(data).encode("utf-8"))
+# The journal is one file per working tree, kept between writes: a write fills it before its
+# commit point and empties it when done, rewriting it in place, so a write creates no file for
+# it. A write(2) either happens whole or not at all when its process is killed, and a journal
+# that does not parse (a torn write at power loss) reads as none: the ref never moved then, as
+# the journal is written before the ref moves.
+
+
+def write_journal(state_dir: Path, journal: Journal) -> None:
+    data = json.dumps(journal._asdict()).encode("utf-8")
+    try:
+        fd = os.open(state_dir / JOURNAL, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except FileNotFoundError:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(state_dir / JOURNAL, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        if os.pwrite(fd, data, 0) != len(data):
+            raise OSError(f"{state_dir / JOURNAL}: short write")
+        os.ftruncate(fd, len(data))
+    finally:
+        os.close(fd)
+
+
+def clear_journal(state_dir: Path) -> None:
+    """Empty the journal: no write is in flight."""
+    try:
+        os.truncate(state_dir / JOURNAL, 0)
+    except FileNotFoundError:
+        pass
+
+
+def journal_pending(state_dir: Path) -> bool:
+    """Whether the journal holds anything (cheap: one stat)."""
+    try:
+        return os.stat(state_dir / JOURNAL).st_size > 0
+    except OSError:
+        return False
 
 
 def _remove_partial_writes(path: Path) -> None:
@@ -314,7 +348,10 @@ def in_flight(state_dir: Path) -> Journal | None:
     """The journal of the write between its commit point and its end, if there is one now
     (or a killed writer's; a damaged journal reads as none)."""
     try:
-        data = json.loads((state_dir / JOURNAL).read_bytes())
+        raw = (state_dir / JOURNAL).read_bytes()
+        if not raw:
+            return None
+        data = json.loads(raw)
         return Journal(data["old"], str(data["new"]), [str(p) for p in data["paths"]])
     except (OSError, ValueError, TypeError, KeyError):
         return None
@@ -322,15 +359,15 @@ def in_flight(state_dir: Path) -> Journal | None:
 
 def recover(repo: ConfigRepo, state_dir: Path) -> None:
     """Bring the working tree and index up to a commit a killed writer made (under the lock)."""
-    path = state_dir / JOURNAL
     journal = in_flight(state_dir)
     if journal is None:
-        path.unlink(missing_ok=True)
+        if journal_pending(state_dir):
+            clear_journal(state_dir)  # damaged: written before a ref that never moved
         return
     if vcs.commit_or_none(repo.git_cwd, "HEAD") == journal.new:
         finish(repo, state_dir, journal)
     else:
-        path.unlink(missing_ok=True)  # the ref never moved: the write did not happen
+        clear_journal(state_dir)  # the ref never moved: the write did not happen
 
 
 class Known(NamedTuple):
@@ -381,7 +418,7 @@ def finish(repo: ConfigRepo, state_dir: Path, journal: Journal, known: Known | N
         stage(staged)
     else:
         stage_with_git(cwd, staged)
-    (state_dir / JOURNAL).unlink(missing_ok=True)
+    clear_journal(state_dir)
     return staged
 
 
