@@ -114,3 +114,31 @@ def test_a_new_folder_of_components_made_by_hand_is_seen(store: GitZenStore) -> 
     (folder / "sm2.yaml").write_text("flavor: sagemaker\nconfig: {role: r, instance_type: t}\n")
     assert [c.name for c in store.get_stack_components(StackComponentType.STEP_OPERATOR)] == [
         "sm", "sm2"]
+
+
+def test_a_read_after_a_write_takes_the_writes_snapshot_unless_the_files_differ(
+        store: GitZenStore) -> None:
+    """The read after a store's own write reads the written files again; when they hold
+    what the write wrote, the write's checked snapshot is taken whole (nothing is patched
+    twice), and when a hand edit changed one meanwhile, the edit is what the read sees."""
+    root = store.repo.root
+    opened = GitZenStore().initialize(str(root))  # a store opened on a repository that exists
+    reader, writer = opened._reader, opened._writer
+    assert reader is not None and writer is not None
+    opened.get_stack("default")
+    for name in ("ann", "amy"):
+        opened.create_user(name)
+        assert opened.get_user(name).name == name
+        current = reader.last_read
+        assert current is not None and writer._last is not None
+        if reader.watcher is not None:  # followed by file events: the write's tables, shared
+            assert current.snapshot.documents is writer._last.tree.snapshot.documents
+        assert current.snapshot.label in ("working tree", "working tree + changes")
+    assert {u.name for u in GitZenStore().initialize(str(root)).users} == {
+        u.name for u in opened.users} == {"default", "ann", "amy"}
+
+    opened.create_user("ben")
+    mine = "5b0c6a3e-8d1f-4c1e-9a57-2f3c0d4e5a61"
+    (root / "users" / "ben.yaml").write_text(f"id: {mine}\n")  # before any read
+    assert str(opened.get_user("ben").id) == mine
+    assert opened.get_user("ann").name == "ann"

@@ -66,6 +66,7 @@ class StoreBase:
         self._writer = Writer(self._repo, self._cache, lock_timeout)
         reader = self._reader
         self._writer.worktree_hint = lambda: reader.last_read
+        self._writer.on_written = reader.written
         self._dates = {}
         self._memo = {}
         if journal_pending(self._writer.state_dir):

@@ -255,7 +255,7 @@ def apply_changes(base: Tree, changes: Mapping[str, bytes | None], cache: Result
     part = load_snapshot(ListedSource(old.label, added, lambda es: {e.path: fresh[e.path]
                                                                    for e in es}), cache)
     touched = set(changes)
-    snap = Snapshot(f"{old.label} + changes", list(by_path.values()))
+    snap = Snapshot(changed_label(old.label), list(by_path.values()))
     snap._by_path = by_path
     documents = dict(old.documents)
     present = dict(old.present)
@@ -273,6 +273,15 @@ def apply_changes(base: Tree, changes: Mapping[str, bytes | None], cache: Result
         snap._kinds = _patched_kinds(old._kinds, gone | set(part.documents), documents)
     snap.problems = [p for p in old.problems if p.path not in touched] + part.problems
     return snap
+
+
+def changed_label(label: str) -> str:
+    """The label of a snapshot changed from one labelled ``label`` (said once, however many
+    changes follow)."""
+    return label if label.endswith(CHANGED) else label + CHANGED
+
+
+CHANGED = " + changes"
 
 
 def _patched_kinds(kinds: dict[str, dict[EntityRef, Document]], refs: set[EntityRef],
@@ -363,6 +372,9 @@ class WorkTreeReader:
     _last_rows: tuple[list[Row], Snapshot] | None = field(default=None, init=False)
     _current: Tree | None = field(default=None, init=False)
     _pending: set[str] = field(default_factory=set, init=False)  # changed, not followed yet
+    # a write of this process: (its base, the bytes it wrote by path, the snapshot after it)
+    _written: tuple[Snapshot, dict[str, bytes | None], Snapshot] | None = field(
+        default=None, init=False)
     _model: Model | None = field(default=None, init=False)  # read from disk, not used yet
     _saved_snapshot: Snapshot | None = field(default=None, init=False)  # as on disk
     _model_dirty: bool = field(default=False, init=False)
@@ -392,6 +404,14 @@ class WorkTreeReader:
         if self.watcher is not None:
             weakref.finalize(self, self.watcher.close)
             self.source.watcher = self.watcher
+
+    def written(self, base: Snapshot, changes: Mapping[str, bytes | None], after: Snapshot
+                ) -> None:
+        """This process wrote ``changes`` into the working tree, which made ``base`` (a
+        snapshot of it) into ``after``. The next read still reads the changed files; when it
+        finds exactly these changes over ``base``, it takes ``after`` rather than patching
+        ``base`` again."""
+        self._written = (base, dict(changes), after)
 
     @property
     def last_read(self) -> Tree | None:
@@ -608,9 +628,12 @@ class WorkTreeReader:
             entry = known.get(path)
             if entry is None or entry.oid != vcs.blob_oid(data) or entry.mode != "100644":
                 changes[path] = data
+        written, self._written = self._written, None
         if not changes:
             return current
-        snap = apply_changes(current, changes, self.cache, {p: "100644" for p in changes})
+        snap = _as_written(current.snapshot, changes, written) if written else None
+        if snap is None:
+            snap = apply_changes(current, changes, self.cache, {p: "100644" for p in changes})
         self.cache.save_soon()
         self._last = None
         self._last_rows = None
@@ -618,6 +641,23 @@ class WorkTreeReader:
         return self._tree(snap)
 
 
+
+
+def _as_written(current: Snapshot, changes: Mapping[str, bytes | None],
+                written: tuple[Snapshot, dict[str, bytes | None], Snapshot]) -> Snapshot | None:
+    """``current`` with ``changes``, taken from a write that made exactly these changes over
+    exactly this snapshot (the same tables, not equal ones); None otherwise."""
+    base, wrote, after = written
+    if base.documents is not current.documents or base.present is not current.present \
+            or changes != wrote:
+        return None
+    by_path = after.by_path()
+    if any(by_path[path].mode != "100644" for path, data in changes.items() if data is not None):
+        return None  # a working tree's file is read as 100644, whatever the commit says
+    snap = Snapshot(changed_label(current.label), after.entries, after.documents, after.present,
+                    after.problems)
+    snap._by_path, snap._kinds = by_path, after._kinds
+    return snap
 
 
 def _save_model_at_exit(ref: weakref.ref[WorkTreeReader]) -> None:

@@ -114,6 +114,9 @@ class Writer:
         self.last_write: tuple[str | None, str, int, list[str]] | None = None
         # the store's last read of the working tree, a possible start for the first write
         self.worktree_hint: Callable[[], Tree | None] = lambda: None
+        # told of each write made: (the base snapshot, the bytes written by path, the snapshot after)
+        self.on_written: Callable[[Snapshot, Mapping[str, bytes | None], Snapshot], None] = \
+            lambda base, changes, after: None
 
     def git_path(self, path: str) -> str:
         return f"{self.repo.prefix}/{path}" if self.repo.prefix else path
@@ -149,6 +152,7 @@ class Writer:
                         added = [p for p in changes if p not in base.tree.entries
                                  and changes[p] is not None]
                         self.last_write = (head, commit, self.objects.commit_time, added)
+                    self.on_written(base.tree.snapshot, known.contents, after)
                     self.cache.save_soon()
                     self._last = Committed(commit, root, self.objects.tree_of(commit, after),
                                            base.integrity, _error_keys(_all_problems(after, base.integrity)))
