@@ -140,6 +140,25 @@ def test_lookups_unpack_only_the_groups_they_need(root):
     assert snap.groups[("stack", None)]._positions is not None
 
 
+def test_existence_is_answered_from_the_packed_names_alike(root):
+    """``exists`` and ``has_any`` of a model's snapshot answer as the parsed snapshot does,
+    without building the group's entity table."""
+    store = GitZenStore().initialize(str(root))
+    snap = store.snapshot()
+    assert isinstance(snap, StoredSnapshot)
+    parsed = load_snapshot(WorkTreeSource("working tree", None, root=root), ResultCache(None))
+    assert snap.exists("user", "alice") and not snap.exists("user", "nobody")
+    assert all(group._present is None for group in snap.groups.values())
+    for ref in parsed.present:
+        assert snap.exists(ref.kind, ref.name, ref.type)
+        assert not snap.exists(ref.kind, ref.name + "-missing", ref.type)
+    kinds = {ref.kind for ref in parsed.present}
+    assert {"stack", "user", "component"} <= kinds
+    for kind in kinds | {"no-such-kind"}:
+        assert snap.has_any(kind) == parsed.has_any(kind) == any(
+            r.kind == kind for r in parsed.present), kind
+
+
 def same_size_edit(root: Path) -> None:
     """Swap the stack's orchestrator for one of the same name length, and put the old
     modification time back: only the change time and the contents tell."""

@@ -83,6 +83,12 @@ class Snapshot:
     def names(self, kind: str, type_: str | None = None) -> list[str]:
         return sorted(r.name for r in self.present if r.kind == kind and r.type == type_)
 
+    def has_any(self, kind: str) -> bool:
+        """Whether any entity of ``kind`` is present."""
+        if self._kinds is not None:
+            return bool(self._kinds.get(kind))
+        return any(r.kind == kind for r in self.present)
+
     def of_kind(self, kind: str) -> Iterator[Document]:
         yield from self.kinds().get(kind, {}).values()
 

@@ -84,7 +84,7 @@ class StoredGroup:
     documents' positions are unpacked apart, when first asked for."""
 
     __slots__ = ("kind", "type", "_present_blob", "_docs_blob", "_positions_blob", "_present",
-                 "_docs", "_positions", "_rows", "_at", "_built")
+                 "_names", "_docs", "_positions", "_rows", "_at", "_built")
 
     def __init__(self, kind: str, type_: str | None, present_blob: bytes, docs_blob: bytes,
                  positions_blob: bytes) -> None:
@@ -94,6 +94,7 @@ class StoredGroup:
         self._docs_blob = docs_blob
         self._positions_blob = positions_blob
         self._present: dict[EntityRef, str] | None = None
+        self._names: set[str] | None = None  # the present names, for has() before present()
         self._docs: dict[EntityRef, Document] | None = None
         self._positions: list[Positions] | None = None
         self._rows: list[tuple[str, str, str, bytes]] | None = None  # name, path, id, data
@@ -107,6 +108,14 @@ class StoredGroup:
                 self._present = {EntityRef(kind, type_, name): path
                                  for name, path in marshal.loads(self._present_blob)}
         return self._present
+
+    def has(self, name: str) -> bool:
+        """Whether an entity of this group is named ``name`` (its refs not built for it)."""
+        if self._present is not None:
+            return EntityRef(self.kind, self.type, name) in self._present
+        if self._names is None:
+            self._names = {row[0] for row in marshal.loads(self._present_blob)}
+        return name in self._names
 
     def docs(self) -> dict[EntityRef, Document]:
         if self._docs is None:
@@ -209,6 +218,7 @@ class StoredSnapshot(Snapshot):
         self.groups = groups
         self._documents: dict[EntityRef, Document] | None = None
         self._present: dict[EntityRef, str] | None = None
+        self._names: set[str] | None = None  # the present names, for has() before present()
         self._by_path = None
         self._kinds = None
 
@@ -278,13 +288,18 @@ class StoredSnapshot(Snapshot):
         if self._present is not None:
             return ref in self._present
         group = self.groups.get((kind, type_))
-        return group is not None and ref in group.present()
+        return group is not None and group.has(name)
 
     def names(self, kind: str, type_: str | None = None) -> list[str]:
         if self._present is not None:
             return super().names(kind, type_)
         group = self.groups.get((kind, type_))
         return sorted(r.name for r in group.present()) if group is not None else []
+
+    def has_any(self, kind: str) -> bool:
+        if self._present is not None or self._kinds is not None:
+            return super().has_any(kind)
+        return any(group.kind == kind for group in self.groups.values())  # none is empty
 
     def of_kind(self, kind: str) -> Iterator[Document]:
         if self._documents is not None or self._kinds is not None:

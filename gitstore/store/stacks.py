@@ -136,7 +136,7 @@ class StackMethods(StoreBase):
 
     @property
     def stacks_empty(self) -> bool:
-        return not self._tree().snapshot.names("stack")
+        return not self._tree().snapshot.has_any("stack")
 
     @property
     def stack_configurations(self) -> dict[str, dict[StackComponentType, str]]:
