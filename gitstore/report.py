@@ -15,9 +15,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from gitstore.problems import WARNING, Problem
 from gitstore.validate import Report
+
+if TYPE_CHECKING:
+    from gitstore.plumbing.sources import Source
 
 
 def repo_path(p: Problem, base: str) -> str:
@@ -100,10 +104,11 @@ def format_github(report: Report, strict: bool = False, base: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
-def format_sarif(report: Report, strict: bool = False, base: str = "") -> str:
+def format_sarif(report: Report, strict: bool = False, base: str = "",
+                 source: Source | None = None) -> str:
     from gitstore.sarif import format_sarif as sarif
 
-    return sarif(report, strict=strict, base=base)
+    return sarif(report, strict=strict, base=base, source=source)
 
 
 FORMATTERS: dict[str, Callable[..., str]] = {

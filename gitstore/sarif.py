@@ -4,7 +4,10 @@ What GitHub code scanning reads: one run whose driver lists every rule
 (stable ``id``, short and full description, help text from the rule
 catalogue, default level), results with a ``ruleId``, a located message,
 ``partialFingerprints`` that survive lines moving, and ``relatedLocations``
-naming the other file of a cross-file problem. At most :data:`MAX_RESULTS`
+naming the other file of a cross-file problem, each with a region: the key
+the problem points at in that file when it has one (the other file's ``id``
+of a duplicate id, the ``required_components`` a stack lacks), else line 1
+(a whole file, or the file a missing entity would have). At most :data:`MAX_RESULTS`
 results are written (GitHub keeps no more); when there are more, a
 notification says how many were left out.
 """
@@ -14,12 +17,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gitstore import __version__
 from gitstore.problems import RULES, WARNING, Problem
 from gitstore.report import repo_path
 from gitstore.validate import Report
+
+if TYPE_CHECKING:
+    from gitstore.plumbing.sources import Source
+    from gitstore.plumbing.yamlio import Positions
 
 MAX_RESULTS = 5000
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -27,6 +34,8 @@ FINGERPRINT = "gitstoreProblem/v1"
 _OTHER_FILE = re.compile(
     r"(?<![\w/.-])((?:flavors|components|stacks|users|teams|roles|projects)/[A-Za-z0-9._/-]+\.yaml"
     r"|gitstore\.yaml|CODEOWNERS)(?![\w/])")
+# rule -> the key of the other file that a problem's related location points at
+RELATED_KEYS: dict[str, tuple[str, ...]] = {"GS209": ("id",), "GS204": ("required_components",)}
 
 
 def _rules() -> list[dict[str, Any]]:
@@ -78,7 +87,34 @@ def related_paths(p: Problem) -> list[str]:
     return found
 
 
-def _result(p: Problem, index: dict[str, int], base: str) -> dict[str, Any]:
+def _related_positions(problems: list[Problem], source: Source | None) -> dict[str, Positions]:
+    """The positions of the keys of each related file that ``source`` holds and that parses."""
+    from gitstore.plumbing.yamlio import Parsed, read_document
+
+    wanted = {path for p in problems if p.code in RELATED_KEYS for path in related_paths(p)}
+    if source is None or not wanted:
+        return {}
+    entries = [e for e in source.entries() if e.path in wanted and e.is_file]
+    found = {}
+    for path, raw in source.read(entries).items():
+        parsed = read_document(path, raw)
+        if isinstance(parsed, Parsed):
+            found[path] = parsed.positions
+    return found
+
+
+def _related_region(p: Problem, path: str, positions: dict[str, Positions]) -> tuple[int, int]:
+    """Line and column of what ``p`` points at in ``path``: its key when known, else line 1."""
+    from gitstore.plumbing.yamlio import locate
+
+    key, known = RELATED_KEYS.get(p.code), positions.get(path)
+    if key is None or known is None:
+        return (1, 1)
+    return locate(known, key, key=True)
+
+
+def _result(p: Problem, index: dict[str, int], base: str, positions: dict[str, Positions]
+            ) -> dict[str, Any]:
     text = p.message + (f" (hint: {p.hint})" if p.hint else "")
     result: dict[str, Any] = {
         "ruleId": p.code,
@@ -90,7 +126,8 @@ def _result(p: Problem, index: dict[str, int], base: str) -> dict[str, Any]:
     }
     prefix = repo_path(p, base)[: -len(p.path)] if p.path else ""
     related = [
-        {"id": n, **_location(prefix + path, None, None), "message": {"text": f"the other file: {path}"}}
+        {"id": n, **_location(prefix + path, *_related_region(p, path, positions)),
+         "message": {"text": f"the other file: {path}"}}
         for n, path in enumerate(related_paths(p), 1)
     ]
     if related:
@@ -98,11 +135,17 @@ def _result(p: Problem, index: dict[str, int], base: str) -> dict[str, Any]:
     return result
 
 
-def format_sarif(report: Report, strict: bool = False, base: str = "") -> str:
-    """The report as a SARIF 2.1.0 log; ``base`` prefixes paths (configuration in a subfolder)."""
+def format_sarif(report: Report, strict: bool = False, base: str = "",
+                 source: Source | None = None) -> str:
+    """The report as a SARIF 2.1.0 log; ``base`` prefixes paths (configuration in a subfolder).
+
+    ``source``: what was validated, read again for the keys related locations point at
+    (without it they point at line 1 of the other file).
+    """
     rules = _rules()
     index = {r["id"]: n for n, r in enumerate(rules)}
     shown = report.problems[:MAX_RESULTS]
+    positions = _related_positions(shown, source)
     invocation: dict[str, Any] = {"executionSuccessful": True}
     left_out = len(report.problems) - len(shown)
     if left_out:
@@ -118,7 +161,7 @@ def format_sarif(report: Report, strict: bool = False, base: str = "") -> str:
             "tool": {"driver": {"name": "gitstore", "version": __version__,
                                 "semanticVersion": __version__, "rules": rules}},
             "invocations": [invocation],
-            "results": [_result(p, index, base) for p in shown],
+            "results": [_result(p, index, base, positions) for p in shown],
             "properties": {"valid": report.ok(strict), "problems": len(report.problems),
                            "label": report.label},
         }],

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import run_cli
+from conftest import git, run_cli
 from jsonschema import Draft7Validator
 
 from gitstore.problems import RULES, Problem
@@ -70,6 +70,65 @@ def test_sarif_output_validates_and_says_what_code_scanning_needs(make_repo) -> 
         "users/a.yaml", "users/b.yaml"}
     assert by_rule["GS210"]["level"] == "warning" and by_rule["GS301"]["level"] == "error"
     assert all(len(r["partialFingerprints"]["gitstoreProblem/v1"]) == 64 for r in run["results"])
+
+
+RELATED = {
+    "gitstore.yaml": ("format: 1\n# every stack needs these\n"
+                      "required_components: [orchestrator, artifact_store]\n"),
+    "components/orchestrator/local.yaml": "flavor: local\n",
+    "stacks/dev.yaml": "components:\n  orchestrator: local\n  artifact_store: lake\n",  # GS203
+    "stacks/prod.yaml": "components:\n  orchestrator: local\n",  # GS204
+    "users/a.yaml": "# the first one\nid: 11111111-1111-4111-8111-111111111111\n",
+    "users/b.yaml": "id: 11111111-1111-4111-8111-111111111111\n",  # GS209
+    "teams/ml.yaml": "members: [bob]\n",  # GS205
+    "users/Carol.yaml": "{}\n",
+    "users/carol.yaml": "{}\n",  # GS024
+}
+
+
+def related_regions(log: dict[str, Any]) -> dict[str, list[tuple[str, dict[str, int]]]]:
+    """rule -> (uri, region) of each related location of its results."""
+    found: dict[str, list[tuple[str, dict[str, int]]]] = {}
+    for result in log["runs"][0]["results"]:
+        for related in result.get("relatedLocations", []):
+            physical = related["physicalLocation"]
+            found.setdefault(result["ruleId"], []).append(
+                (physical["artifactLocation"]["uri"], physical.get("region", {})))
+    return found
+
+
+def test_related_locations_point_at_the_line_of_what_they_name(make_repo) -> None:
+    repo = make_repo({f"platform/{k}": v for k, v in RELATED.items()})
+    log = valid_sarif(run_cli("-C", "platform", "validate", "--format", "sarif", cwd=repo).out)
+    assert related_regions(log) == {
+        # the component that does not exist: where its file would start
+        "GS203": [("platform/components/artifact_store/lake.yaml", {"startLine": 1, "startColumn": 1})],
+        # the key that asks for the missing component types
+        "GS204": [("platform/gitstore.yaml", {"startLine": 3, "startColumn": 1})],
+        # the other file's id
+        "GS209": [("platform/users/a.yaml", {"startLine": 2, "startColumn": 1})],
+        "GS205": [("platform/users/bob.yaml", {"startLine": 1, "startColumn": 1})],
+        # the other file of a case collision, as a whole
+        "GS024": [("platform/users/Carol.yaml", {"startLine": 1, "startColumn": 1})],
+    }
+
+
+def test_related_locations_are_read_from_the_state_checked(make_repo) -> None:
+    repo = make_repo(RELATED)
+    (repo / "users/a.yaml").write_text("# one\n# two\n# three\nid: 11111111-1111-4111-8111-111111111111\n")
+    (repo / "gitstore.yaml").write_text("required_components: [orchestrator, artifact_store]\nformat: 1\n")
+    git(repo, "add", "users/a.yaml")
+    for args, a_line, settings_line in (([], 4, 1), (["--staged"], 4, 3), (["--rev", "HEAD"], 2, 3)):
+        log = valid_sarif(run_cli("validate", "--format", "sarif", *args, cwd=repo).out)
+        regions = related_regions(log)
+        assert regions["GS209"] == [("users/a.yaml", {"startLine": a_line, "startColumn": 1})], args
+        assert regions["GS204"] == [("gitstore.yaml", {"startLine": settings_line, "startColumn": 1})], args
+
+
+def test_related_locations_without_the_files_start_at_line_1() -> None:
+    problem = Problem("users/b.yaml", 1, 1, "GS209", "id x is also the id of users/a.yaml")
+    log = valid_sarif(format_sarif(Report("working tree", 2, [problem])))
+    assert related_regions(log) == {"GS209": [("users/a.yaml", {"startLine": 1, "startColumn": 1})]}
 
 
 def test_fingerprints_survive_lines_moving(make_repo) -> None:

@@ -119,7 +119,7 @@ def test_every_acknowledged_write_is_in_the_next_read(server: Server, repo: Path
 def test_a_commit_by_hand_is_seen_by_the_next_read(server: Server, repo: Path) -> None:
     (repo / "users" / "carol.yaml").write_text("email: carol@example.com\n")
     fresh = server.call("GET", "/users/carol").body["creation_date"]
-    assert not fresh.startswith("2001-")  # not committed: dated now
+    assert not fresh.startswith("2001-")  # not committed: dated by its last write
     git(repo, "add", "users/carol.yaml")
     env = {**os.environ, "GIT_COMMITTER_DATE": "2001-02-03T04:05:06Z"}
     subprocess.run(["git", "commit", "-qm", "carol"], cwd=repo, env=env, check=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import subprocess
 from pathlib import Path
 
@@ -84,6 +85,23 @@ def test_hand_edits_are_seen_by_the_next_request(server: Server, repo: Path) -> 
     (repo / "users" / "carol.yaml").write_text("email: carol@example.com\n")  # not even committed
     assert server.call("GET", "/users/carol").body["name"] == "carol"
     assert server.call("GET", "/stacks", user="carol").status == 200
+
+
+def test_creation_dates_are_whole_seconds_before_and_after_the_commit(server: Server,
+                                                                      repo: Path) -> None:
+    carol = repo / "users" / "carol.yaml"
+    carol.write_text("email: carol@example.com\n")  # not committed yet
+    written = 981173106.789012  # 2001-02-03T04:05:06.789012Z
+    os.utime(carol, (written, written))
+    before = server.call("GET", "/users/carol").body["creation_date"]
+    assert before == "2001-02-03T04:05:06Z"  # the file's last write, in whole seconds
+    assert server.call("GET", "/users").body[0]["creation_date"] == before
+    git(repo, "add", "users/carol.yaml")
+    env = {**os.environ, "GIT_COMMITTER_DATE": "2001-02-03T04:05:06Z"}
+    subprocess.run(["git", "commit", "-qm", "carol"], cwd=repo, env=env, check=True)
+    assert server.call("GET", "/users/carol").body["creation_date"] == before
+    created = server.call("POST", "/teams", {"name": "ml"}).body["creation_date"]
+    assert created.endswith("Z") and "." not in created  # committed by the server: the same
 
 
 def test_hand_edits_in_place_and_in_new_folders_are_seen(server: Server, repo: Path) -> None:

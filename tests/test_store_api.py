@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+from datetime import datetime, timezone
 from pathlib import Path
 from uuid import UUID
 
@@ -369,6 +372,49 @@ def test_creation_date_is_the_commit_that_added_the_file(store):
     alice = store.create_user("alice")
     stamp = git(root_of(store), "log", "-1", "--format=%cI").strip()
     assert alice.creation_date.isoformat() == stamp
+
+
+WRITTEN = datetime(2001, 2, 3, 4, 5, 6, 789012, tzinfo=timezone.utc)  # a time with a fraction
+
+
+def write_by_hand(path: Path, text: str) -> None:
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text)
+    os.utime(path, (WRITTEN.timestamp(), WRITTEN.timestamp()))
+
+
+def commit_at(root: Path, when: str, *paths: str) -> None:
+    git(root, "add", *paths)
+    env = {**os.environ, "GIT_COMMITTER_DATE": when}
+    subprocess.run(["git", "commit", "-qm", "by hand"], cwd=root, env=env, check=True)
+
+
+def test_an_uncommitted_file_is_dated_by_its_last_write_in_whole_seconds(store):
+    root = root_of(store)
+    write_by_hand(root / "users/carol.yaml", "email: carol@example.com\n")
+    write_by_hand(root / "roles/viewer.yaml", "assignments:\n- user: carol\n")
+    second = WRITTEN.replace(microsecond=0)
+    assert store.get_user("carol").creation_date == second
+    assert store.get_user("carol").creation_date == second  # the same at every read
+    assert store.get_role("viewer").creation_date == second
+    assert [a.creation_date for a in store.role_assignments] == [second]
+    # committed in the second the file was written: nothing tells the two states apart
+    commit_at(root, "2001-02-03T04:05:06Z", "users/carol.yaml", "roles/viewer.yaml")
+    assert store.get_user("carol").creation_date == second
+    assert store.get_role("viewer").creation_date == second
+    assert [a.creation_date for a in store.role_assignments] == [second]
+
+
+def test_creation_dates_are_whole_seconds_whether_committed_or_not(store):
+    root = root_of(store)
+    (root / "teams").mkdir()
+    (root / "teams/ml.yaml").write_text("members: []\n")
+    uncommitted = store.get_team("ml").creation_date
+    assert uncommitted.microsecond == 0 and uncommitted.tzinfo is not None
+    commit_at(root, "2002-03-04T05:06:07Z", "teams/ml.yaml")
+    committed = store.get_team("ml").creation_date
+    assert committed.isoformat() == "2002-03-04T05:06:07+00:00"
+    assert [u.creation_date.microsecond for u in store.users] == [0]
 
 
 def test_delete_user_cascades_to_teams_and_assignments(store):

@@ -46,5 +46,6 @@ def validate(ctx: click.Context, path: Path | None, staged: bool, rev: str | Non
 
         report = with_runs(report, repo.root)
     base = f"{repo.prefix}/" if repo.prefix else ""  # see gitstore.report for the path rule
-    click.echo(FORMATTERS[fmt](report, strict=strict, base=base), nl=False)
+    extra = {"source": source} if fmt == "sarif" else {}  # related locations read their keys
+    click.echo(FORMATTERS[fmt](report, strict=strict, base=base, **extra), nl=False)
     return EXIT_OK if report.ok(strict) else EXIT_PROBLEMS

@@ -7,6 +7,7 @@ Reads see the checked-out working tree (or, for a view made by
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -185,18 +186,25 @@ class StoreBase:
         return doc
 
     def _created(self, doc: Document) -> datetime:
-        """When the entity's file was first committed (now, for a file not committed yet)."""
+        """When the entity's file was first committed; for a file not committed yet, when it
+        was last written. Whole seconds in UTC either way, as git records times, so an entity
+        committed in the second its file was written keeps its date."""
         rev = self._rev or self._head()
-        if rev is None:
-            return datetime.now(timezone.utc)
-        if rev not in self._dates:
-            self._dates = {rev: self._added_times(rev)}
-        stamp = self._dates[rev].get(
-            (f"{self.repo.prefix}/" if self.repo.prefix else "") + doc.path
-        )
-        if stamp is None:
-            return datetime.now(timezone.utc)
-        return datetime.fromtimestamp(stamp, timezone.utc)
+        stamp = None
+        if rev is not None:
+            if rev not in self._dates:
+                self._dates = {rev: self._added_times(rev)}
+            stamp = self._dates[rev].get(
+                (f"{self.repo.prefix}/" if self.repo.prefix else "") + doc.path
+            )
+        return as_date(stamp if stamp is not None else self._written(doc))
+
+    def _written(self, doc: Document) -> int:
+        """When the (uncommitted) file was last written, in whole seconds; now if unknown."""
+        try:
+            return os.stat(self.repo.root / doc.path).st_mtime_ns // 1_000_000_000
+        except (OSError, ValueError):
+            return int(time.time())
 
     def _head(self) -> str | None:
         if self._writer is not None:
@@ -274,6 +282,14 @@ def require_absent(tree: Tree, kind: str, name: str, type_: str | None = None) -
 
 def by_name(docs: Iterable[Document]) -> list[Document]:
     return sorted(docs, key=lambda d: d.ref.name)
+
+
+def as_date(stamp: int) -> datetime:
+    """A time in whole unix seconds as an aware UTC datetime (now when out of range)."""
+    try:
+        return datetime.fromtimestamp(stamp, timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return datetime.fromtimestamp(int(time.time()), timezone.utc)
 
 
 def as_uuid(doc: Document) -> UUID:
