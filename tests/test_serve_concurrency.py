@@ -150,3 +150,29 @@ def test_a_write_in_flight_explains_its_own_files_only(tmp_path: Path) -> None:
     assert not flight.explains("users/carol.yaml")
     assert not flight.explains("users/.carol.yaml.k2j4_x9q")
     assert not flight.explains("users/.aria.yaml.tmp")
+
+
+def test_writes_that_wait_together_land_together_each_its_own_commit(server: Server,
+                                                                     repo: Path) -> None:
+    """Writes queued while the store is busy land as one batch: each its own commit, the
+    branch moved once for them; every write is answered only once it has landed."""
+    assert server.call("POST", "/users", {"name": "first"}).status == 200
+    names = [f"burst-{i}" for i in range(16)]
+    with file_lock(repo / ".git" / "gitstore" / "write.lock", 5):  # the store is busy
+        started = [in_thread(server, "POST", "/users", {"name": name}) for name in names]
+        time.sleep(1.0)
+        assert all(not answers for _, answers in started)
+    for thread, _ in started:
+        thread.join(60)
+    assert [answers[0].status for _, answers in started] == [200] * len(names)
+    made = [s for s in git(repo, "log", "--format=%s").splitlines() if "burst-" in s]
+    assert sorted(made) == sorted(f"gitstore: create user {name}" for name in names)
+    moves = [m for m in git(repo, "reflog", "--format=%gs").splitlines() if "burst-" in m]
+    assert len(moves) < len(names) and any(m.endswith(" more") for m in moves), moves
+    for name in names:
+        assert server.call("GET", f"/users/{name}").status == 200
+    assert git(repo, "status", "--porcelain") == ""
+    fsck = subprocess.run(["git", "fsck", "--strict"], cwd=repo, capture_output=True, text=True)
+    assert fsck.returncode == 0 and "error" not in fsck.stdout + fsck.stderr
+    checked = subprocess.run([str(GITSTORE), "validate", str(repo)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -10,7 +10,6 @@ JSON or the exception into ZenML's error answer.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -52,13 +51,12 @@ class Call:
         """Run ``action(store)`` for the caller on the store thread (writes, and what needs
         the store itself); its result as JSON, or the error's answer.
 
-        Store calls run one at a time, so the event loop keeps accepting requests (and
+        Store calls run one at a time (those that waited together, as one batch: see
+        :mod:`gitstore.serve.queue`), so the event loop keeps accepting requests (and
         answering reads) meanwhile. The call's answer leaves after the store thread has
         published the model it left, so the caller's next read sees its write.
         """
-        loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(self.state.executor, self._execute, action, project,
-                                            translate_error)
+        result = await self.state.queue.run(self, action, project, translate_error)
         return self._answer(result)
 
     async def read(self, action: Callable[[GitZenStore], Any],
@@ -79,18 +77,6 @@ class Call:
         # how long the server took, from arrival (any wait for the store included)
         answer.headers["Server-Timing"] = f"app;dur={(time.monotonic() - self.arrived) * 1000:.2f}"
         return answer
-
-    def _execute(self, action: Callable[[GitZenStore], Any], project: str | None,
-                 translate_error: Callable[[Exception], ApiError]) -> Any:
-        state = self.state
-        store = state.store
-        state.call_started()
-        try:
-            state.before_request()
-            with store.consistent_reads(fresh_after=state.fresh_after(self.arrived)):
-                return self._call(store, action, project, translate_error)
-        finally:
-            state.call_ended()
 
     def _call(self, store: GitZenStore, action: Callable[[GitZenStore], Any],
               project: str | None, translate_error: Callable[[Exception], ApiError],

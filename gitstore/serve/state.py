@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from gitstore.serve.access import Gate
 from gitstore.serve.model import Model, head_of, take
+from gitstore.serve.queue import StoreQueue
 from gitstore.store.transaction import Journal, in_flight
 
 if TYPE_CHECKING:
@@ -58,6 +59,10 @@ class ServerState:
     _calls: int = field(default=0, repr=False)  # store calls running or waiting
     _waiters: list[asyncio.Future[None]] = field(default_factory=list, repr=False)
     _loop: asyncio.AbstractEventLoop | None = field(default=None, repr=False)
+    queue: StoreQueue = field(init=False, repr=False)  # store calls, for the store thread
+
+    def __post_init__(self) -> None:
+        self.queue = StoreQueue(self)
 
     @property
     def serves_model(self) -> bool:
@@ -107,7 +112,7 @@ class ServerState:
         with self._lock:
             self._calls += 1
 
-    def call_ended(self) -> None:
+    def call_ended(self, count: int = 1) -> None:
         try:
             self.publish()
         except Exception:  # the call's answer stands; reads ask for a refresh instead
@@ -116,7 +121,7 @@ class ServerState:
                 self.model = None
         finally:
             with self._lock:
-                self._calls -= 1
+                self._calls -= count
 
     # --- the event loop ------------------------------------------------------
 

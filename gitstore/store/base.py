@@ -163,6 +163,8 @@ class StoreBase:
             if self._remote_tree is None or self._remote_tree[0] != tip:
                 self._remote_tree = (tip, commit_tree(repo, tip, self._cache))
             return self._remote_tree[1]
+        if self._writer is not None and self._writer.batch is not None:
+            return self._writer.batch.tip.tree  # what the writes staged so far make
         assert self._reader is not None
         return self._reader.tree()
 
@@ -192,12 +194,24 @@ class StoreBase:
         rev = self._rev or self._head()
         stamp = None
         if rev is not None:
-            if rev not in self._dates:
-                self._dates = {rev: self._added_times(rev)}
-            stamp = self._dates[rev].get(
+            stamp = self._dates_at(rev).get(
                 (f"{self.repo.prefix}/" if self.repo.prefix else "") + doc.path
             )
         return as_date(stamp if stamp is not None else self._written(doc))
+
+    def _dates_at(self, rev: str) -> dict[str, int]:
+        """path -> time of the commit that added it, in ``rev``."""
+        batch = self._writer.batch if self._writer is not None else None
+        if batch is not None and rev == batch.tip.commit and rev != batch.head:
+            # a commit staged, not landed: the batch's base, and what the batch added
+            prefix = f"{self.repo.prefix}/" if self.repo.prefix else ""
+            base = self._dates_at(batch.head) if batch.head is not None else {}
+            dated = tuple(FOLDERS[k] + "/" for k in DATED_KINDS)
+            return {**{prefix + p: t for p, t in batch.added.items() if p.startswith(dated)},
+                    **base}
+        if rev not in self._dates:
+            self._dates = {rev: self._added_times(rev)}
+        return self._dates[rev]
 
     def _written(self, doc: Document) -> int:
         """When the (uncommitted) file was last written, in whole seconds; now if unknown."""
@@ -208,6 +222,8 @@ class StoreBase:
 
     def _head(self) -> str | None:
         if self._writer is not None:
+            if self._writer.batch is not None:
+                return self._writer.batch.tip.commit
             return self._writer.objects.head()
         return vcs.commit_or_none(self.repo.git_cwd, "HEAD")
 
@@ -216,9 +232,9 @@ class StoreBase:
         prefix = f"{self.repo.prefix}/" if self.repo.prefix else ""
         last = self._writer.last_write if self._writer is not None else None
         if last is not None and last[1] == rev and (last[0] is None or last[0] in self._dates):
-            parent, _, stamp, added = last
+            parent, _, added = last
             dates = self._dates.pop(parent) if parent is not None else {}  # kept for one commit only
-            for path in added:
+            for path, stamp in added.items():
                 if path.startswith(tuple(FOLDERS[k] + "/" for k in DATED_KINDS)):
                     dates.setdefault(prefix + path, stamp)
             return dates
@@ -237,6 +253,8 @@ class StoreBase:
             raise NotAConfigRepository("(none)", "call GitZenStore().initialize(path) first")
         operation, writer = Operation(message, plan), self._writer
         try:
+            if writer.batch is not None:
+                return writer.stage(operation)
             if self._remote is not None:  # commit in the clone, push, replay on a lost race
                 return self._remote.publish(lambda: writer.apply(operation))
             return writer.apply(operation)
@@ -244,6 +262,34 @@ class StoreBase:
             self._last_read = None  # the next read sees the write
             if self._pinned:
                 self._pinned.clear()
+
+    @contextmanager
+    def batched_writes(self) -> Iterator[bool]:
+        """Writes made in the block land together at its end, each its own commit (see
+        :meth:`Writer.batched`); reads in it see the writes made so far. Yields whether
+        the block is batched: not for a remote or a view, nor while the working tree holds
+        anything this store has not committed or read (its writes then go one at a time,
+        as outside the block). Raises :class:`~gitstore.store.transaction.BatchLost` at
+        the end when the branch moved meanwhile: nothing of the block landed.
+        """
+        writer, reader = self._writer, self._reader
+        if writer is None or reader is None or self._remote is not None or self._rev is not None:
+            yield False
+            return
+        read = self._tree()
+        last = writer._last
+        if last is None or last.commit != writer.objects.head() \
+                or last.tree.snapshot.documents is not read.snapshot.documents:
+            yield False  # not in step with the working tree: the block's reads must list it
+            return
+        with writer.batched():
+            self._last_read = None
+            try:
+                yield True
+            finally:
+                self._last_read = None
+                if self._pinned:
+                    self._pinned.clear()
 
     def _all(self, kind: str, convert: Callable[[Document], Any]) -> list[Any]:
         return [convert(doc) for doc in by_name(self._tree().snapshot.of_kind(kind))]

@@ -31,8 +31,9 @@ import functools
 import json
 import os
 import signal
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
@@ -96,6 +97,23 @@ class Committed:
     errors: set[ErrorKey]
 
 
+class BatchLost(Exception):
+    """The branch moved before a batch landed (a commit made past gitstore): none of it landed."""
+
+
+@dataclass
+class Batch:
+    """Writes staged to land together: each its own commit, on the one before."""
+
+    head: str | None  # HEAD when the batch began
+    base: Committed  # what HEAD held then
+    tip: Committed  # the last commit staged (``base`` while none is)
+    changes: dict[str, str | None]  # path -> its text at the tip (None: removed), since base
+    added: dict[str, int]  # paths added since base -> committer time of the commit adding them
+    dated: bool = True  # every commit's time is known (git made none of them)
+    messages: list[str] = field(default_factory=list)
+
+
 class Writer:
     def __init__(self, repo: ConfigRepo, cache: ResultCache, timeout: float) -> None:
         assert repo.git is not None
@@ -110,8 +128,9 @@ class Writer:
         self.objects = GitObjects(repo)
         # the last commit this writer made or followed: the next write's base
         self._last: Committed | None = None
-        # the last write: (parent, commit, committer time, paths added), for creation dates
-        self.last_write: tuple[str | None, str, int, list[str]] | None = None
+        # the last write: (parent, commit, paths added -> committer time), for creation dates
+        self.last_write: tuple[str | None, str, dict[str, int]] | None = None
+        self.batch: Batch | None = None  # inside batched(): the writes staged so far
         # the store's last read of the working tree, a possible start for the first write
         self.worktree_hint: Callable[[], Tree | None] = lambda: None
         # told of each write made: (the base snapshot, the bytes written by path, the snapshot after)
@@ -148,10 +167,10 @@ class Writer:
                     known = Known(base.tree.entries, after.by_path(), _encoded(changes))
                     finish(self.repo, self.state_dir, journal, known,
                            functools.partial(self.objects.stage, committed=known.new))
+                    self.last_write = None
                     if self.objects.commit_time is not None:
-                        added = [p for p in changes if p not in base.tree.entries
-                                 and changes[p] is not None]
-                        self.last_write = (head, commit, self.objects.commit_time, added)
+                        self.last_write = (head, commit, _added(changes, base.tree,
+                                                                 self.objects.commit_time))
                     self.on_written(base.tree.snapshot, known.contents, after)
                     self.cache.save_soon()
                     self._last = Committed(commit, root, self.objects.tree_of(commit, after),
@@ -160,6 +179,99 @@ class Writer:
                 base.integrity.update(base.tree.snapshot, changes, self.cache)
                 clear_journal(self.state_dir)
             raise vcs.GitError(["update-ref", "HEAD"], "the branch kept moving during the write")
+
+    @contextmanager
+    def batched(self) -> Iterator[Batch]:
+        """Writes staged in the block (:meth:`stage`) land together when it ends.
+
+        Each is planned on the one before, refused and checked as :meth:`apply`
+        refuses and checks it, and made its own commit (its message, its
+        author) on top of the one before. At the end the branch moves once, to
+        the last, with one compare-and-swap, and the working tree and index are
+        brought up to it once: a burst of writes pays for the index and the ref
+        once. A process killed before the branch moves leaves unreferenced
+        objects; after, a journal, as for one write. The write lock is held for
+        the whole block. :class:`BatchLost` when the branch moved meanwhile
+        (only a commit made past gitstore can): nothing of the batch landed.
+        """
+        with file_lock(self.lock_path, self.timeout), vcs.one_identity():
+            recover(self.repo, self.state_dir)
+            head = self.objects.head()
+            base = self._base(head)
+            batch = self.batch = Batch(head, base, base, {}, {})
+            try:
+                yield batch
+            except BaseException:
+                self._abandon(batch, keep=False)
+                raise
+            finally:
+                self.batch = None
+            self._land(batch)
+
+    def stage(self, op: Operation) -> str | None:
+        """Plan, refuse, check and commit ``op`` on the batch's tip (not referenced yet); the
+        commit, or None when it changes nothing. The batch is unchanged when it raises."""
+        batch = self.batch
+        assert batch is not None
+        tip = batch.tip
+        changes = _effective(op.plan(tip.tree), tip.tree)
+        if not changes:
+            return None
+        self._refuse_uncommitted(batch.base.tree, changes)  # the files hold the batch's base
+        after = self._check(op, tip, changes)
+        try:
+            commit, root = self.objects.commit(tip, changes, f"gitstore: {op.message}\n")
+        except BaseException:
+            tip.integrity.update(tip.tree.snapshot, changes, self.cache)
+            raise
+        if self.objects.commit_time is None:
+            batch.dated = False
+        else:
+            batch.added.update(_added(changes, tip.tree, self.objects.commit_time))
+        for path, text in changes.items():
+            if text is None:
+                batch.added.pop(path, None)
+        batch.tip = Committed(commit, root, self.objects.tree_of(commit, after), tip.integrity,
+                              _error_keys(_all_problems(after, tip.integrity)))
+        batch.changes.update(changes)
+        batch.messages.append(op.message)
+        return commit
+
+    def _land(self, batch: Batch) -> None:
+        tip = batch.tip
+        if tip is batch.base:
+            return
+        assert tip.commit is not None
+        count = len(batch.messages)
+        message = f"gitstore: {batch.messages[0]}" + (f" and {count - 1} more" if count > 1 else "")
+        journal = Journal(batch.head, tip.commit, sorted(batch.changes))
+        try:
+            write_journal(self.state_dir, journal)
+            crash_point("before-ref")
+            moved = self.objects.move_head(tip.commit, batch.head, message)
+        except BaseException:
+            self._abandon(batch, keep=False)
+            raise
+        if moved != vcs.REF_UPDATED:
+            self._abandon(batch, keep=True)
+            raise BatchLost(f"the branch moved before {count} staged writes landed")
+        crash_point("after-ref")
+        after = tip.tree.snapshot
+        known = Known(batch.base.tree.entries, after.by_path(), _encoded(batch.changes))
+        finish(self.repo, self.state_dir, journal, known,
+               functools.partial(self.objects.stage, committed=known.new))
+        self.last_write = (batch.head, tip.commit, dict(batch.added)) if batch.dated else None
+        self.on_written(batch.base.tree.snapshot, known.contents, after)
+        self.cache.save_soon()
+        self._last = tip
+
+    def _abandon(self, batch: Batch, keep: bool) -> None:
+        """Undo what staging did to the shared check (keep the base as the next write's start
+        when it is still sound)."""
+        clear_journal(self.state_dir)
+        if batch.changes:
+            batch.base.integrity.update(batch.base.tree.snapshot, batch.changes, self.cache)
+        self._last = batch.base if keep else None
 
     def _refuse_uncommitted(self, base: Tree, changes: FileChanges) -> None:
         head_oids = base.entries
@@ -242,6 +354,12 @@ class Writer:
             base.integrity.update(base.tree.snapshot, changes, self.cache)
             raise IntegrityError(op.message, sorted(set(new), key=Problem.sort_key))
         return after
+
+
+def _added(changes: FileChanges, before: Tree, stamp: int) -> dict[str, int]:
+    """The paths ``changes`` adds to ``before``, each with the commit time ``stamp``."""
+    return {path: stamp for path, text in changes.items()
+            if text is not None and path not in before.entries}
 
 
 def _all_problems(snap: Snapshot, integrity: IntegrityIndex) -> list[Problem]:
