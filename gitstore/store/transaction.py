@@ -141,43 +141,18 @@ class Writer:
         return f"{self.repo.prefix}/{path}" if self.repo.prefix else path
 
     def apply(self, op: Operation) -> str | None:
-        """Commit the operation; the new commit id, or None when it changes nothing."""
+        """Commit the operation; the new commit id, or None when it changes nothing.
+
+        A batch of one: if the branch moved meanwhile, the operation is planned again on
+        its new tip.
+        """
         with file_lock(self.lock_path, self.timeout), vcs.one_identity():
-            recover(self.repo, self.state_dir)
             for _ in range(MAX_REPLAYS):
-                head = self.objects.head()
-                base = self._base(head)
-                changes = _effective(op.plan(base.tree), base.tree)
-                if not changes:
-                    return None
-                self._refuse_uncommitted(base.tree, changes)
-                after = self._check(op, base, changes)
                 try:
-                    commit, root = self.objects.commit(base, changes, f"gitstore: {op.message}\n")
-                    journal = Journal(head, commit, sorted(changes))
-                    write_journal(self.state_dir, journal)
-                    crash_point("before-ref")
-                    moved = self.objects.move_head(commit, head, f"gitstore: {op.message}")
-                except BaseException:
-                    base.integrity.update(base.tree.snapshot, changes, self.cache)
-                    self._last = None
-                    raise
-                if moved == vcs.REF_UPDATED:
-                    crash_point("after-ref")
-                    known = Known(base.tree.entries, after.by_path(), _encoded(changes))
-                    finish(self.repo, self.state_dir, journal, known,
-                           functools.partial(self.objects.stage, committed=known.new))
-                    self.last_write = None
-                    if self.objects.commit_time is not None:
-                        self.last_write = (head, commit, _added(changes, base.tree,
-                                                                 self.objects.commit_time))
-                    self.on_written(base.tree.snapshot, known.contents, after)
-                    self.cache.save_soon()
-                    self._last = Committed(commit, root, self.objects.tree_of(commit, after),
-                                           base.integrity, _error_keys(_all_problems(after, base.integrity)))
-                    return commit
-                base.integrity.update(base.tree.snapshot, changes, self.cache)
-                clear_journal(self.state_dir)
+                    with self._batch_here():
+                        return self.stage(op)
+                except BatchLost:
+                    continue
             raise vcs.GitError(["update-ref", "HEAD"], "the branch kept moving during the write")
 
     @contextmanager
@@ -194,19 +169,28 @@ class Writer:
         the whole block. :class:`BatchLost` when the branch moved meanwhile
         (only a commit made past gitstore can): nothing of the batch landed.
         """
-        with file_lock(self.lock_path, self.timeout), vcs.one_identity():
-            recover(self.repo, self.state_dir)
-            head = self.objects.head()
-            base = self._base(head)
-            batch = self.batch = Batch(head, base, base, {}, {})
-            try:
-                yield batch
-            except BaseException:
-                self._abandon(batch, keep=False)
-                raise
-            finally:
-                self.batch = None
-            self._land(batch)
+        with file_lock(self.lock_path, self.timeout), vcs.one_identity(), \
+                self._batch_here() as batch:
+            yield batch
+
+    @contextmanager
+    def _batch_here(self) -> Iterator[Batch]:
+        """:meth:`batched`, under the write lock already held."""
+        recover(self.repo, self.state_dir)
+        head = self.objects.head()
+        base = self._base(head)
+        batch = self.batch = Batch(head, base, base, {}, {})
+        try:
+            yield batch
+        except Exception:  # stage() leaves the batch whole when it raises: the base stays sound
+            self._abandon(batch, keep=True)
+            raise
+        except BaseException:  # an interrupt, anywhere
+            self._abandon(batch, keep=False)
+            raise
+        finally:
+            self.batch = None
+        self._land(batch)
 
     def stage(self, op: Operation) -> str | None:
         """Plan, refuse, check and commit ``op`` on the batch's tip (not referenced yet); the
