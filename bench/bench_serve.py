@@ -7,7 +7,8 @@ requests: reads of stacks (``GET /stacks/{name}``), components and users, and
 writes (``POST /users``, ``POST /projects``). Reports throughput, p50/p99
 latency per kind of request, errors, the server's memory (VmHWM, VmRSS), then
 checks that every acknowledged write is in the history exactly once and that
-``git fsck --strict`` is clean.
+``git fsck --strict`` is clean, and counts how often the branch moved for
+those writes (``branch_moves``: writes that waited together land at once).
 
 Two modes:
 
@@ -213,8 +214,15 @@ def check_history(repo: Path, acknowledged: list[str]) -> dict[str, Any]:
         if counts.get(f"gitstore: create {kind} {name}") != 1:
             missing.append(item)
     fsck = subprocess.run(["git", "fsck", "--strict"], cwd=repo, capture_output=True, text=True)
+    # how often the branch moved for the run's writes (writes that waited together land at once)
+    moves = subprocess.run(["git", "reflog", "--format=%gs"], cwd=repo, capture_output=True,
+                           text=True, check=True).stdout.splitlines()
+    names = {item.split(":", 1)[1] for item in acknowledged}
+    landed = sum(1 for m in moves if m.startswith("gitstore: create ")
+                 and len(m.split()) > 3 and m.split()[3] in names)
     return {"acknowledged_writes": len(acknowledged), "missing_from_history": missing,
-            "fsck_ok": fsck.returncode == 0, "fsck_output": fsck.stderr.strip()[-500:]}
+            "branch_moves": landed, "fsck_ok": fsck.returncode == 0,
+            "fsck_output": fsck.stderr.strip()[-500:]}
 
 
 def percentile(values: list[float], q: float) -> float:
