@@ -125,14 +125,23 @@ def _result(p: Problem, index: dict[str, int], base: str, positions: dict[str, P
         "partialFingerprints": {FINGERPRINT: fingerprint(p)},
     }
     prefix = repo_path(p, base)[: -len(p.path)] if p.path else ""
-    related = [
-        {"id": n, **_location(prefix + path, *_related_region(p, path, positions)),
-         "message": {"text": f"the other file: {path}"}}
-        for n, path in enumerate(related_paths(p), 1)
-    ]
-    if related:
-        result["relatedLocations"] = related
+    paths = related_paths(p)
+    if paths:
+        result["relatedLocations"] = [
+            {"id": n, **_location(prefix + path, *_related_region(p, path, positions)),
+             "message": {"text": f"the other file: {path}"}}
+            for n, path in enumerate(paths, 1)
+        ]
+        # viewers (GitHub code scanning among them) show a related location when the
+        # message links to it: "[text](id)", with the message's own brackets escaped
+        links = ", ".join(f"[{_escaped(path)}]({n})" for n, path in enumerate(paths, 1))
+        result["message"] = {"text": f"{_escaped(text)} (see {links})"}
     return result
+
+
+def _escaped(text: str) -> str:
+    """``text`` as literal text of a SARIF message that holds links."""
+    return text.replace("[", "\\[").replace("]", "\\]")
 
 
 def format_sarif(report: Report, strict: bool = False, base: str = "",

@@ -197,3 +197,16 @@ def test_the_github_recipe_writes_a_valid_report_even_when_validation_fails(make
     log = valid_sarif((repo / "gitstore.sarif").read_text(encoding="utf-8"))
     assert log["runs"][0]["results"]
     assert "security-events" in github_workflow()["permissions"]
+
+
+def test_messages_link_their_related_locations_with_literal_brackets_escaped() -> None:
+    problem = Problem("users/b.yaml", 1, 1, "GS209", "id [x] is also the id of users/a.yaml",
+                      "give one of them a new id")
+    result = json.loads(format_sarif(Report("working tree", 2, [problem])))["runs"][0]["results"][0]
+    assert result["relatedLocations"][0]["id"] == 1
+    assert result["message"]["text"] == (
+        "id \\[x\\] is also the id of users/a.yaml (hint: give one of them a new id)"
+        " (see [users/a.yaml](1))")
+    plain = Problem("users/b.yaml", 1, 1, "GS001", "broken [yaml]")
+    result = json.loads(format_sarif(Report("working tree", 1, [plain])))["runs"][0]["results"][0]
+    assert result["message"]["text"] == "broken [yaml]" and "relatedLocations" not in result
