@@ -157,3 +157,27 @@ def test_a_writer_killed_in_a_batch_leaves_all_of_it_or_none(root, point):
     assert status(root) == "" and fsck(root) == ""
     store.create_user("after")
     assert status(root) == ""
+
+
+def test_loose_objects_are_packed_when_git_would_pack_them(root):
+    """A store that writes on and on (a server nobody runs git in) packs its loose objects
+    as git does after its own commits (``git gc --auto``, per ``gc.auto``)."""
+    git(root, "config", "gc.auto", "1")  # git packs past 1 loose object in objects/17
+    git(root, "config", "gc.autoDetach", "false")  # the test waits for it
+    store = in_step(root)
+
+    def counts() -> dict[str, int]:
+        found = dict(line.split(": ") for line in git(root, "count-objects", "-v").splitlines())
+        return {key: int(value) for key, value in found.items() if value.isdigit()}
+
+    assert counts()["packs"] == 0
+    for n in range(400):
+        store.create_user(f"user-{n}")
+        if counts()["packs"]:
+            break
+    assert counts()["packs"] >= 1, counts()
+    assert counts()["count"] < 20  # the loose objects went into the pack
+    assert status(root) == "" and fsck(root) == ""
+    store.create_user("after-the-pack")
+    assert {"user-0", "after-the-pack"} <= {u.name for u in GitZenStore().initialize(
+        str(root)).users}

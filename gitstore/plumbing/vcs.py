@@ -765,6 +765,26 @@ def write_loose_objects(objects: Path, items: Sequence[tuple[str, bytes]],
     return ids
 
 
+def crowded_with_loose_objects(objects: Path, limit: int) -> bool:
+    """Whether ``git gc --auto`` would pack: as git estimates it, more than ``limit`` / 256
+    loose objects in the fan-out folder ``17`` (``limit`` is ``gc.auto``; 0 turns it off)."""
+    if limit <= 0:
+        return False
+    try:
+        names = os.listdir(objects / "17")
+    except OSError:
+        return False
+    hexdigits = set("0123456789abcdef")
+    found = sum(1 for name in names if len(name) == 38 and set(name) <= hexdigits)
+    return found > (limit + 255) // 256
+
+
+def auto_gc(cwd: str | os.PathLike[str]) -> None:
+    """``git gc --auto``, as git runs it after its own commits: it packs the loose objects,
+    in the background (``gc.autoDetach``), and its outcome changes nothing here."""
+    run_status(["gc", "--auto", "--quiet"], cwd=cwd)
+
+
 _object_files = itertools.count()  # names of temporary object files, with the process id
 
 

@@ -291,6 +291,20 @@ class GitObjects:
         self._roots[commit] = tree
         return commit, tree
 
+    def tidy(self) -> None:
+        """After commits: ``git gc --auto`` when git would run it after its own (loose objects
+        crowding past ``gc.auto``), so a store that writes for months, such as a server
+        nobody runs git in, keeps its objects packed."""
+        info = vcs.known_repo(self.cwd)
+        if info is None:
+            return
+        try:
+            limit = int(vcs.identity(self.cwd, info).get("gc.auto", "6700"))
+        except (ValueError, vcs.GitError):
+            return
+        if vcs.crowded_with_loose_objects(self.objects_dir, limit):
+            vcs.auto_gc(self.cwd)
+
     def move_head(self, new: str, old: str | None, message: str) -> str:
         """Compare-and-swap the checked-out branch from ``old`` to ``new``."""
         return vcs.update_ref_cas(self.cwd, "HEAD", new, old, message)

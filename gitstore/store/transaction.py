@@ -248,6 +248,7 @@ class Writer:
         self.on_written(batch.base.tree.snapshot, known.contents, after)
         self.cache.save_soon()
         self._last = tip
+        self.objects.tidy()
 
     def _abandon(self, batch: Batch, keep: bool) -> None:
         """Undo what staging did to the shared check (keep the base as the next write's start
