@@ -27,16 +27,13 @@ sys.path.append(str(Path(__file__).resolve().parents[1]))  # after site-packages
 from bench.generate import INJECTABLE, generate  # noqa: E402
 from gitstore.checks import resume as resume_module  # noqa: E402
 from gitstore.checks.resume import (  # noqa: E402
-    BUCKETS,
-    MAGIC,
     STATE_FILE,
-    DamagedState,
-    Parts,
     changed_records,
     load_state,
     save_state,
 )
 from gitstore.plumbing.cache import CACHE_FILE, REPORTS_FILE  # noqa: E402
+from gitstore.plumbing.parts import BUCKETS, MAGIC, DamagedState, Parts  # noqa: E402
 from gitstore.plumbing.sources import Source, find_config_repo  # noqa: E402
 from gitstore.validate import validate  # noqa: E402
 
