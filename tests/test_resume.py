@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from conftest import git, run_cli
+from parts_file import flip, join_state, replaced, split_state, with_header, with_parts
 from test_incremental import random_walk
 
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # after site-packages: the installed gitstore wins
@@ -33,7 +34,7 @@ from gitstore.checks.resume import (  # noqa: E402
     save_state,
 )
 from gitstore.plumbing.cache import CACHE_FILE, REPORTS_FILE  # noqa: E402
-from gitstore.plumbing.parts import BUCKETS, MAGIC, DamagedState, Parts  # noqa: E402
+from gitstore.plumbing.parts import BUCKETS, DamagedState, Parts  # noqa: E402
 from gitstore.plumbing.sources import Source, find_config_repo  # noqa: E402
 from gitstore.validate import validate  # noqa: E402
 
@@ -128,47 +129,6 @@ def test_a_one_file_change_reads_that_file_and_not_the_per_file_results(tmp_path
     assert report == validate(repo.index(), use_cache=False)
     assert not report.ok()
     assert not cache.exists(), "the per-file results were neither needed nor rewritten"
-
-
-def split_state(good: bytes) -> tuple[tuple[Any, ...], list[bytes]]:
-    """A state file's header and parts (see :meth:`gitstore.checks.resume.State.dump`)."""
-    assert good[:4] == MAGIC
-    size = int.from_bytes(good[4:8], "big")
-    header = marshal.loads(good[8:8 + size])
-    parts, pos = [], 8 + size
-    for length, _ in header[2]:
-        parts.append(good[pos:pos + length])
-        pos += length
-    assert pos == len(good)
-    return header, parts
-
-
-def join_state(header: tuple[Any, ...], parts: list[bytes], sums: bool = True) -> bytes:
-    """A state file of ``parts``, with their checksums (or, unless ``sums``, the old ones)."""
-    crcs = [zlib.crc32(p) for p in parts] if sums else [crc for _, crc in header[2]]
-    listed = [(len(p), crc) for p, crc in zip(parts, crcs, strict=True)]
-    head = marshal.dumps((*header[:2], listed))
-    return MAGIC + len(head).to_bytes(4, "big") + head + b"".join(parts)
-
-
-def flip(part: bytes) -> bytes:
-    middle = len(part) // 2
-    return part[:middle] + bytes([part[middle] ^ 0x5A]) + part[middle + 1:]
-
-
-def with_header(good: bytes, change: Callable[[tuple[Any, ...]], tuple[Any, ...]]) -> bytes:
-    header, parts = split_state(good)
-    return join_state(change(header), parts)
-
-
-def with_parts(good: bytes, change: Callable[[list[bytes]], list[bytes]], sums: bool = True
-               ) -> bytes:
-    header, parts = split_state(good)
-    return join_state(header, change(parts), sums)
-
-
-def replaced(index: int, value: Any) -> Callable[[list[bytes]], list[bytes]]:
-    return lambda parts: [marshal.dumps(value) if i == index else p for i, p in enumerate(parts)]
 
 
 DAMAGE: dict[str, Callable[[bytes], bytes]] = {
