@@ -161,7 +161,7 @@ class Parts(MutableMapping[str, Any]):
         if part is None:
             raw, crc = self.raw[index]
             part = decode(raw, crc, dict)
-            if not all(type(k) is str and type(v) is self.value_type for k, v in part.items()):
+            if not ({*map(type, part)} <= {str} and {*map(type, part.values())} <= {self.value_type}):
                 raise DamagedState("a part of the state holds values of the wrong type")
             self.loaded[index] = part
         return part

@@ -36,6 +36,7 @@ import contextlib
 import marshal
 import os
 from collections.abc import Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +148,9 @@ class _Users(Mapping[str, dict[str, Any]]):
 
     def __len__(self) -> int:
         return len(self.held.names.value)
+
+    def names(self) -> AbstractSet[str]:
+        return self.held.names.value
 
     def by_email(self, email: str) -> str | None:
         found = self.held.emails.get(email)

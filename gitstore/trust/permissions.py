@@ -11,6 +11,7 @@ wrong shape grants nothing.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -66,6 +67,9 @@ class UserIndex(Protocol):
 
     def by_account(self, account: str) -> list[str]:
         """The users (by name) whose ``accounts`` name ``account``, on any host."""
+
+    def names(self) -> AbstractSet[str]:
+        """Every user's name."""
 
 
 class Authority:
@@ -189,8 +193,7 @@ class Authority:
             found = {row[0] for row in rows if row[3] is None or row[3] == project}
         else:
             found = {row[0] for row in rows if row[3] is None}
-        users = self.users
-        return {user for user in found if user in users}
+        return found & (self._index.names() if self._index is not None else self.users.keys())
 
     def holds(self, user: str, operation: str, ptype: str, project: str | None = None) -> bool:
         return user in self.holder_names(operation, ptype, project)
