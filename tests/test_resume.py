@@ -28,6 +28,11 @@ sys.path.append(str(Path(__file__).resolve().parents[1]))  # after site-packages
 from bench.generate import INJECTABLE, generate  # noqa: E402
 from gitstore.checks import resume as resume_module  # noqa: E402
 from gitstore.checks.resume import (  # noqa: E402
+    CORE,
+    DOCUMENTS,
+    LISTING,
+    PRESENT,
+    REFERRERS,
     STATE_FILE,
     changed_records,
     load_state,
@@ -137,6 +142,10 @@ DAMAGE: dict[str, Callable[[bytes], bytes]] = {
     "empty": lambda good: b"",
     "foreign marshal": lambda good: marshal.dumps({"some": "other tool"}),
     "the older format": lambda good: marshal.dumps(("gitstore-state-2", *([{}] * 14))),
+    "the format before the entity files were kept in parts": lambda good: with_parts(
+        with_header(good, lambda h: ("gitstore-state-3", *h[1:])),
+        lambda parts: [parts[CORE], parts[LISTING], marshal.dumps(set()),
+                       *parts[DOCUMENTS:PRESENT]]),
     "old tag": lambda good: with_header(good, lambda h: ("gitstore-state-0", *h[1:])),
     "other code": lambda good: with_header(good, lambda h: (h[0], "other", *h[2:])),
     "fields of the wrong type": lambda good: with_parts(good, replaced(0, tuple([[]] * 12))),
@@ -146,11 +155,19 @@ DAMAGE: dict[str, Callable[[bytes], bytes]] = {
     "every part damaged, checksums kept": lambda good: with_parts(
         good, lambda parts: [flip(p) for p in parts], sums=False),
     "the listing damaged, checksum kept": lambda good: with_parts(
-        good, lambda parts: [flip(p) if i == 1 else p for i, p in enumerate(parts)], sums=False),
+        good, lambda parts: [flip(p) if i == LISTING else p for i, p in enumerate(parts)],
+        sums=False),
+    "the entity files damaged, checksums kept": lambda good: with_parts(
+        good, lambda parts: [flip(p) if i >= PRESENT else p for i, p in enumerate(parts)],
+        sums=False),
     "documents of the wrong shape": lambda good: with_parts(
-        good, lambda parts: parts[:3] + [marshal.dumps({"x": 1})] * BUCKETS + parts[3 + BUCKETS:]),
+        good, lambda parts: [*parts[:DOCUMENTS], *[marshal.dumps({"x": 1})] * BUCKETS,
+                             *parts[REFERRERS:]]),
     "referrers of the wrong shape": lambda good: with_parts(
-        good, lambda parts: parts[:3 + BUCKETS] + [marshal.dumps([])] * BUCKETS),
+        good, lambda parts: [*parts[:REFERRERS], *[marshal.dumps([])] * BUCKETS,
+                             *parts[PRESENT:]]),
+    "entity files of the wrong shape": lambda good: with_parts(
+        good, lambda parts: [*parts[:PRESENT], *[marshal.dumps({1, 2})] * BUCKETS]),
 }
 
 
@@ -190,7 +207,7 @@ def test_a_part_not_read_is_checked_before_it_is_written_again(tmp_path: Path) -
     path = gen.root / ".git" / "gitstore" / (STATE_FILE + "indexsource")
     header, parts = split_state(path.read_bytes())
     fmt = header[1]
-    damaged = [flip(p) if 3 <= i < 3 + BUCKETS else p for i, p in enumerate(parts)]
+    damaged = [flip(p) if DOCUMENTS <= i < REFERRERS else p for i, p in enumerate(parts)]
     path.write_bytes(join_state(header, damaged, sums=False))
     state = load_state(path, fmt)
     assert state is not None  # only the parts every run needs are read (and sound)

@@ -47,7 +47,16 @@ from gitstore.checks.integrity import (
 from gitstore.plumbing.atomic import try_replace_file
 from gitstore.plumbing.cache import ResultCache
 from gitstore.plumbing.layout import CONFIG_FILE, EntityRef, classify, entity_path
-from gitstore.plumbing.parts import BUCKETS, DamagedState, Parts, Raw, decode, pack, read_parts
+from gitstore.plumbing.parts import (
+    BUCKETS,
+    DamagedState,
+    Parts,
+    PartSet,
+    Raw,
+    decode,
+    pack,
+    read_parts,
+)
 from gitstore.plumbing.snapshot import Document, Snapshot, load_snapshot
 from gitstore.plumbing.sources import FileEntry, Source
 from gitstore.plumbing.vcs import ZERO_OID, TreeChange
@@ -55,7 +64,7 @@ from gitstore.problems import Problem
 from gitstore.references import references
 
 STATE_FILE = "validate-state-"
-STATE_TAG = "gitstore-state-3"
+STATE_TAG = "gitstore-state-4"
 PLAIN = "100644"
 AUX_PREFIXES = ("cfg\0", "flv\0")  # cross-file results kept by blob ids (see integrity.py)
 
@@ -76,17 +85,19 @@ class State:
     the referrers in BUCKETS parts each, read when asked for (:class:`Parts`). A part that
     does not match its checksum raises DamagedState, and the caller checks the whole."""
 
-    def __init__(self, listing: dict[str, str] | None, present: set[str], results: Parts,
+    def __init__(self, listing: dict[str, str] | None, present: PartSet, results: Parts,
                  file_problems: dict[str, list[PTuple]], cross: dict[str, list[PTuple]],
                  hinted: set[str], by_target: Parts, explicit: dict[str, str],
                  ids: dict[str, str], collisions: list[PTuple], duplicates: list[PTuple],
                  aux: dict[str, Any], tree: str = "", raw: bytes = b"",
-                 listing_part: Raw | None = None, files: int = 0) -> None:
+                 listing_part: Raw | None = None, files: int = 0,
+                 cased: set[str] | None = None) -> None:
         self._listing = listing  # path -> blob id, and mode unless a plain file ("oid mode")
         self._listing_part = listing_part  # the same, not yet read
         self._pending: dict[str, str | None] = {}  # changes to apply once it is read
         self.present = present  # the entity files (readable or not)
-        self.cased = {path for path in present if path != path.lower()}  # see _refold
+        # the entity files with capitals (see _refold)
+        self.cased = {path for path in present if path != path.lower()} if cased is None else cased
         self.results = results  # path -> marshal.dumps((oid, data, positions)) per document
         self.file_problems = file_problems  # path -> the problems of the file alone
         self.cross = cross  # document -> its cross-file problems
@@ -126,13 +137,16 @@ class State:
         core = marshal.dumps((self.file_problems, self.cross, self.hinted, self.explicit,
                               self.ids, self.collisions, self.duplicates, self.aux, self.raw,
                               self.tree, len(self.listing), self.cased))
-        parts = [core, listing, marshal.dumps(self.present),
-                 *self.results.dumps(), *self.by_target.dumps()]
+        parts = [core, listing, *self.results.dumps(), *self.by_target.dumps(),
+                 *self.present.dumps()]
         return pack(STATE_TAG, fmt, parts)
 
 
 _CORE_TYPES = (dict, dict, set, dict, dict, list, list, dict, bytes, str, int, set)
-PARTS = 3 + 2 * BUCKETS  # the common parts, the listing, the entity files; documents, referrers
+# the parts: what every run needs, the listing, then BUCKETS parts each of the parsed documents,
+# the referrers and the entity files
+CORE, LISTING, DOCUMENTS, REFERRERS, PRESENT = 0, 1, 2, 2 + BUCKETS, 2 + 2 * BUCKETS
+PARTS = 2 + 3 * BUCKETS
 
 
 def load_state(path: Path, fmt: str) -> State | None:
@@ -150,18 +164,15 @@ def load_state(path: Path, fmt: str) -> State | None:
 
 
 def _parse_state(raw: list[Raw]) -> State | None:
-    core = decode(*raw[0], tuple)
+    core = decode(*raw[CORE], tuple)
     if len(core) != len(_CORE_TYPES) or not all(
             isinstance(value, kind) for value, kind in zip(core, _CORE_TYPES, strict=True)):
         return None
-    present = decode(*raw[2], set)
     problems, cross, hinted, explicit, ids, collisions, duplicates, aux, listed, tree, files, \
         cased = core
-    state = State(None, set(), Parts(raw[3:3 + BUCKETS], bytes), problems, cross, hinted,
-                  Parts(raw[3 + BUCKETS:], str), explicit, ids, collisions, duplicates, aux,
-                  tree, listed, raw[1], files)
-    state.present, state.cased = present, cased
-    return state
+    return State(None, PartSet(raw[PRESENT:]), Parts(raw[DOCUMENTS:REFERRERS], bytes), problems,
+                 cross, hinted, Parts(raw[REFERRERS:PRESENT], str), explicit, ids, collisions,
+                 duplicates, aux, tree, listed, raw[LISTING], files, cased)
 
 
 def save_state(path: Path, state: State, fmt: str) -> None:
@@ -221,7 +232,7 @@ def full_check(snap: Snapshot, cache: ResultCache) -> tuple[list[Problem], State
     results = {doc.path: marshal.dumps((doc.oid, doc.data, doc.positions))
                for doc in snap.documents.values()}
     state = State(
-        listing, set(snap.present.values()), Parts.of(results, bytes),
+        listing, PartSet.of(snap.present.values()), Parts.of(results, bytes),
         dict(file_problems), cross, {r for r, ps in cross.items() if _is_hinted(ps)},
         Parts.of(by_target, str), explicit, ids,
         [p.to_tuple() for p in collisions], [p.to_tuple() for p in duplicates],
@@ -287,7 +298,7 @@ def _document(snap: Snapshot, path: str) -> Document | None:
 class _Present(dict):
     """Entity -> path for a resumed snapshot, answered from the state's set of entity files."""
 
-    def __init__(self, paths: set[str]) -> None:
+    def __init__(self, paths: PartSet) -> None:
         super().__init__()
         self.paths = paths
 
@@ -502,7 +513,8 @@ def _resume(state: State, source: Source, changed: set[str], new: dict[str, str]
     for p in mini.problems:
         state.file_problems.setdefault(p.path, []).append(p.to_tuple())
     came = set(mini.present.values())
-    state.present |= came
+    for path in came:
+        state.present.add(path)
     state.cased |= {path for path in came if path != path.lower()}
     # The cross-file checks read entities and documents only (never the listing).
     snap = _Resumed(source.label, [], documents=_Documents(state),
@@ -549,8 +561,9 @@ def _folders(kinds: set[str]) -> set[str]:
 
 def _forget(state: State, changed: set[str]) -> set[str]:
     """Drop what ``state`` knows of the changed paths; the entity files among them."""
-    gone = changed & state.present
-    state.present -= gone
+    gone = {path for path in changed if path in state.present}
+    for path in gone:
+        state.present.discard(path)
     state.cased -= gone
     for path in changed:
         state.file_problems.pop(path, None)

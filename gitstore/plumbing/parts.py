@@ -19,7 +19,7 @@ from __future__ import annotations
 import marshal
 import mmap
 import zlib
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterable, Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -213,6 +213,67 @@ class Parts(MutableMapping[str, Any]):
         for index in range(BUCKETS):
             if self.dirty[index] or not self.raw:
                 out.append(marshal.dumps(self.loaded[index] or {}))
+            elif self.loaded[index] is not None:
+                out.append(bytes(self.raw[index][0]))  # its checksum was seen to match
+            else:
+                out.append(copy(self.raw[index]))
+        return out
+
+
+class PartSet:
+    """A set of str kept in BUCKETS parts, each part unmarshalled (and checked) only when a
+    member of it is asked about: whether one path is an entity file reads 1/BUCKETS of the
+    paths. Iterating reads every part."""
+
+    def __init__(self, raw: list[Raw]) -> None:
+        self.raw = raw  # per part: (its marshalled bytes, their crc32); [] when made in this run
+        self.loaded: list[set[str] | None] = [None] * BUCKETS
+        self.dirty = [False] * BUCKETS
+
+    @classmethod
+    def of(cls, items: Iterable[str]) -> PartSet:
+        made = cls([])
+        loaded: list[set[str]] = [set() for _ in range(BUCKETS)]
+        for key in items:
+            loaded[bucket_of(key)].add(key)
+        made.loaded = list(loaded)
+        made.dirty = [True] * BUCKETS
+        return made
+
+    def _part(self, index: int) -> set[str]:
+        part = self.loaded[index]
+        if part is None:
+            part = decode(*self.raw[index], set)
+            if not {*map(type, part)} <= {str}:
+                raise DamagedState("a part of the state holds members of the wrong type")
+            self.loaded[index] = part
+        return part
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key in self._part(bucket_of(key))
+
+    def add(self, key: str) -> None:
+        index = bucket_of(key)
+        self._part(index).add(key)
+        self.dirty[index] = True
+
+    def discard(self, key: str) -> None:
+        index = bucket_of(key)
+        part = self._part(index)
+        if key in part:
+            part.discard(key)
+            self.dirty[index] = True
+
+    def __iter__(self) -> Iterator[str]:
+        for index in range(BUCKETS):
+            yield from self._part(index)
+
+    def dumps(self) -> list[bytes]:
+        """Each part marshalled: the parts not changed are copied as they were read."""
+        out = []
+        for index in range(BUCKETS):
+            if self.dirty[index] or not self.raw:
+                out.append(marshal.dumps(self.loaded[index] or set()))
             elif self.loaded[index] is not None:
                 out.append(bytes(self.raw[index][0]))  # its checksum was seen to match
             else:
