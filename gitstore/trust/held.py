@@ -192,11 +192,12 @@ def from_snapshot(snap: Snapshot, commit: str, prefix: str) -> Held:
     emails: dict[str, list[str]] = {}
     accounts: dict[str, list[str]] = {}
     for name in sorted(users):  # so each list is sorted
-        key = _email_key(users[name])
-        if key is not None:
+        user = users[name]
+        if "email" in user and (key := _email_key(user)) is not None:
             emails.setdefault(key, []).append(name)
-        for account in _account_keys(users[name]):
-            accounts.setdefault(account, []).append(name)
+        if "accounts" in user:
+            for account in _account_keys(user):
+                accounts.setdefault(account, []).append(name)
     return Held(commit, prefix, snap.has_settings, doc.data if doc else None, bool(roles),
                 Part.of(set(users)), Parts.of(users, dict), Parts.of(emails, list),
                 Parts.of(accounts, list), Part.of(teams), Part.of(roles), None)
