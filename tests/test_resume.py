@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from conftest import git, run_cli
+from parts_file import flip, join_state, replaced, split_state, with_header, with_parts
 from test_incremental import random_walk
 
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # after site-packages: the installed gitstore wins
@@ -27,16 +28,18 @@ sys.path.append(str(Path(__file__).resolve().parents[1]))  # after site-packages
 from bench.generate import INJECTABLE, generate  # noqa: E402
 from gitstore.checks import resume as resume_module  # noqa: E402
 from gitstore.checks.resume import (  # noqa: E402
-    BUCKETS,
-    MAGIC,
+    CORE,
+    DOCUMENTS,
+    LISTING,
+    PRESENT,
+    REFERRERS,
     STATE_FILE,
-    DamagedState,
-    Parts,
     changed_records,
     load_state,
     save_state,
 )
 from gitstore.plumbing.cache import CACHE_FILE, REPORTS_FILE  # noqa: E402
+from gitstore.plumbing.parts import BUCKETS, DamagedState, Parts  # noqa: E402
 from gitstore.plumbing.sources import Source, find_config_repo  # noqa: E402
 from gitstore.validate import validate  # noqa: E402
 
@@ -133,53 +136,16 @@ def test_a_one_file_change_reads_that_file_and_not_the_per_file_results(tmp_path
     assert not cache.exists(), "the per-file results were neither needed nor rewritten"
 
 
-def split_state(good: bytes) -> tuple[tuple[Any, ...], list[bytes]]:
-    """A state file's header and parts (see :meth:`gitstore.checks.resume.State.dump`)."""
-    assert good[:4] == MAGIC
-    size = int.from_bytes(good[4:8], "big")
-    header = marshal.loads(good[8:8 + size])
-    parts, pos = [], 8 + size
-    for length, _ in header[2]:
-        parts.append(good[pos:pos + length])
-        pos += length
-    assert pos == len(good)
-    return header, parts
-
-
-def join_state(header: tuple[Any, ...], parts: list[bytes], sums: bool = True) -> bytes:
-    """A state file of ``parts``, with their checksums (or, unless ``sums``, the old ones)."""
-    crcs = [zlib.crc32(p) for p in parts] if sums else [crc for _, crc in header[2]]
-    listed = [(len(p), crc) for p, crc in zip(parts, crcs, strict=True)]
-    head = marshal.dumps((*header[:2], listed))
-    return MAGIC + len(head).to_bytes(4, "big") + head + b"".join(parts)
-
-
-def flip(part: bytes) -> bytes:
-    middle = len(part) // 2
-    return part[:middle] + bytes([part[middle] ^ 0x5A]) + part[middle + 1:]
-
-
-def with_header(good: bytes, change: Callable[[tuple[Any, ...]], tuple[Any, ...]]) -> bytes:
-    header, parts = split_state(good)
-    return join_state(change(header), parts)
-
-
-def with_parts(good: bytes, change: Callable[[list[bytes]], list[bytes]], sums: bool = True
-               ) -> bytes:
-    header, parts = split_state(good)
-    return join_state(header, change(parts), sums)
-
-
-def replaced(index: int, value: Any) -> Callable[[list[bytes]], list[bytes]]:
-    return lambda parts: [marshal.dumps(value) if i == index else p for i, p in enumerate(parts)]
-
-
 DAMAGE: dict[str, Callable[[bytes], bytes]] = {
     "random bytes": lambda good: os.urandom(4096),
     "truncated": lambda good: good[: len(good) // 2],
     "empty": lambda good: b"",
     "foreign marshal": lambda good: marshal.dumps({"some": "other tool"}),
     "the older format": lambda good: marshal.dumps(("gitstore-state-2", *([{}] * 14))),
+    "the format before the entity files were kept in parts": lambda good: with_parts(
+        with_header(good, lambda h: ("gitstore-state-3", *h[1:])),
+        lambda parts: [parts[CORE], parts[LISTING], marshal.dumps(set()),
+                       *parts[DOCUMENTS:PRESENT]]),
     "old tag": lambda good: with_header(good, lambda h: ("gitstore-state-0", *h[1:])),
     "other code": lambda good: with_header(good, lambda h: (h[0], "other", *h[2:])),
     "fields of the wrong type": lambda good: with_parts(good, replaced(0, tuple([[]] * 12))),
@@ -189,11 +155,19 @@ DAMAGE: dict[str, Callable[[bytes], bytes]] = {
     "every part damaged, checksums kept": lambda good: with_parts(
         good, lambda parts: [flip(p) for p in parts], sums=False),
     "the listing damaged, checksum kept": lambda good: with_parts(
-        good, lambda parts: [flip(p) if i == 1 else p for i, p in enumerate(parts)], sums=False),
+        good, lambda parts: [flip(p) if i == LISTING else p for i, p in enumerate(parts)],
+        sums=False),
+    "the entity files damaged, checksums kept": lambda good: with_parts(
+        good, lambda parts: [flip(p) if i >= PRESENT else p for i, p in enumerate(parts)],
+        sums=False),
     "documents of the wrong shape": lambda good: with_parts(
-        good, lambda parts: parts[:3] + [marshal.dumps({"x": 1})] * BUCKETS + parts[3 + BUCKETS:]),
+        good, lambda parts: [*parts[:DOCUMENTS], *[marshal.dumps({"x": 1})] * BUCKETS,
+                             *parts[REFERRERS:]]),
     "referrers of the wrong shape": lambda good: with_parts(
-        good, lambda parts: parts[:3 + BUCKETS] + [marshal.dumps([])] * BUCKETS),
+        good, lambda parts: [*parts[:REFERRERS], *[marshal.dumps([])] * BUCKETS,
+                             *parts[PRESENT:]]),
+    "entity files of the wrong shape": lambda good: with_parts(
+        good, lambda parts: [*parts[:PRESENT], *[marshal.dumps({1, 2})] * BUCKETS]),
 }
 
 
@@ -233,7 +207,7 @@ def test_a_part_not_read_is_checked_before_it_is_written_again(tmp_path: Path) -
     path = gen.root / ".git" / "gitstore" / (STATE_FILE + "indexsource")
     header, parts = split_state(path.read_bytes())
     fmt = header[1]
-    damaged = [flip(p) if 3 <= i < 3 + BUCKETS else p for i, p in enumerate(parts)]
+    damaged = [flip(p) if DOCUMENTS <= i < REFERRERS else p for i, p in enumerate(parts)]
     path.write_bytes(join_state(header, damaged, sums=False))
     state = load_state(path, fmt)
     assert state is not None  # only the parts every run needs are read (and sound)

@@ -31,9 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import marshal
-import mmap
 import os
-import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -49,6 +47,16 @@ from gitstore.checks.integrity import (
 from gitstore.plumbing.atomic import try_replace_file
 from gitstore.plumbing.cache import ResultCache
 from gitstore.plumbing.layout import CONFIG_FILE, EntityRef, classify, entity_path
+from gitstore.plumbing.parts import (
+    BUCKETS,
+    DamagedState,
+    Parts,
+    PartSet,
+    Raw,
+    decode,
+    pack,
+    read_parts,
+)
 from gitstore.plumbing.snapshot import Document, Snapshot, load_snapshot
 from gitstore.plumbing.sources import FileEntry, Source
 from gitstore.plumbing.vcs import ZERO_OID, TreeChange
@@ -56,111 +64,16 @@ from gitstore.problems import Problem
 from gitstore.references import references
 
 STATE_FILE = "validate-state-"
-STATE_TAG = "gitstore-state-3"
-MAGIC = b"GSST"  # then the header's length (4 bytes, big-endian), the header, the parts
+STATE_TAG = "gitstore-state-4"
 PLAIN = "100644"
 AUX_PREFIXES = ("cfg\0", "flv\0")  # cross-file results kept by blob ids (see integrity.py)
-BUCKETS = 64  # the parsed documents and the referrers are each kept in this many parts
 
 PTuple = tuple[Any, ...]
-
-
-class DamagedState(ValueError):
-    """A part of the kept state does not match its checksum or shape (checked when read)."""
 
 
 def state_path(directory: Path, source: Source) -> Path:
     """One state per kind of source: the working tree, the index and commits move apart."""
     return directory / (STATE_FILE + type(source).__name__.lower())
-
-
-def bucket_of(key: str) -> int:
-    return zlib.crc32(key.encode("utf-8", "surrogateescape")) % BUCKETS
-
-
-def _decode(raw: Any, crc: int, kind: type) -> Any:
-    """One part of the file: checked against its checksum and its type, then unmarshalled."""
-    if zlib.crc32(raw) != crc:
-        raise DamagedState("a part of the state does not match its checksum")
-    try:
-        value = marshal.loads(raw)
-    except (EOFError, TypeError) as exc:
-        raise DamagedState(str(exc)) from exc
-    if not isinstance(value, kind):
-        raise DamagedState("a part of the state is of the wrong type")
-    return value
-
-
-class Parts:
-    """A str-keyed mapping kept in BUCKETS parts on disk, each part unmarshalled (and
-    checked) only when a key of it is asked for: a one-file change reads a few parts of the
-    parsed documents and of the referrers, not all 50,000 of them."""
-
-    def __init__(self, raw: list[tuple[Any, int]], values: type) -> None:
-        self.raw = raw  # per part: (its marshalled bytes, their crc32)
-        self.values = values
-        self.loaded: list[dict[str, Any] | None] = [None] * BUCKETS
-        self.dirty = [False] * BUCKETS
-
-    @classmethod
-    def of(cls, items: dict[str, Any], values: type) -> Parts:
-        parts = cls([], values)
-        loaded: list[dict[str, Any]] = [{} for _ in range(BUCKETS)]
-        for key, value in items.items():
-            loaded[bucket_of(key)][key] = value
-        parts.loaded = list(loaded)
-        parts.dirty = [True] * BUCKETS
-        return parts
-
-    def _part(self, index: int) -> dict[str, Any]:
-        part = self.loaded[index]
-        if part is None:
-            raw, crc = self.raw[index]
-            part = _decode(raw, crc, dict)
-            if not all(type(k) is str and type(v) is self.values for k, v in part.items()):
-                raise DamagedState("a part of the state holds values of the wrong type")
-            self.loaded[index] = part
-        return part
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self._part(bucket_of(key)).get(key, default)
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._part(bucket_of(key))
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        index = bucket_of(key)
-        self._part(index)[key] = value
-        self.dirty[index] = True
-
-    def pop(self, key: str, default: Any = None) -> Any:
-        index = bucket_of(key)
-        part = self._part(index)
-        if key not in part:
-            return default
-        self.dirty[index] = True
-        return part.pop(key)
-
-    def all(self) -> dict[str, Any]:
-        """Every key and value (reads every part)."""
-        found: dict[str, Any] = {}
-        for index in range(BUCKETS):
-            found.update(self._part(index))
-        return found
-
-    def dumps(self) -> list[bytes]:
-        """Each part marshalled: the parts not changed are copied as they were read, once
-        their checksum is seen to match (a damaged part is never passed on as sound)."""
-        out = []
-        for index in range(BUCKETS):
-            if self.dirty[index] or not self.raw:
-                out.append(marshal.dumps(self.loaded[index] or {}))
-                continue
-            raw, crc = self.raw[index]
-            if self.loaded[index] is None and zlib.crc32(raw) != crc:
-                raise DamagedState("a part of the state does not match its checksum")
-            out.append(bytes(raw))
-        return out
 
 
 class State:
@@ -172,17 +85,19 @@ class State:
     the referrers in BUCKETS parts each, read when asked for (:class:`Parts`). A part that
     does not match its checksum raises DamagedState, and the caller checks the whole."""
 
-    def __init__(self, listing: dict[str, str] | None, present: set[str], results: Parts,
+    def __init__(self, listing: dict[str, str] | None, present: PartSet, results: Parts,
                  file_problems: dict[str, list[PTuple]], cross: dict[str, list[PTuple]],
                  hinted: set[str], by_target: Parts, explicit: dict[str, str],
                  ids: dict[str, str], collisions: list[PTuple], duplicates: list[PTuple],
                  aux: dict[str, Any], tree: str = "", raw: bytes = b"",
-                 listing_part: tuple[Any, int] | None = None, files: int = 0) -> None:
+                 listing_part: Raw | None = None, files: int = 0,
+                 cased: set[str] | None = None) -> None:
         self._listing = listing  # path -> blob id, and mode unless a plain file ("oid mode")
         self._listing_part = listing_part  # the same, not yet read
         self._pending: dict[str, str | None] = {}  # changes to apply once it is read
         self.present = present  # the entity files (readable or not)
-        self.cased = {path for path in present if path != path.lower()}  # see _refold
+        # the entity files with capitals (see _refold)
+        self.cased = {path for path in present if path != path.lower()} if cased is None else cased
         self.results = results  # path -> marshal.dumps((oid, data, positions)) per document
         self.file_problems = file_problems  # path -> the problems of the file alone
         self.cross = cross  # document -> its cross-file problems
@@ -201,7 +116,7 @@ class State:
     def listing(self) -> dict[str, str]:
         if self._listing is None:
             assert self._listing_part is not None
-            self._listing = _decode(*self._listing_part, dict)
+            self._listing = decode(*self._listing_part, dict)
             self.set_listing(self._pending)
             self._pending = {}
         return self._listing
@@ -222,13 +137,16 @@ class State:
         core = marshal.dumps((self.file_problems, self.cross, self.hinted, self.explicit,
                               self.ids, self.collisions, self.duplicates, self.aux, self.raw,
                               self.tree, len(self.listing), self.cased))
-        parts = [core, listing, marshal.dumps(self.present),
-                 *self.results.dumps(), *self.by_target.dumps()]
-        header = marshal.dumps((STATE_TAG, fmt, [(len(part), zlib.crc32(part)) for part in parts]))
-        return b"".join([MAGIC, len(header).to_bytes(4, "big"), header, *parts])
+        parts = [core, listing, *self.results.dumps(), *self.by_target.dumps(),
+                 *self.present.dumps()]
+        return pack(STATE_TAG, fmt, parts)
 
 
 _CORE_TYPES = (dict, dict, set, dict, dict, list, list, dict, bytes, str, int, set)
+# the parts: what every run needs, the listing, then BUCKETS parts each of the parsed documents,
+# the referrers and the entity files
+CORE, LISTING, DOCUMENTS, REFERRERS, PRESENT = 0, 1, 2, 2 + BUCKETS, 2 + 2 * BUCKETS
+PARTS = 2 + 3 * BUCKETS
 
 
 def load_state(path: Path, fmt: str) -> State | None:
@@ -236,45 +154,25 @@ def load_state(path: Path, fmt: str) -> State | None:
 
     Only the header and the parts every run needs are read here; the rest is read (and
     checked) when asked for, and raises DamagedState then."""
-    try:
-        with open(path, "rb") as fh:
-            data: Any = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-    except (OSError, ValueError):  # missing, a directory, empty
+    raw = read_parts(path, STATE_TAG, fmt, PARTS)
+    if raw is None:
         return None
     try:
-        return _parse_state(data, fmt)
-    except (DamagedState, EOFError, ValueError, TypeError, IndexError):
+        return _parse_state(raw)
+    except DamagedState:
         return None
 
 
-def _parse_state(data: Any, fmt: str) -> State | None:
-    if data[:4] != MAGIC:
-        return None
-    size = int.from_bytes(data[4:8], "big")
-    header = marshal.loads(data[8:8 + size])
-    if (not isinstance(header, tuple) or len(header) != 3 or header[:2] != (STATE_TAG, fmt)
-            or not isinstance(header[2], list) or len(header[2]) != 3 + 2 * BUCKETS):
-        return None
-    view = memoryview(data)
-    raw: list[tuple[Any, int]] = []
-    pos = 8 + size
-    for length, crc in header[2]:
-        raw.append((view[pos:pos + length], crc))
-        pos += length
-    if pos != len(data):
-        return None
-    core = _decode(*raw[0], tuple)
+def _parse_state(raw: list[Raw]) -> State | None:
+    core = decode(*raw[CORE], tuple)
     if len(core) != len(_CORE_TYPES) or not all(
             isinstance(value, kind) for value, kind in zip(core, _CORE_TYPES, strict=True)):
         return None
-    present = _decode(*raw[2], set)
     problems, cross, hinted, explicit, ids, collisions, duplicates, aux, listed, tree, files, \
         cased = core
-    state = State(None, set(), Parts(raw[3:3 + BUCKETS], bytes), problems, cross, hinted,
-                  Parts(raw[3 + BUCKETS:], str), explicit, ids, collisions, duplicates, aux,
-                  tree, listed, raw[1], files)
-    state.present, state.cased = present, cased
-    return state
+    return State(None, PartSet(raw[PRESENT:]), Parts(raw[DOCUMENTS:REFERRERS], bytes), problems,
+                 cross, hinted, Parts(raw[REFERRERS:PRESENT], str), explicit, ids, collisions,
+                 duplicates, aux, tree, listed, raw[LISTING], files, cased)
 
 
 def save_state(path: Path, state: State, fmt: str) -> None:
@@ -334,7 +232,7 @@ def full_check(snap: Snapshot, cache: ResultCache) -> tuple[list[Problem], State
     results = {doc.path: marshal.dumps((doc.oid, doc.data, doc.positions))
                for doc in snap.documents.values()}
     state = State(
-        listing, set(snap.present.values()), Parts.of(results, bytes),
+        listing, PartSet.of(snap.present.values()), Parts.of(results, bytes),
         dict(file_problems), cross, {r for r, ps in cross.items() if _is_hinted(ps)},
         Parts.of(by_target, str), explicit, ids,
         [p.to_tuple() for p in collisions], [p.to_tuple() for p in duplicates],
@@ -400,7 +298,7 @@ def _document(snap: Snapshot, path: str) -> Document | None:
 class _Present(dict):
     """Entity -> path for a resumed snapshot, answered from the state's set of entity files."""
 
-    def __init__(self, paths: set[str]) -> None:
+    def __init__(self, paths: PartSet) -> None:
         super().__init__()
         self.paths = paths
 
@@ -615,7 +513,8 @@ def _resume(state: State, source: Source, changed: set[str], new: dict[str, str]
     for p in mini.problems:
         state.file_problems.setdefault(p.path, []).append(p.to_tuple())
     came = set(mini.present.values())
-    state.present |= came
+    for path in came:
+        state.present.add(path)
     state.cased |= {path for path in came if path != path.lower()}
     # The cross-file checks read entities and documents only (never the listing).
     snap = _Resumed(source.label, [], documents=_Documents(state),
@@ -662,8 +561,9 @@ def _folders(kinds: set[str]) -> set[str]:
 
 def _forget(state: State, changed: set[str]) -> set[str]:
     """Drop what ``state`` knows of the changed paths; the entity files among them."""
-    gone = changed & state.present
-    state.present -= gone
+    gone = {path for path in changed if path in state.present}
+    for path in gone:
+        state.present.discard(path)
     state.cased -= gone
     for path in changed:
         state.file_problems.pop(path, None)

@@ -48,20 +48,10 @@ class Actor:
         return f"add {entry} to users/<you>.yaml"
 
 
-def _host_matches(key: str, host: str) -> bool:
-    return host in key.lower()
-
-
 def user_by_account(authority: Authority, host: str, account: str) -> str | None:
     """The user whose ``accounts`` name ``account`` on ``host`` (a key such as ``gitlab``
     or ``gitlab.example.com``)."""
-    for name in sorted(authority.users):
-        accounts = authority.users[name].get("accounts")
-        if not isinstance(accounts, dict):
-            continue
-        if any(_host_matches(str(k), host) and v == account for k, v in accounts.items()):
-            return name
-    return None
+    return authority.user_by_account(host, account)
 
 
 def user_by_email(authority: Authority, email: str) -> str | None:

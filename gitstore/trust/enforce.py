@@ -13,7 +13,7 @@ that has roles, the same findings are warnings. With
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -156,7 +156,7 @@ def permission_problems(authority: Authority, needs: list[Requirement],
     """One problem per changed file and actor lacking the permission the change takes."""
     problems = []
     for need in needs:
-        holders = authority.holders(need.operation, need.ptype, need.project)
+        holders = authority.holder_names(need.operation, need.ptype, need.project)
         for actor in acting.get(need.path, []):
             if actor.user is None:
                 problems.append(_unknown(authority, need, actor, holders, enforce))
@@ -168,7 +168,7 @@ def permission_problems(authority: Authority, needs: list[Requirement],
     return problems
 
 
-def _approvers(need: Requirement, holders: Mapping[str, object]) -> str:
+def _approvers(need: Requirement, holders: Collection[str]) -> str:
     if not holders:
         return (f"no user holds {need.permission()}; a role granting it must be added first "
                 "(roles/*.yaml)")
@@ -183,8 +183,8 @@ def _some(names: Iterable[str], shown: int = 8) -> str:
 
 
 def _unknown(authority: Authority, need: Requirement, actor: actors.Actor,
-             holders: Mapping[str, object], enforce: bool) -> Problem:
-    admins = sorted(authority.holders("user", "update"))
+             holders: Collection[str], enforce: bool) -> Problem:
+    admins = sorted(authority.holder_names("user", "update"))
     through = (f"through someone holding `user: update` ({_some(admins)})" if admins
                else "through someone holding `user: update`")
     return Problem(need.path, None, None, "GS502" if enforce else "GS512",
