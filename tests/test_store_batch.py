@@ -181,3 +181,18 @@ def test_loose_objects_are_packed_when_git_would_pack_them(root):
     store.create_user("after-the-pack")
     assert {"user-0", "after-the-pack"} <= {u.name for u in GitZenStore().initialize(
         str(root)).users}
+
+
+def test_a_store_that_writes_on_keeps_a_bounded_number_of_trees(root):
+    """Each write makes a new version of the trees on its paths; a long-running store (a
+    server) keeps only those used last, not every version."""
+    from gitstore.store.objects import ROOTS_KEPT, TREES_KEPT
+
+    store = in_step(root)
+    objects = store._writer.objects
+    for n in range(TREES_KEPT + 40):
+        store.create_user(f"user-{n}")
+    assert len(objects._trees) <= TREES_KEPT and len(objects._roots) <= ROOTS_KEPT
+    store.create_user("one-more")  # the next write still starts from what the last one made
+    assert git(root, "log", "-1", "--format=%s").strip() == "gitstore: create user one-more"
+    assert status(root) == "" and fsck(root) == ""

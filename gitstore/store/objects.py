@@ -19,9 +19,10 @@ import struct
 import tempfile
 import time
 import weakref
+from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from gitstore.plumbing import gitfiles, vcs
 from gitstore.plumbing.gitfiles import TREE_MODE, TreeItem, Unsupported
@@ -44,8 +45,9 @@ class GitObjects:
         self.prefix = repo.prefix
         self.catfile = vcs.CatFile(self.cwd)
         weakref.finalize(self, self.catfile.close)
-        self._trees: dict[str, tuple[list[bytes], list[bytes]]] = {}  # oid -> sorted entries
-        self._roots: dict[str, str] = {}
+        # oid -> sorted entries, the trees used last (a write reads the ones it made before)
+        self._trees: OrderedDict[str, tuple[list[bytes], list[bytes]]] = OrderedDict()
+        self._roots: OrderedDict[str, str] = OrderedDict()  # commit -> its tree
         self._index: tuple[bytes, gitfiles.IndexImage] | None = None  # (checksum, parsed)
         self.commit_time: int | None = None  # committer time of the last commit made
 
@@ -65,7 +67,7 @@ class GitObjects:
         if found is None or found[0] != "commit" or not found[1].startswith(b"tree "):
             raise vcs.GitError(["cat-file", commit], f"{commit} is not a commit")
         root = found[1][5:45].decode("ascii")
-        self._roots[commit] = root
+        _keep(self._roots, commit, root, ROOTS_KEPT)
         return root
 
     def _tree_data(self, oid: str) -> tuple[list[bytes], list[bytes]]:
@@ -75,7 +77,7 @@ class GitObjects:
             if found is None or found[0] != "tree":
                 raise vcs.GitError(["cat-file", oid], f"{oid} is not a tree")
             known = gitfiles.split_tree(found[1])
-            self._trees[oid] = known
+        _keep(self._trees, oid, known, TREES_KEPT)
         return known
 
     def read(self, entries: list[FileEntry]) -> dict[str, bytes]:
@@ -225,7 +227,7 @@ class GitObjects:
         if made is None:
             raise Unsupported("git makes this commit")
         commit, self.commit_time = made
-        self._roots[commit] = root
+        _keep(self._roots, commit, root, ROOTS_KEPT)
         return commit, root
 
     def _patch(self, tree: str | None, updates: dict[tuple[str, ...], TreeItem | None],
@@ -259,7 +261,7 @@ class GitObjects:
             return None
         data = b"".join(chunks)
         oid = vcs.object_oid("tree", data)
-        self._trees[oid] = (keys, chunks)
+        _keep(self._trees, oid, (keys, chunks), TREES_KEPT)
         objects.append(("tree", data))
         oids.append(oid)
         return oid
@@ -288,7 +290,7 @@ class GitObjects:
         parents = [base.commit] if base.commit else []
         commit = vcs.commit_tree(self.cwd, tree, parents, message, sign=None)
         self.commit_time = None
-        self._roots[commit] = tree
+        _keep(self._roots, commit, tree, ROOTS_KEPT)
         return commit, tree
 
     def tidy(self) -> None:
@@ -308,6 +310,24 @@ class GitObjects:
     def move_head(self, new: str, old: str | None, message: str) -> str:
         """Compare-and-swap the checked-out branch from ``old`` to ``new``."""
         return vcs.update_ref_cas(self.cwd, "HEAD", new, old, message)
+
+
+# A tree of a folder of thousands of files is kept as lists of its entries; a write makes a new
+# version of each tree on its paths. Only the trees used last are kept (a write starts from the
+# ones the write before made), so a store that writes for months does not keep every version.
+TREES_KEPT = 64
+ROOTS_KEPT = 256
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+def _keep(table: OrderedDict[_K, _V], key: _K, value: _V, limit: int) -> None:
+    """Remember ``key`` as used last, forgetting the least recently used past ``limit``."""
+    table[key] = value
+    table.move_to_end(key)
+    while len(table) > limit:
+        table.popitem(last=False)
 
 
 def _find(keys: list[bytes], key: bytes) -> int | None:
