@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # after site-packages: the installed gitstore wins
 
-from bench.generate import generate  # noqa: E402
+from bench.generate import generate, settled  # noqa: E402
 
 COMMAND = [sys.executable, "-m", "gitstore", "validate", "--staged"]  # as the console script
 
@@ -45,6 +45,7 @@ def paired(files: int, rounds: int, base: Path, workdir: Path) -> dict[str, list
     source = workdir / f"resume-{files}"
     if not (source / ".git").exists():
         generate(source, files, seed=0)
+    settled(source)  # nothing moves its objects while it is copied
     envs = {"before": dict(os.environ, PYTHONPATH=str(base)), "after": dict(os.environ)}
     copies: dict[str, Path] = {}
     for name in envs:

@@ -271,13 +271,6 @@ def run_once(repo: Path, work_dir: Path, args: argparse.Namespace, mode: str,
         shutil.rmtree(repo, ignore_errors=True)
 
 
-def wait_for_gc(repo: Path, limit: float = 600.0) -> None:
-    """Until a `git gc` that the repository's commits started in the background ends."""
-    deadline = time.monotonic() + limit
-    while (repo / ".git" / "gc.pid").exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
-
-
 def copy_repo(source: Path, target: Path) -> Path:
     shutil.copytree(source, target, symlinks=True)
     return target
@@ -392,15 +385,13 @@ def main(argv: list[str] | None = None) -> int:
 
     work_dir = Path(tempfile.mkdtemp(prefix="bench-serve-"))
     repo = args.repo or work_dir / "repo"
-    if not (repo / "gitstore.yaml").exists():
-        from bench.generate import generate
+    from bench.generate import generate, settled
 
+    if not (repo / "gitstore.yaml").exists():
         generate(repo, files=args.files)
     # each run copies this repository: pack it now, and let no detached `git gc --auto`
     # move its objects while a copy is being made
-    subprocess.run(["git", "config", "gc.auto", "0"], cwd=repo, check=True)
-    wait_for_gc(repo)
-    subprocess.run(["git", "gc", "--quiet"], cwd=repo, check=True)
+    settled(repo)
     files = int(subprocess.run(["git", "ls-files"], cwd=repo, capture_output=True, text=True,
                                check=True).stdout.count("\n"))
     if args.gil_probe:

@@ -590,3 +590,18 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def settled(repo: Path, limit: float = 600.0) -> Path:
+    """``repo`` packed and left alone: the background ``git gc`` its commits may have started
+    has ended, no other will start (``gc.auto`` 0), and its objects are packed, so that it
+    can be copied while nothing moves its objects."""
+    import subprocess
+    import time
+
+    subprocess.run(["git", "config", "gc.auto", "0"], cwd=repo, check=True)
+    deadline = time.monotonic() + limit
+    while (repo / ".git" / "gc.pid").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    subprocess.run(["git", "gc", "--quiet"], cwd=repo, check=True)
+    return repo
