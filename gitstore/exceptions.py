@@ -118,6 +118,11 @@ class ReadOnlyStoreError(GitstoreError):
     """A write was asked of a read-only view (``store.at(rev)``)."""
 
 
+class BatchLost(GitstoreError):
+    """The branch moved before writes landed together (``GitZenStore.batched_writes``): a
+    commit was made past gitstore meanwhile, and none of the batch landed."""
+
+
 class LockTimeoutError(GitstoreError):
     """Another writer held the repository's lock for too long."""
 

@@ -13,10 +13,9 @@ from conftest import git
 from store_helpers import component, status
 
 from gitstore import GitZenStore
-from gitstore.exceptions import EntityExistsError, IntegrityError
+from gitstore.exceptions import BatchLost, EntityExistsError, IntegrityError
 from gitstore.models import StackComponentType
 from gitstore.plumbing import vcs
-from gitstore.store.transaction import BatchLost
 
 ORCH = StackComponentType.ORCHESTRATOR
 

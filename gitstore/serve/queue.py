@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from gitstore.store.transaction import BatchLost
+from gitstore.exceptions import BatchLost
 
 if TYPE_CHECKING:
     from gitstore.serve.calls import Call

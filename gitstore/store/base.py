@@ -269,7 +269,7 @@ class StoreBase:
         :meth:`Writer.batched`); reads in it see the writes made so far. Yields whether
         the block is batched: not for a remote or a view, nor while the working tree holds
         anything this store has not committed or read (its writes then go one at a time,
-        as outside the block). Raises :class:`~gitstore.store.transaction.BatchLost` at
+        as outside the block). Raises :class:`~gitstore.exceptions.BatchLost` at
         the end when the branch moved meanwhile: nothing of the block landed.
         """
         writer, reader = self._writer, self._reader

@@ -39,7 +39,7 @@ from typing import NamedTuple
 
 from gitstore.canonical import keep_canonical
 from gitstore.checks.incremental import IntegrityIndex
-from gitstore.exceptions import IntegrityError, UncommittedChangesError
+from gitstore.exceptions import BatchLost, IntegrityError, UncommittedChangesError
 from gitstore.plumbing import vcs
 from gitstore.plumbing.atomic import TEMP_SUFFIX, replace_file
 from gitstore.plumbing.cache import ResultCache
@@ -95,10 +95,6 @@ class Committed:
     tree: Tree
     integrity: IntegrityIndex
     errors: set[ErrorKey]
-
-
-class BatchLost(Exception):
-    """The branch moved before a batch landed (a commit made past gitstore): none of it landed."""
 
 
 @dataclass
