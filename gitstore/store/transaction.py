@@ -23,6 +23,10 @@ opened on the repository) uses to bring the working tree and index up to the
 commit. Because a plan is a function of the tree it starts from, a store for
 a remote repository can fetch, replay the same operation on the new tip and
 push.
+
+Several writes can land together (:meth:`Writer.batched`): steps 2 to 5 run
+for each on top of the one before, each its own commit, and steps 6 and 7 run
+once for them all. One write is a batch of one.
 """
 
 from __future__ import annotations
