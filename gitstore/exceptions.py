@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from gitstore.problems import Problem
 
 __all__ = [
+    "BatchLost",
     "DanglingReference",
     "ForeignHook",
     "EntityExistsError",
