@@ -18,6 +18,13 @@ from typing import Any
 from conftest import GITSTORE, stop_process
 
 
+def new_repository(tmp_path: Path) -> Path:
+    """A configuration repository made by ``gitstore init`` (one commit, the defaults)."""
+    root = tmp_path / "config"
+    subprocess.run([str(GITSTORE), "init", str(root)], check=True, capture_output=True)
+    return root
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -10,6 +10,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from conftest import GITSTORE
 
@@ -37,14 +38,11 @@ vim.cmd("qa!")
 """
 
 
-def test_neovim_shows_the_diagnostics_of_a_bad_reference(tmp_path: Path) -> None:
+def in_neovim(tmp_path: Path, root: Path, stack: Path) -> dict[str, Any]:
+    """What the real Neovim, with the plugin, shows for ``stack`` in the repository ``root``."""
     nvim = shutil.which("nvim")
     assert nvim, ("Neovim is not installed: install it with `apt-get update && apt-get install -y "
                   "neovim` (Debian), as .ci/run does")
-    root = tmp_path / "repo"
-    shutil.copytree(EXAMPLE, root)
-    stack = root / "stacks" / "production.yaml"
-    stack.write_text(stack.read_text().replace("kfp-prod", "kfp-prd"))
     result = tmp_path / "result.json"
     script = tmp_path / "check.lua"
     script.write_text(CHECK.format(gitstore=json.dumps(GITSTORE), plugin=json.dumps(str(PLUGIN)),
@@ -52,7 +50,16 @@ def test_neovim_shows_the_diagnostics_of_a_bad_reference(tmp_path: Path) -> None
     proc = subprocess.run([nvim, "--headless", "-n", "-i", "NONE", "-u", "NONE", "-c", f"luafile {script}"],
                           cwd=root, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     assert result.exists(), f"Neovim wrote no result: {proc.stdout}{proc.stderr}"
-    found = json.loads(result.read_text())
+    found: dict[str, Any] = json.loads(result.read_text())
+    return found
+
+
+def test_neovim_shows_the_diagnostics_of_a_bad_reference(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(EXAMPLE, root)
+    stack = root / "stacks" / "production.yaml"
+    stack.write_text(stack.read_text().replace("kfp-prod", "kfp-prd"))
+    found = in_neovim(tmp_path, root, stack)
     assert found["clients"] == ["gitstore"]
     assert found["waited"] is True, found
     [diag] = found["diagnostics"]
@@ -65,9 +72,6 @@ def test_neovim_shows_the_diagnostics_of_a_bad_reference(tmp_path: Path) -> None
 def test_neovim_places_a_diagnostic_after_emoji(tmp_path: Path) -> None:
     """Neovim counts UTF-16 units on the wire and bytes in its buffer: a diagnostic after an
     accented letter, CJK and emoji lands on the bad name itself."""
-    nvim = shutil.which("nvim")
-    assert nvim, ("Neovim is not installed: install it with `apt-get update && apt-get install -y "
-                  "neovim` (Debian), as .ci/run does")
     root = tmp_path / "repo"
     shutil.copytree(EXAMPLE, root)
     stack = root / "stacks" / "production.yaml"
@@ -76,14 +80,7 @@ def test_neovim_places_a_diagnostic_after_emoji(tmp_path: Path) -> None:
             'secrets_manager: aws-prod, experiment_tracker: mlflow, alerter: slack-ml, '
             'step_operator: ray-gpu-prod, model_deployer: seldon-prod}}')
     stack.write_text(line + "\n", encoding="utf-8")
-    result = tmp_path / "result.json"
-    script = tmp_path / "check.lua"
-    script.write_text(CHECK.format(gitstore=json.dumps(GITSTORE), plugin=json.dumps(str(PLUGIN)),
-                                   stack=json.dumps(str(stack)), result=json.dumps(str(result))))
-    proc = subprocess.run([nvim, "--headless", "-n", "-i", "NONE", "-u", "NONE", "-c", f"luafile {script}"],
-                          cwd=root, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
-    assert result.exists(), f"Neovim wrote no result: {proc.stdout}{proc.stderr}"
-    found = json.loads(result.read_text())
+    found = in_neovim(tmp_path, root, stack)
     assert found["waited"] is True, found
     [diag] = found["diagnostics"]
     byte_col = len(line[:line.index("kfp-prd")].encode("utf-8"))  # Neovim's columns are bytes

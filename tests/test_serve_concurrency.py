@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import GITSTORE, git
-from serve_helpers import Answer, Server, serving
+from serve_helpers import Answer, Server, new_repository, serving
 
 from gitstore.exceptions import ReadOnlyStoreError
 from gitstore.plumbing.locking import file_lock
@@ -25,9 +25,7 @@ HELD = 6.0  # seconds the test holds the write lock
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "config"
-    subprocess.run([str(GITSTORE), "init", str(root)], check=True, capture_output=True)
-    return root
+    return new_repository(tmp_path)
 
 
 @pytest.fixture

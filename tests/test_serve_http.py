@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import GITSTORE, git, run_cli
-from serve_helpers import Server, serving
+from serve_helpers import Server, new_repository, serving
 
 
 def b64(text: str) -> str:
@@ -23,9 +23,7 @@ def component(type_: str, flavor: str, name: str, uuid: str, config: str = "") -
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "config"
-    subprocess.run([str(GITSTORE), "init", str(root)], check=True, capture_output=True)
-    return root
+    return new_repository(tmp_path)
 
 
 @pytest.fixture
