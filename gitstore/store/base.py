@@ -276,11 +276,8 @@ class StoreBase:
         if writer is None or reader is None or self._remote is not None or self._rev is not None:
             yield False
             return
-        read = self._tree()
-        last = writer._last
-        if last is None or last.commit != writer.objects.head() \
-                or last.tree.snapshot.documents is not read.snapshot.documents:
-            yield False  # not in step with the working tree: the block's reads must list it
+        if not writer.in_step_with(self._tree().snapshot):
+            yield False  # the block's reads must look at the working tree itself
             return
         with writer.batched():
             self._last_read = None

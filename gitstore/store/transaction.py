@@ -155,6 +155,14 @@ class Writer:
                     continue
             raise vcs.GitError(["update-ref", "HEAD"], "the branch kept moving during the write")
 
+    def in_step_with(self, read: Snapshot) -> bool:
+        """Whether HEAD is the last commit this writer made or followed and ``read`` (the
+        working tree as last read) holds that commit's very tables: the working tree then
+        holds nothing uncommitted, and reads may answer from the commits a batch stages."""
+        last = self._last
+        return (last is not None and last.commit == self.objects.head()
+                and last.tree.snapshot.documents is read.documents)
+
     @contextmanager
     def batched(self) -> Iterator[Batch]:
         """Writes staged in the block (:meth:`stage`) land together when it ends.
