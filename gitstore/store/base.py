@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from gitstore.remote import RemoteClone
 
 DATED_KINDS = ("user", "team", "project", "role")
+DATED_FOLDERS = tuple(FOLDERS[kind] + "/" for kind in DATED_KINDS)
 
 
 _Store = TypeVar("_Store", bound="StoreBase")
@@ -192,26 +193,22 @@ class StoreBase:
         was last written. Whole seconds in UTC either way, as git records times, so an entity
         committed in the second its file was written keeps its date."""
         rev = self._rev or self._head()
-        stamp = None
-        if rev is not None:
-            stamp = self._dates_at(rev).get(
-                (f"{self.repo.prefix}/" if self.repo.prefix else "") + doc.path
-            )
+        stamp = self._date_of(rev, doc.path) if rev is not None else None
         return as_date(stamp if stamp is not None else self._written(doc))
 
-    def _dates_at(self, rev: str) -> dict[str, int]:
-        """path -> time of the commit that added it, in ``rev``."""
+    def _date_of(self, rev: str, path: str) -> int | None:
+        """When the commit that added ``path`` (below the configuration root) to ``rev`` was
+        made; None when ``rev`` does not hold it or it is not of a dated kind."""
         batch = self._writer.batch if self._writer is not None else None
         if batch is not None and rev == batch.tip.commit and rev != batch.head:
-            # a commit staged, not landed: the batch's base, and what the batch added
-            prefix = f"{self.repo.prefix}/" if self.repo.prefix else ""
-            base = self._dates_at(batch.head) if batch.head is not None else {}
-            dated = tuple(FOLDERS[k] + "/" for k in DATED_KINDS)
-            return {**{prefix + p: t for p, t in batch.added.items() if p.startswith(dated)},
-                    **base}
+            # a commit staged, not landed: the batch's base, else what the batch added
+            known = self._date_of(batch.head, path) if batch.head is not None else None
+            if known is not None or not path.startswith(DATED_FOLDERS):
+                return known
+            return batch.added.get(path)
         if rev not in self._dates:
             self._dates = {rev: self._added_times(rev)}
-        return self._dates[rev]
+        return self._dates[rev].get((f"{self.repo.prefix}/" if self.repo.prefix else "") + path)
 
     def _written(self, doc: Document) -> int:
         """When the (uncommitted) file was last written, in whole seconds; now if unknown."""
@@ -235,7 +232,7 @@ class StoreBase:
             parent, _, added = last
             dates = self._dates.pop(parent) if parent is not None else {}  # kept for one commit only
             for path, stamp in added.items():
-                if path.startswith(tuple(FOLDERS[k] + "/" for k in DATED_KINDS)):
+                if path.startswith(DATED_FOLDERS):
                     dates.setdefault(prefix + path, stamp)
             return dates
         folders = [prefix + FOLDERS[k] for k in DATED_KINDS]

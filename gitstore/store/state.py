@@ -429,6 +429,7 @@ class WorkTreeReader:
                     if self.source.unsettled:
                         self._settle(followed)
                     return followed
+        self._written = None  # a listing reads every file: nothing to take from a write
         if self.watcher is not None:
             self.watcher.reset()
             self.watcher.watch_folder("")
